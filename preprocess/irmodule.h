@@ -1,0 +1,80 @@
+/*
+ * irmodule.h: from one LLVM module (read through the LLVM-C API) to the two modalities.
+ *
+ *  tokens: the module's statements in program order (per defined function: its `define` header, then its
+ *          instructions block by block), each printed by LLVM's own AsmWriter and normalised to words
+ *          (normalize.h). Encoding words to sub-word ids happens later, once the vocabulary is known.
+ *  graph:  a ProGraML-style multigraph (docs/formats.md draws it):
+ *          node 0 is the module's "[external]" root (an instruction node of no function);
+ *          one instruction node per instruction (text: opcode name), then variable nodes (results of
+ *          instructions, function arguments, global variables; text: their type) and constant nodes (one per
+ *          distinct constant value, including constant expressions, inline asm and functions used as values;
+ *          text: their type), created in first-use order while walking the instructions in program order;
+ *          control edges: instruction -> next instruction in its block (position 0), terminator -> first
+ *          instruction of its i-th successor (position i);
+ *          data edges: instruction -> its result variable (position 0), operand value -> instruction
+ *          (position = operand index; basic-block, metadata and called-function operands have none);
+ *          call edges: call/invoke -> entry instruction of a defined callee and each of the callee's returns
+ *          -> the call; a call to an external or indirect callee -> root and root -> the call; root -> entry
+ *          instruction of every defined function and each return of it -> root.
+ */
+#ifndef MIR_IRMODULE_H
+#define MIR_IRMODULE_H
+
+#include <llvm-c/Core.h>
+#include <stdint.h>
+
+#include "mir_common.h"
+#include "normalize.h"
+
+enum { MIR_NODE_INSTRUCTION = 0, MIR_NODE_VARIABLE = 1, MIR_NODE_CONSTANT = 2 };
+enum { MIR_FLOW_CONTROL = 0, MIR_FLOW_DATA = 1, MIR_FLOW_CALL = 2 };
+#define MIR_ROOT_TEXT "[external]"
+
+typedef struct mir_graph {
+    size_t n_nodes, n_edges;
+    int8_t *node_kind;      /* (n_nodes) MIR_NODE_* */
+    int32_t *node_function; /* (n_nodes) index of the defined function (definition order), -1 for root and globals */
+    mir_words node_text;    /* (n_nodes) one word per node */
+    int32_t *edge_src;      /* (n_edges) node index within the module */
+    int32_t *edge_dst;      /* (n_edges) */
+    int8_t *edge_flow;      /* (n_edges) MIR_FLOW_* */
+    int32_t *edge_position; /* (n_edges) */
+    size_t node_cap, edge_cap;
+} mir_graph;
+
+void mir_graph_init(mir_graph *g);
+void mir_graph_clear(mir_graph *g);
+void mir_graph_free(mir_graph *g);
+
+/* Everything extracted from one module before vocabulary encoding. */
+typedef struct mir_extract {
+    mir_words words;         /* normalised words of all statements, in program order */
+    mir_graph graph;
+    int64_t n_functions;     /* defined functions */
+    int64_t n_instructions;
+} mir_extract;
+
+void mir_extract_init(mir_extract *x);
+void mir_extract_free(mir_extract *x);
+
+/* Phases of extraction, each bracketed by the caller's probe if given (may be NULL). */
+struct mir_probe;
+typedef struct mir_extract_probe {
+    struct mir_probe *probe;
+    int phase_tokens, phase_graph;
+} mir_extract_probe;
+
+/* Parse IR (text .ll or bitcode .bc, told apart by content) from bytes at data (data[bytes] must be '\0').
+ * name is used in messages. On success *out is a module owned by ctx. */
+int mir_parse_ir(LLVMContextRef ctx, const char *data, size_t bytes, const char *name, LLVMModuleRef *out,
+                 mir_error *err);
+
+/* Extract tokens and graph of module m into x (cleared first). Debug info is stripped from m first.
+ * Returns 0, or -1 with err filled if the module's printed form does not match its instruction list. */
+int mir_extract_module(LLVMModuleRef m, mir_extract *x, const mir_extract_probe *probe, mir_error *err);
+
+/* LLVM opcode name as the textual IR spells it ("add", "getelementptr", ...). */
+const char *mir_opcode_name(LLVMOpcode op);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * mir-preprocess: LLVM IR (and, with --compile, C/C++/OpenCL/CUDA sources) to one corpus file.
+ *   mpirun -np N mir-preprocess [options] -o corpus.h5 INPUT...
+ * The work is in preprocess.c; this file only parses the command line and decides the exit status.
+ */
+#include <getopt.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preprocess.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+"usage: mpirun -np N mir-preprocess [options] -o corpus.h5 INPUT...\n"
+"\n"
+"Extract two modalities from every LLVM module: its normalised IR statements as sub-word tokens, and a\n"
+"ProGraML-style program graph (control, data and call flow). All ranks write one HDF5 corpus\n"
+"(format: docs/formats.md).\n"
+"\n"
+"INPUT is a .ll or .bc file (any file named explicitly is read as IR unless --compile applies), a\n"
+"directory (searched recursively for .ll/.bc, and for .c/.cc/.cpp/.cl/.cu with --compile), or @FILE\n"
+"(one INPUT per line, '#' comments).\n"
+"\n"
+"options:\n"
+"  -o, --output FILE       corpus to write (written under a temporary name, renamed on success)\n"
+"      --vocab FILE        encode with the vocabulary stored in FILE (a corpus or model file) instead\n"
+"                          of building one; downstream corpora must use the model's vocabulary\n"
+"      --vocab-size N      largest vocabulary to build, special tokens included (default 8000)\n"
+"      --min-count N       a whole word or word piece needs N occurrences to enter the vocabulary (default 2)\n"
+"      --compile           compile sources with clang 16 (flags per language: docs/formats.md)\n"
+"      --clang PATH        clang executable (default: the clang-16 found at build time, or $MIR_CLANG)\n"
+"  -D MACRO[=VALUE]        passed to clang (with --compile)\n"
+"  -I DIR                  passed to clang (with --compile)\n"
+"      --cflag FLAG        any other clang flag, repeatable (e.g. --cflag=-std=c11)\n"
+"  -O LEVEL                clang optimisation level for sources: 0, 1, 2, 3, s (default 1)\n"
+"      --cuda-prelude FILE header included before CUDA sources (default: the one shipped with the tool)\n"
+"      --compile-timeout S seconds allowed per source (default 120)\n"
+"      --max-module-mb N   modules larger than N MiB are recorded as too_large and skipped (default 256)\n"
+"      --strict            stop at the first module that fails (exit status 3, no corpus written)\n"
+"      --failures FILE     write the failed modules as TSV (module, status, error)\n"
+"      --no-progress       do not print progress lines (rank 0 prints them every 2 s by default)\n"
+"  -q, --quiet             only errors\n"
+"  -v, --verbose           also list every failed module as it happens\n"
+"  -h, --help              this text\n"
+"      --version           tool and LLVM versions\n"
+"\n"
+"exit status: 0 every module was processed; 3 some modules failed (each is recorded in the corpus\n"
+"with its status and message, the others are complete); 2 bad usage; 1 fatal error (no corpus written).\n"
+"Statuses in /modules/status: 0 ok, 1 read_error, 2 empty, 3 parse_error, 4 compile_error, 5 too_large,\n"
+"6 duplicate (same bytes as an earlier module; not a failure), 7 extract_error.\n");
+}
+
+enum { OPT_VOCAB = 256, OPT_VOCAB_SIZE, OPT_MIN_COUNT, OPT_COMPILE, OPT_CLANG, OPT_CFLAG, OPT_PRELUDE, OPT_TIMEOUT,
+       OPT_MAXMB, OPT_STRICT, OPT_FAILURES, OPT_NOPROGRESS, OPT_VERSION };
+
+static int parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    mir_log_level level = MIR_LOG_INFO;
+
+    mir_pp_options o;
+    mir_pp_options_default(&o);
+    const char **flags = calloc((size_t)argc + 1, sizeof *flags);
+    int n_flags = 0;
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'},        {"vocab", required_argument, 0, OPT_VOCAB},
+        {"vocab-size", required_argument, 0, OPT_VOCAB_SIZE}, {"min-count", required_argument, 0, OPT_MIN_COUNT},
+        {"compile", no_argument, 0, OPT_COMPILE},     {"clang", required_argument, 0, OPT_CLANG},
+        {"cflag", required_argument, 0, OPT_CFLAG},   {"cuda-prelude", required_argument, 0, OPT_PRELUDE},
+        {"compile-timeout", required_argument, 0, OPT_TIMEOUT}, {"max-module-mb", required_argument, 0, OPT_MAXMB},
+        {"strict", no_argument, 0, OPT_STRICT},       {"failures", required_argument, 0, OPT_FAILURES},
+        {"no-progress", no_argument, 0, OPT_NOPROGRESS}, {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},             {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, OPT_VERSION},     {0, 0, 0, 0}};
+    int c, bad = 0;
+    long v;
+    char optbuf[2048] = "";
+    size_t ob = 0;
+#define NOTE(...) ob += (size_t)snprintf(optbuf + ob, ob < sizeof optbuf ? sizeof optbuf - ob : 0, __VA_ARGS__)
+    while ((c = getopt_long(argc, argv, "o:D:I:O:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.output = optarg; break;
+        case OPT_VOCAB: o.vocab_file = optarg; break;
+        case OPT_VOCAB_SIZE:
+            if (parse_long(optarg, MIR_TOK_NSPECIAL + 1, 1 << 24, &v)) bad = 1; else o.vocab.max_size = (int32_t)v;
+            break;
+        case OPT_MIN_COUNT:
+            if (parse_long(optarg, 1, 1L << 40, &v)) bad = 1; else o.vocab.min_word_count = o.vocab.min_piece_count = v;
+            break;
+        case OPT_COMPILE: o.compile = 1; break;
+        case OPT_CLANG: o.cc.clang = optarg; break;
+        case 'D': case 'I': {
+            size_t n = strlen(optarg) + 3;
+            char *f = malloc(n);
+            snprintf(f, n, "-%c%s", c, optarg);
+            flags[n_flags++] = f;
+            break;
+        }
+        case OPT_CFLAG: flags[n_flags++] = strdup(optarg); break;
+        case 'O': o.cc.opt_level = optarg; break;
+        case OPT_PRELUDE: o.cc.cuda_prelude = optarg; break;
+        case OPT_TIMEOUT: if (parse_long(optarg, 1, 86400, &v)) bad = 1; else o.cc.timeout_s = (int)v; break;
+        case OPT_MAXMB: if (parse_long(optarg, 1, 1 << 20, &v)) bad = 1; else o.max_module_bytes = (int64_t)v << 20; break;
+        case OPT_STRICT: o.strict = 1; break;
+        case OPT_FAILURES: o.failures_file = optarg; break;
+        case OPT_NOPROGRESS: o.progress = 0; break;
+        case 'q': level = MIR_LOG_ERROR; o.progress = 0; break;
+        case 'v': level = MIR_LOG_DEBUG; break;
+        case 'h':
+            if (rank == 0) usage(stdout);
+            MPI_Finalize();
+            return MIR_EXIT_OK;
+        case OPT_VERSION:
+            if (rank == 0) printf("mir-preprocess %s (LLVM %s)\n", MIR_VERSION_STRING, MIR_LLVM_VERSION_STRING);
+            MPI_Finalize();
+            return MIR_EXIT_OK;
+        default: bad = 1; break;
+        }
+    }
+    mir_log_init("mir-preprocess", rank, nranks, level);
+    if (!bad && !o.output) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "no output file: give -o corpus.h5");
+        bad = 1;
+    } else if (!bad && optind >= argc) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "no INPUT given");
+        bad = 1;
+    }
+    if (bad) {
+        if (rank == 0) fprintf(stderr, "try 'mir-preprocess --help'\n");
+        MPI_Finalize();
+        return MIR_EXIT_USAGE;
+    }
+    o.cc.user_flags = flags;
+    o.cc.n_user_flags = n_flags;
+    o.inputs = argv + optind;
+    o.n_inputs = argc - optind;
+    NOTE("vocab=%s vocab_size=%d min_count=%lld compile=%d opt=O%s max_module_mb=%lld", o.vocab_file ? o.vocab_file : "built",
+         o.vocab.max_size, (long long)o.vocab.min_word_count, o.compile, o.cc.opt_level,
+         (long long)(o.max_module_bytes >> 20));
+    for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
+    o.options_text = optbuf;
+
+    mir_pp_summary sum;
+    mir_error err = {{0}};
+    int rc = mir_preprocess_run(&o, MPI_COMM_WORLD, &sum, &err);
+    int status;
+    if (rc) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
+        status = MIR_EXIT_FATAL;
+    } else {
+        status = sum.n_failed ? MIR_EXIT_MODULES_FAILED : MIR_EXIT_OK;
+        if (rank == 0 && level >= MIR_LOG_INFO)
+            mir_log(MIR_LOG_INFO, "wrote %s%s", o.output, sum.n_failed ? " (some modules failed: exit status 3)" : "");
+    }
+    for (int i = 0; i < n_flags; i++) free((void *)flags[i]);
+    free(flags);
+    MPI_Finalize();
+    return status;
+}

@@ -1,0 +1,1192 @@
+/*
+ * preprocess.c: the collective corpus builder (see preprocess.h for the passes).
+ */
+#include "preprocess.h"
+
+#include <llvm-c/Core.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h5util.h"
+#include "inputs.h"
+#include "irmodule.h"
+#include "probe.h"
+
+#ifndef MIR_VERSION_STRING
+#define MIR_VERSION_STRING "0.0.0"
+#endif
+
+enum { PH_READ, PH_COMPILE, PH_PARSE, PH_TOKENS, PH_GRAPH, PH_ENCODE, PH_WRITE, N_PHASES };
+static const char *const phase_names[N_PHASES] = {"read", "compile", "parse", "tokens", "graph", "encode", "write"};
+enum { CT_MODULES, CT_FAILURES, CT_DUPLICATES, CT_WORDS, CT_TOKENS, CT_UNK, CT_NODES, CT_EDGES, N_COUNTS };
+static const char *const count_names[N_COUNTS] = {"modules", "failures", "duplicates", "words",
+                                                  "tokens",  "unk_tokens", "nodes", "edges"};
+
+const char *mir_status_name(int status) {
+    switch (status) {
+    case MIR_STATUS_OK: return "ok";
+    case MIR_STATUS_READ_ERROR: return "read_error";
+    case MIR_STATUS_EMPTY: return "empty";
+    case MIR_STATUS_PARSE_ERROR: return "parse_error";
+    case MIR_STATUS_COMPILE_ERROR: return "compile_error";
+    case MIR_STATUS_TOO_LARGE: return "too_large";
+    case MIR_STATUS_DUPLICATE: return "duplicate";
+    case MIR_STATUS_EXTRACT_ERROR: return "extract_error";
+    }
+    return "unknown";
+}
+
+static int is_failure(int status) { return status != MIR_STATUS_OK && status != MIR_STATUS_DUPLICATE; }
+
+void mir_pp_options_default(mir_pp_options *o) {
+    memset(o, 0, sizeof *o);
+    mir_vocab_options_default(&o->vocab);
+    mir_compile_options_default(&o->cc);
+    o->max_module_bytes = (int64_t)256 << 20;
+    o->progress = 1;
+    o->progress_interval_s = 2.0;
+    o->options_text = "";
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* per-rank word interning: word -> local id, with counts                                           */
+
+typedef struct strtab {
+    char *text;
+    size_t text_bytes, text_cap;
+    uint32_t *off, *len; /* (n) */
+    int64_t *count;      /* (n) */
+    uint8_t *node_text;  /* (n) 1 if the word is some graph node's text */
+    size_t n, cap;
+    int32_t *slots;      /* open addressing, -1 empty */
+    size_t n_slots;
+} strtab;
+
+static void strtab_init(strtab *t) {
+    memset(t, 0, sizeof *t);
+    t->n_slots = 1024;
+    t->slots = mir_malloc(t->n_slots * sizeof *t->slots);
+    memset(t->slots, 0xff, t->n_slots * sizeof *t->slots);
+}
+
+static void strtab_free(strtab *t) {
+    free(t->text);
+    free(t->off);
+    free(t->len);
+    free(t->count);
+    free(t->node_text);
+    free(t->slots);
+}
+
+static inline const char *strtab_get(const strtab *t, int32_t id) { return t->text + t->off[id]; }
+
+static void strtab_rehash(strtab *t) {
+    free(t->slots);
+    t->n_slots *= 2;
+    t->slots = mir_malloc(t->n_slots * sizeof *t->slots);
+    memset(t->slots, 0xff, t->n_slots * sizeof *t->slots);
+    for (size_t id = 0; id < t->n; id++) {
+        size_t h = mir_hash64(t->text + t->off[id], t->len[id]) & (t->n_slots - 1);
+        while (t->slots[h] >= 0) h = (h + 1) & (t->n_slots - 1);
+        t->slots[h] = (int32_t)id;
+    }
+}
+
+/* Intern word (adding n to its count); returns its local id. */
+static int32_t strtab_add(strtab *t, const char *w, size_t len, int64_t n) {
+    if (2 * (t->n + 1) > t->n_slots) strtab_rehash(t);
+    size_t h = mir_hash64(w, len) & (t->n_slots - 1);
+    for (;;) {
+        int32_t id = t->slots[h];
+        if (id < 0) break;
+        if (t->len[id] == len && memcmp(t->text + t->off[id], w, len) == 0) {
+            t->count[id] += n;
+            return id;
+        }
+        h = (h + 1) & (t->n_slots - 1);
+    }
+    MIR_GROW(t->text, t->text_cap, t->text_bytes + len + 1);
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        t->off = mir_realloc(t->off, cap * sizeof *t->off);
+        t->len = mir_realloc(t->len, cap * sizeof *t->len);
+        t->count = mir_realloc(t->count, cap * sizeof *t->count);
+        t->node_text = mir_realloc(t->node_text, cap * sizeof *t->node_text);
+        t->cap = cap;
+    }
+    memcpy(t->text + t->text_bytes, w, len);
+    t->text[t->text_bytes + len] = 0;
+    t->off[t->n] = (uint32_t)t->text_bytes;
+    t->len[t->n] = (uint32_t)len;
+    t->count[t->n] = n;
+    t->node_text[t->n] = 0;
+    t->text_bytes += len + 1;
+    t->slots[h] = (int32_t)t->n;
+    return (int32_t)t->n++;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* module records                                                                                   */
+
+typedef struct module_rec {
+    int64_t index;       /* global position */
+    int32_t status;
+    char *error;         /* NULL when ok */
+    /* before encoding: local word ids; after: token ids */
+    int32_t *tokens;
+    int64_t n_tokens;
+    int64_t n_words;
+    /* graph (node_text: local word ids, then vocabulary ids) */
+    int64_t n_nodes, n_edges;
+    int8_t *node_kind;
+    int32_t *node_text, *node_function;
+    int32_t *edge_src, *edge_dst, *edge_position;
+    int8_t *edge_flow;
+} module_rec;
+
+static void rec_free(module_rec *r) {
+    free(r->error);
+    free(r->tokens);
+    free(r->node_kind);
+    free(r->node_text);
+    free(r->node_function);
+    free(r->edge_src);
+    free(r->edge_dst);
+    free(r->edge_position);
+    free(r->edge_flow);
+    memset(r, 0, sizeof *r);
+}
+
+/* Messages are stored as one line of printable ASCII: LLVM quotes the offending input (which may be
+ * random bytes) on the lines after the first, so only the first line is kept and other bytes become '?'. */
+static void rec_fail(module_rec *r, int status, const mir_error *e) {
+    r->status = status;
+    free(r->error);
+    r->error = mir_strdup(e->msg);
+    char *p = r->error;
+    for (; *p && *p != '\n'; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
+    *p = '\0';
+}
+
+/* Copy an extraction into r, interning words into t. */
+static void rec_take_extract(module_rec *r, const mir_extract *x, strtab *t) {
+    r->n_words = (int64_t)x->words.n;
+    r->tokens = mir_malloc(x->words.n * sizeof *r->tokens);
+    for (size_t i = 0; i < x->words.n; i++)
+        r->tokens[i] = strtab_add(t, mir_words_get(&x->words, i), x->words.len[i], 1);
+    const mir_graph *g = &x->graph;
+    r->n_nodes = (int64_t)g->n_nodes;
+    r->n_edges = (int64_t)g->n_edges;
+    r->node_kind = mir_malloc(g->n_nodes);
+    r->node_text = mir_malloc(g->n_nodes * sizeof(int32_t));
+    r->node_function = mir_malloc(g->n_nodes * sizeof(int32_t));
+    memcpy(r->node_kind, g->node_kind, g->n_nodes);
+    memcpy(r->node_function, g->node_function, g->n_nodes * sizeof(int32_t));
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        r->node_text[i] = strtab_add(t, mir_words_get(&g->node_text, i), g->node_text.len[i], 1);
+        t->node_text[r->node_text[i]] = 1;
+    }
+    size_t eb = g->n_edges * sizeof(int32_t);
+    r->edge_src = mir_malloc(eb);
+    r->edge_dst = mir_malloc(eb);
+    r->edge_position = mir_malloc(eb);
+    r->edge_flow = mir_malloc(g->n_edges);
+    memcpy(r->edge_src, g->edge_src, eb);
+    memcpy(r->edge_dst, g->edge_dst, eb);
+    memcpy(r->edge_position, g->edge_position, eb);
+    memcpy(r->edge_flow, g->edge_flow, g->n_edges);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* progress: workers send their count to rank 0 (tiny eager messages); rank 0 drains and prints     */
+
+enum { TAG_PROGRESS = 101 };
+
+typedef struct progress {
+    MPI_Comm comm;     /* a private duplicate */
+    int rank, nranks;
+    int64_t total, mine, *seen; /* seen[r]: last count rank r reported (rank 0 only) */
+    int n_done;        /* ranks that reported their final count */
+    double t0, last_print, last_send, interval;
+    int enabled;
+} progress;
+
+static void progress_init(progress *p, MPI_Comm comm, int64_t total, double interval, int enabled) {
+    memset(p, 0, sizeof *p);
+    MPI_Comm_dup(comm, &p->comm);
+    MPI_Comm_rank(p->comm, &p->rank);
+    MPI_Comm_size(p->comm, &p->nranks);
+    p->total = total;
+    p->interval = interval;
+    p->enabled = enabled;
+    p->t0 = p->last_print = p->last_send = mir_wall_seconds();
+    if (p->rank == 0) p->seen = mir_calloc((size_t)p->nranks, sizeof *p->seen);
+}
+
+static void progress_drain(progress *p, int block_until_all_done) {
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        if (block_until_all_done && p->n_done < p->nranks - 1) {
+            MPI_Probe(MPI_ANY_SOURCE, TAG_PROGRESS, p->comm, &st);
+            flag = 1;
+        } else {
+            MPI_Iprobe(MPI_ANY_SOURCE, TAG_PROGRESS, p->comm, &flag, &st);
+        }
+        if (!flag) return;
+        int64_t msg[2];
+        MPI_Recv(msg, 2, MPI_INT64_T, st.MPI_SOURCE, TAG_PROGRESS, p->comm, MPI_STATUS_IGNORE);
+        p->seen[st.MPI_SOURCE] = msg[0];
+        if (msg[1]) p->n_done++;
+        if (block_until_all_done) {
+            double now = mir_wall_seconds();
+            if (p->enabled && now - p->last_print >= p->interval) {
+                int64_t done = p->mine;
+                for (int r = 1; r < p->nranks; r++) done += p->seen[r];
+                double rate = done / (now - p->t0 > 1e-9 ? now - p->t0 : 1e-9);
+                mir_log(MIR_LOG_INFO, "%lld/%lld modules, %.1f modules/s, ETA %.0f s", (long long)done,
+                        (long long)p->total, rate, rate > 0 ? (p->total - done) / rate : 0.0);
+                p->last_print = now;
+            }
+        }
+    }
+}
+
+static void progress_step(progress *p) {
+    p->mine++;
+    double now = mir_wall_seconds();
+    if (p->rank != 0) {
+        if (now - p->last_send >= 0.5 * p->interval) {
+            int64_t msg[2] = {p->mine, 0};
+            MPI_Send(msg, 2, MPI_INT64_T, 0, TAG_PROGRESS, p->comm);
+            p->last_send = now;
+        }
+        return;
+    }
+    progress_drain(p, 0);
+    if (p->enabled && now - p->last_print >= p->interval) {
+        int64_t done = p->mine;
+        for (int r = 1; r < p->nranks; r++) done += p->seen[r];
+        double rate = done / (now - p->t0);
+        mir_log(MIR_LOG_INFO, "%lld/%lld modules, %.1f modules/s, ETA %.0f s", (long long)done, (long long)p->total,
+                rate, rate > 0 ? (p->total - done) / rate : 0.0);
+        p->last_print = now;
+    }
+}
+
+static void progress_finish(progress *p) {
+    if (p->rank != 0) {
+        int64_t msg[2] = {p->mine, 1};
+        MPI_Send(msg, 2, MPI_INT64_T, 0, TAG_PROGRESS, p->comm);
+    } else {
+        progress_drain(p, 1);
+    }
+    free(p->seen);
+    MPI_Comm_free(&p->comm);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* pass 0 and pass 1                                                                                */
+
+typedef struct run_state {
+    const mir_pp_options *o;
+    MPI_Comm comm;
+    int rank, nranks;
+    /* global, on every rank */
+    int64_t n;              /* modules */
+    char **names;           /* (n) */
+    int64_t *bytes;         /* (n) stat size, -1 missing */
+    int *lang;              /* (n) */
+    int *owner;             /* (n) processing rank */
+    uint64_t *hash;         /* (n) content hash, 0 if unreadable */
+    int64_t *dup_of;        /* (n) index of the first identical module, or -1 */
+    /* this rank */
+    module_rec *recs;       /* records of modules this rank processed */
+    size_t n_recs;
+    strtab words;
+    mir_probe *probe;
+} run_state;
+
+static int broadcast_inputs(run_state *s, mir_error *err) {
+    int rc = 0;
+    mir_input_list list = {0};
+    char *blob = NULL;
+    int64_t blob_bytes = 0;
+    if (s->rank == 0) {
+        if (mir_inputs_expand(s->o->inputs, s->o->n_inputs, s->o->compile, &list, err) == 0) {
+            for (size_t i = 0; i < list.n; i++) blob_bytes += (int64_t)strlen(list.items[i].path) + 1;
+            blob = mir_malloc((size_t)blob_bytes + 1);
+            char *w = blob;
+            for (size_t i = 0; i < list.n; i++) {
+                size_t l = strlen(list.items[i].path) + 1;
+                memcpy(w, list.items[i].path, l);
+                w += l;
+            }
+            s->n = (int64_t)list.n;
+        } else {
+            s->n = -1;
+        }
+    }
+    MPI_Bcast(&s->n, 1, MPI_INT64_T, 0, s->comm);
+    if (s->n < 0) {
+        rc = -1;
+        MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, s->comm);
+        goto out;
+    }
+    MPI_Bcast(&blob_bytes, 1, MPI_INT64_T, 0, s->comm);
+    if (s->rank != 0) blob = mir_malloc((size_t)blob_bytes + 1);
+    MPI_Bcast(blob, (int)blob_bytes, MPI_CHAR, 0, s->comm);
+    s->names = mir_calloc((size_t)s->n + 1, sizeof *s->names);
+    s->bytes = mir_calloc((size_t)s->n + 1, sizeof *s->bytes);
+    s->lang = mir_calloc((size_t)s->n + 1, sizeof *s->lang);
+    if (s->rank == 0)
+        for (int64_t i = 0; i < s->n; i++) {
+            s->bytes[i] = list.items[i].bytes;
+            s->lang[i] = list.items[i].lang;
+        }
+    MPI_Bcast(s->bytes, (int)s->n, MPI_INT64_T, 0, s->comm);
+    MPI_Bcast(s->lang, (int)s->n, MPI_INT, 0, s->comm);
+    const char *p = blob;
+    for (int64_t i = 0; i < s->n; i++) {
+        s->names[i] = mir_strdup(p);
+        p += strlen(p) + 1;
+    }
+out:
+    free(blob);
+    mir_inputs_free(&list);
+    return rc;
+}
+
+static uint64_t hash_file(const char *path, int64_t max_bytes) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    uint64_t h = mir_hash64("", 0);
+    char buf[1 << 16];
+    size_t got;
+    int64_t total = 0;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0 && total <= max_bytes) {
+        h = mir_hash64_continue(h, buf, got);
+        total += (int64_t)got;
+    }
+    fclose(f);
+    return total == 0 ? 0 : (h ? h : 1);
+}
+
+/* Pass 0: deal, hash, find duplicates. */
+static void pass0(run_state *s) {
+    s->owner = mir_malloc((size_t)(s->n + 1) * sizeof *s->owner);
+    mir_deal_by_size(s->bytes, (size_t)s->n, s->nranks, s->owner);
+    s->hash = mir_calloc((size_t)s->n + 1, sizeof *s->hash);
+    mir_probe_begin(s->probe, PH_READ);
+    for (int64_t i = 0; i < s->n; i++)
+        if (s->owner[i] == s->rank && s->bytes[i] > 0 && s->bytes[i] <= s->o->max_module_bytes)
+            s->hash[i] = hash_file(s->names[i], s->o->max_module_bytes);
+    mir_probe_end(s->probe, PH_READ);
+    MPI_Allreduce(MPI_IN_PLACE, s->hash, (int)s->n, MPI_UINT64_T, MPI_BOR, s->comm);
+    /* first occurrence of each hash, by global order: sort indices by (hash, index) */
+    s->dup_of = mir_malloc((size_t)(s->n + 1) * sizeof *s->dup_of);
+    int64_t *idx = mir_malloc((size_t)(s->n + 1) * sizeof *idx);
+    for (int64_t i = 0; i < s->n; i++) {
+        s->dup_of[i] = -1;
+        idx[i] = i;
+    }
+    /* insertion into a hash table keyed by content hash */
+    size_t cap = 64;
+    while (cap < 2 * (size_t)s->n + 2) cap *= 2;
+    int64_t *table = mir_malloc(cap * sizeof *table);
+    memset(table, 0xff, cap * sizeof *table);
+    for (int64_t i = 0; i < s->n; i++) {
+        uint64_t h = s->hash[i];
+        if (!h) continue;
+        size_t k = (size_t)(h * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+        while (table[k] >= 0 && s->hash[table[k]] != h) k = (k + 1) & (cap - 1);
+        if (table[k] < 0)
+            table[k] = i;
+        else
+            s->dup_of[i] = table[k];
+    }
+    free(table);
+    free(idx);
+}
+
+/* Pass 1: read/compile, parse, extract one module into r. */
+static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *x) {
+    const mir_pp_options *o = s->o;
+    const char *name = s->names[i];
+    mir_error e = {{0}};
+    r->index = i;
+    r->status = MIR_STATUS_OK;
+    if (s->dup_of[i] >= 0) {
+        mir_fail(&e, "%s: same content as %s", name, s->names[s->dup_of[i]]);
+        rec_fail(r, MIR_STATUS_DUPLICATE, &e);
+        return;
+    }
+    struct stat st;
+    if (stat(name, &st) != 0) {
+        mir_fail(&e, "%s: no such file or not accessible", name);
+        rec_fail(r, MIR_STATUS_READ_ERROR, &e);
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        mir_fail(&e, "%s: is a directory that could not be read", name);
+        rec_fail(r, MIR_STATUS_READ_ERROR, &e);
+        return;
+    }
+    if (st.st_size == 0) {
+        mir_fail(&e, "%s: empty file", name);
+        rec_fail(r, MIR_STATUS_EMPTY, &e);
+        return;
+    }
+    if ((int64_t)st.st_size > o->max_module_bytes) {
+        mir_fail(&e, "%s: %lld bytes, over the limit of %lld MiB (--max-module-mb)", name, (long long)st.st_size,
+                 (long long)(o->max_module_bytes >> 20));
+        rec_fail(r, MIR_STATUS_TOO_LARGE, &e);
+        return;
+    }
+    char *data = NULL;
+    size_t n = 0;
+    int lang = s->lang[i];
+    if (lang != MIR_SRC_IR && o->compile) {
+        mir_probe_begin(s->probe, PH_COMPILE);
+        int rc = mir_compile_source(name, (mir_source_lang)lang, &o->cc, &data, &n, &e);
+        mir_probe_end(s->probe, PH_COMPILE);
+        if (rc) {
+            rec_fail(r, MIR_STATUS_COMPILE_ERROR, &e);
+            return;
+        }
+    } else {
+        mir_probe_begin(s->probe, PH_READ);
+        int rc = mir_read_file(name, &data, &n, &e);
+        mir_probe_end(s->probe, PH_READ);
+        if (rc) {
+            rec_fail(r, MIR_STATUS_READ_ERROR, &e);
+            return;
+        }
+    }
+    mir_probe_begin(s->probe, PH_PARSE);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = NULL;
+    int rc = mir_parse_ir(ctx, data, n, name, &m, &e);
+    mir_probe_end(s->probe, PH_PARSE);
+    if (rc) {
+        rec_fail(r, MIR_STATUS_PARSE_ERROR, &e);
+    } else {
+        mir_extract_probe xp = {s->probe, PH_TOKENS, PH_GRAPH};
+        if (mir_extract_module(m, x, &xp, &e)) {
+            char msg[MIR_ERROR_MAX];
+            snprintf(msg, sizeof msg, "%s: %s", name, e.msg);
+            snprintf(e.msg, sizeof e.msg, "%s", msg);
+            rec_fail(r, MIR_STATUS_EXTRACT_ERROR, &e);
+        } else {
+            rec_take_extract(r, x, &s->words);
+        }
+        LLVMDisposeModule(m);
+    }
+    LLVMContextDispose(ctx);
+    free(data);
+}
+
+static void pass1(run_state *s) {
+    size_t mine = 0;
+    for (int64_t i = 0; i < s->n; i++) mine += s->owner[i] == s->rank;
+    s->recs = mir_calloc(mine + 1, sizeof *s->recs);
+    /* largest first, the order they were dealt in */
+    int64_t *order = mir_malloc((mine + 1) * sizeof *order);
+    size_t k = 0;
+    for (int64_t i = 0; i < s->n; i++)
+        if (s->owner[i] == s->rank) order[k++] = i;
+    progress pr;
+    progress_init(&pr, s->comm, s->n, s->o->progress_interval_s, s->o->progress && s->rank == 0);
+    mir_extract x;
+    mir_extract_init(&x);
+    for (size_t j = 0; j < mine; j++) {
+        module_rec *r = &s->recs[s->n_recs++];
+        process_module(s, order[j], r, &x);
+        mir_probe_count_add(s->probe, CT_MODULES, 1);
+        if (is_failure(r->status)) {
+            mir_probe_count_add(s->probe, CT_FAILURES, 1);
+            if (s->o->strict) {
+                mir_log(MIR_LOG_ERROR, "rank %d: %s (%s); stopping (--strict)", s->rank, r->error,
+                        mir_status_name(r->status));
+                MPI_Abort(MPI_COMM_WORLD, MIR_EXIT_MODULES_FAILED);
+            }
+            mir_log(MIR_LOG_DEBUG, "%s: %s", mir_status_name(r->status), r->error);
+        } else if (r->status == MIR_STATUS_DUPLICATE) {
+            mir_probe_count_add(s->probe, CT_DUPLICATES, 1);
+        } else {
+            mir_probe_count_add(s->probe, CT_WORDS, r->n_words);
+            mir_probe_count_add(s->probe, CT_NODES, r->n_nodes);
+            mir_probe_count_add(s->probe, CT_EDGES, r->n_edges);
+        }
+        progress_step(&pr);
+    }
+    mir_extract_free(&x);
+    progress_finish(&pr);
+    free(order);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* vocabulary                                                                                       */
+
+mir_vocab *mir_vocab_load(const char *path, mir_error *err) {
+    hid_t f = mir_h5_open_serial(path, err);
+    if (f < 0) return NULL;
+    char **tokens = NULL;
+    int64_t n = 0;
+    mir_vocab *v = NULL;
+    if (mir_h5_read_strings(f, "/vocab/token", &tokens, &n, err) == 0) {
+        int64_t *counts = NULL;
+        mir_error e2;
+        if (mir_h5_length(f, "/vocab/count", &e2) == n) {
+            counts = mir_malloc((size_t)(n + 1) * sizeof *counts);
+            if (mir_h5_read_slab(f, "/vocab/count", H5T_NATIVE_INT64, 0, (uint64_t)n, counts, &e2)) {
+                free(counts);
+                counts = NULL;
+            }
+        }
+        char msg[256] = "";
+        v = mir_vocab_from_tokens((const char *const *)tokens, counts, (int32_t)n, msg, sizeof msg);
+        if (!v) mir_fail(err, "%s: /vocab is not a valid vocabulary: %s", path, msg);
+        free(counts);
+        mir_h5_free_strings(tokens, n);
+    } else {
+        char msg[MIR_ERROR_MAX];
+        snprintf(msg, sizeof msg, "%s: no vocabulary: %s", path, err->msg);
+        snprintf(err->msg, sizeof err->msg, "%s", msg);
+    }
+    H5Fclose(f);
+    return v;
+}
+
+/* Gather word counts to rank 0, build, broadcast; every rank returns the same vocabulary.
+ * Graph node texts (opcodes, types, the root) count at least min_word_count, so that each enters the
+ * vocabulary as a whole word while there is room: a node's text is one id, never a fragment. */
+static mir_vocab *build_vocab(run_state *s) {
+    mir_counter *c = mir_counter_new();
+    for (size_t i = 0; i < s->words.n; i++) {
+        int64_t n = s->words.count[i];
+        if (s->words.node_text[i] && n < s->o->vocab.min_word_count) n = s->o->vocab.min_word_count;
+        mir_counter_add(c, strtab_get(&s->words, (int32_t)i), s->words.len[i], n);
+    }
+    char *buf = NULL;
+    size_t bytes = 0;
+    mir_counter_pack(c, &buf, &bytes);
+    mir_counter_free(c);
+    /* gather packed counters (sizes may exceed int range only for absurd vocabularies) */
+    int my = (int)bytes;
+    int *sizes = s->rank == 0 ? mir_malloc((size_t)s->nranks * sizeof(int)) : NULL;
+    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, s->comm);
+    int *displs = NULL;
+    char *all = NULL;
+    if (s->rank == 0) {
+        displs = mir_malloc((size_t)s->nranks * sizeof(int));
+        int64_t tot = 0;
+        for (int r = 0; r < s->nranks; r++) {
+            displs[r] = (int)tot;
+            tot += sizes[r];
+        }
+        all = mir_malloc((size_t)tot + 1);
+    }
+    MPI_Gatherv(buf, my, MPI_CHAR, all, sizes, displs, MPI_CHAR, 0, s->comm);
+    free(buf);
+    /* rank 0 merges and builds; the token list travels as one blob */
+    char *blob = NULL;
+    int64_t blob_bytes = 0;
+    int32_t nv = 0;
+    int64_t *counts = NULL;
+    if (s->rank == 0) {
+        mir_counter *m = mir_counter_new();
+        for (int r = 0; r < s->nranks; r++) mir_counter_merge_packed(m, all + displs[r], (size_t)sizes[r]);
+        mir_vocab *v = mir_vocab_build(m, &s->o->vocab);
+        mir_counter_free(m);
+        nv = mir_vocab_size(v);
+        for (int32_t i = 0; i < nv; i++) blob_bytes += (int64_t)strlen(mir_vocab_token(v, i)) + 1;
+        blob = mir_malloc((size_t)blob_bytes + 1);
+        counts = mir_malloc((size_t)nv * sizeof *counts);
+        char *w = blob;
+        for (int32_t i = 0; i < nv; i++) {
+            size_t l = strlen(mir_vocab_token(v, i)) + 1;
+            memcpy(w, mir_vocab_token(v, i), l);
+            w += l;
+            counts[i] = mir_vocab_count(v, i);
+        }
+        mir_vocab_free(v);
+        free(all);
+        free(displs);
+        free(sizes);
+    }
+    MPI_Bcast(&nv, 1, MPI_INT32_T, 0, s->comm);
+    MPI_Bcast(&blob_bytes, 1, MPI_INT64_T, 0, s->comm);
+    if (s->rank != 0) {
+        blob = mir_malloc((size_t)blob_bytes + 1);
+        counts = mir_malloc((size_t)nv * sizeof *counts);
+    }
+    MPI_Bcast(blob, (int)blob_bytes, MPI_CHAR, 0, s->comm);
+    MPI_Bcast(counts, nv, MPI_INT64_T, 0, s->comm);
+    const char **toks = mir_malloc((size_t)nv * sizeof *toks);
+    const char *p = blob;
+    for (int32_t i = 0; i < nv; i++) {
+        toks[i] = p;
+        p += strlen(p) + 1;
+    }
+    mir_vocab *v = mir_vocab_from_tokens(toks, counts, nv, NULL, 0);
+    free(toks);
+    free(blob);
+    free(counts);
+    return v;
+}
+
+/* Replace local word ids by vocabulary token ids; each distinct word is encoded once. */
+static void encode_records(run_state *s, const mir_vocab *v) {
+    mir_probe_begin(s->probe, PH_ENCODE);
+    size_t nw = s->words.n;
+    int64_t *first = mir_malloc((nw + 1) * sizeof *first); /* pieces of word w: piece[first[w] .. first[w+1]) */
+    int32_t *node_id = mir_malloc((nw + 1) * sizeof *node_id);
+    int32_t *piece = NULL;
+    size_t n_piece = 0, cap_piece = 0;
+    int32_t tmp[256];
+    for (size_t w = 0; w < nw; w++) {
+        const char *word = strtab_get(&s->words, (int32_t)w);
+        size_t len = s->words.len[w];
+        size_t need = mir_vocab_encode_word(v, word, len, tmp, 256);
+        MIR_GROW(piece, cap_piece, n_piece + need);
+        if (need <= 256)
+            memcpy(piece + n_piece, tmp, need * sizeof *tmp);
+        else
+            mir_vocab_encode_word(v, word, len, piece + n_piece, need);
+        first[w] = (int64_t)n_piece;
+        n_piece += need;
+        node_id[w] = mir_vocab_word_id(v, word, len);
+    }
+    first[nw] = (int64_t)n_piece;
+    for (size_t k = 0; k < s->n_recs; k++) {
+        module_rec *r = &s->recs[k];
+        if (r->status != MIR_STATUS_OK) continue;
+        int64_t nt = 0;
+        for (int64_t j = 0; j < r->n_words; j++) nt += first[r->tokens[j] + 1] - first[r->tokens[j]];
+        int32_t *ids = mir_malloc((size_t)(nt + 1) * sizeof *ids);
+        int64_t t = 0, unk = 0;
+        for (int64_t j = 0; j < r->n_words; j++) {
+            int32_t w = r->tokens[j];
+            for (int64_t q = first[w]; q < first[w + 1]; q++) {
+                ids[t++] = piece[q];
+                unk += piece[q] == MIR_TOK_UNK;
+            }
+        }
+        free(r->tokens);
+        r->tokens = ids;
+        r->n_tokens = nt;
+        for (int64_t j = 0; j < r->n_nodes; j++) r->node_text[j] = node_id[r->node_text[j]];
+        mir_probe_count_add(s->probe, CT_TOKENS, nt);
+        mir_probe_count_add(s->probe, CT_UNK, unk);
+    }
+    free(first);
+    free(node_id);
+    free(piece);
+    mir_probe_end(s->probe, PH_ENCODE);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* redistribution to contiguous blocks, and the collective write                                    */
+
+static int64_t block_lo(int64_t n, int nranks, int r) { return n * r / nranks; }
+static int block_owner(int64_t n, int nranks, int64_t i) {
+    int r = (int)((i * nranks) / (n ? n : 1));
+    while (r + 1 < nranks && block_lo(n, nranks, r + 1) <= i) r++;
+    while (r > 0 && block_lo(n, nranks, r) > i) r--;
+    return r;
+}
+
+/* record as int32 words: index(2), status, n_tokens(2), n_nodes(2), n_edges(2), errlen, then arrays */
+enum { REC_HEADER = 10 };
+static int64_t rec_words(const module_rec *r) {
+    int64_t errlen = r->error ? (int64_t)strlen(r->error) : 0;
+    return REC_HEADER + r->n_tokens + 3 * r->n_nodes + 4 * r->n_edges + (errlen + 4) / 4;
+}
+
+static void put64(int32_t *p, int64_t v) { memcpy(p, &v, sizeof v); }
+static int64_t get64(const int32_t *p) {
+    int64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static int32_t *rec_pack(const module_rec *r, int32_t *p) {
+    int64_t errlen = r->error ? (int64_t)strlen(r->error) : 0;
+    put64(p, r->index);
+    p[2] = r->status;
+    put64(p + 3, r->n_tokens);
+    put64(p + 5, r->n_nodes);
+    put64(p + 7, r->n_edges);
+    p[9] = (int32_t)errlen;
+    p += REC_HEADER;
+    memcpy(p, r->tokens, (size_t)r->n_tokens * 4);
+    p += r->n_tokens;
+    for (int64_t j = 0; j < r->n_nodes; j++) p[j] = r->node_kind[j];
+    p += r->n_nodes;
+    memcpy(p, r->node_text, (size_t)r->n_nodes * 4);
+    p += r->n_nodes;
+    memcpy(p, r->node_function, (size_t)r->n_nodes * 4);
+    p += r->n_nodes;
+    memcpy(p, r->edge_src, (size_t)r->n_edges * 4);
+    p += r->n_edges;
+    memcpy(p, r->edge_dst, (size_t)r->n_edges * 4);
+    p += r->n_edges;
+    for (int64_t j = 0; j < r->n_edges; j++) p[j] = r->edge_flow[j];
+    p += r->n_edges;
+    memcpy(p, r->edge_position, (size_t)r->n_edges * 4);
+    p += r->n_edges;
+    int64_t ew = (errlen + 4) / 4;
+    memset(p, 0, (size_t)ew * 4);
+    if (errlen) memcpy(p, r->error, (size_t)errlen);
+    return p + ew;
+}
+
+/* A view into a received buffer. */
+typedef struct rec_view {
+    int32_t status;
+    int64_t n_tokens, n_nodes, n_edges;
+    const int32_t *tokens, *node_kind, *node_text, *node_function, *edge_src, *edge_dst, *edge_flow,
+        *edge_position;
+    const char *error;
+} rec_view;
+
+static const int32_t *rec_unpack(const int32_t *p, int64_t *index, rec_view *v) {
+    *index = get64(p);
+    v->status = p[2];
+    v->n_tokens = get64(p + 3);
+    v->n_nodes = get64(p + 5);
+    v->n_edges = get64(p + 7);
+    int64_t errlen = p[9];
+    p += REC_HEADER;
+    v->tokens = p;
+    p += v->n_tokens;
+    v->node_kind = p;
+    p += v->n_nodes;
+    v->node_text = p;
+    p += v->n_nodes;
+    v->node_function = p;
+    p += v->n_nodes;
+    v->edge_src = p;
+    p += v->n_edges;
+    v->edge_dst = p;
+    p += v->n_edges;
+    v->edge_flow = p;
+    p += v->n_edges;
+    v->edge_position = p;
+    p += v->n_edges;
+    v->error = errlen ? (const char *)p : "";
+    return p + (errlen + 4) / 4;
+}
+
+typedef struct block {
+    int64_t lo, hi;       /* modules [lo, hi) */
+    int32_t *buf;         /* received records */
+    rec_view *views;      /* (hi - lo) */
+} block;
+
+static void redistribute(run_state *s, block *b) {
+    int P = s->nranks;
+    int64_t *send_words = mir_calloc((size_t)P, sizeof *send_words);
+    for (size_t k = 0; k < s->n_recs; k++)
+        send_words[block_owner(s->n, P, s->recs[k].index)] += rec_words(&s->recs[k]);
+    int *scount = mir_malloc((size_t)P * sizeof(int)), *sdispl = mir_malloc((size_t)P * sizeof(int));
+    int *rcount = mir_malloc((size_t)P * sizeof(int)), *rdispl = mir_malloc((size_t)P * sizeof(int));
+    int64_t tot = 0;
+    for (int r = 0; r < P; r++) {
+        scount[r] = (int)send_words[r];
+        sdispl[r] = (int)tot;
+        tot += send_words[r];
+    }
+    int32_t *sbuf = mir_malloc((size_t)(tot + 1) * 4);
+    int64_t *fill = mir_calloc((size_t)P, sizeof *fill);
+    for (size_t k = 0; k < s->n_recs; k++) {
+        int dst = block_owner(s->n, P, s->recs[k].index);
+        rec_pack(&s->recs[k], sbuf + sdispl[dst] + fill[dst]);
+        fill[dst] += rec_words(&s->recs[k]);
+        rec_free(&s->recs[k]);
+    }
+    MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, s->comm);
+    int64_t rtot = 0;
+    for (int r = 0; r < P; r++) {
+        rdispl[r] = (int)rtot;
+        rtot += rcount[r];
+    }
+    b->buf = mir_malloc((size_t)(rtot + 1) * 4);
+    MPI_Alltoallv(sbuf, scount, sdispl, MPI_INT32_T, b->buf, rcount, rdispl, MPI_INT32_T, s->comm);
+    free(sbuf);
+    b->lo = block_lo(s->n, P, s->rank);
+    b->hi = block_lo(s->n, P, s->rank + 1);
+    b->views = mir_calloc((size_t)(b->hi - b->lo) + 1, sizeof *b->views);
+    const int32_t *p = b->buf, *end = b->buf + rtot;
+    while (p < end) {
+        int64_t index;
+        rec_view v;
+        p = rec_unpack(p, &index, &v);
+        b->views[index - b->lo] = v;
+    }
+    free(send_words);
+    free(scount);
+    free(sdispl);
+    free(rcount);
+    free(rdispl);
+    free(fill);
+}
+
+typedef struct totals {
+    int64_t tokens, nodes, edges;
+} totals;
+
+static int write_corpus(run_state *s, const mir_vocab *v, const block *b, const char *path, mir_pp_summary *sum,
+                        mir_error *err) {
+    int64_t nb = b->hi - b->lo;
+    totals mine = {0, 0, 0}, base = {0, 0, 0}, all = {0, 0, 0};
+    for (int64_t i = 0; i < nb; i++) {
+        mine.tokens += b->views[i].n_tokens;
+        mine.nodes += b->views[i].n_nodes;
+        mine.edges += b->views[i].n_edges;
+    }
+    MPI_Exscan(&mine, &base, 3, MPI_INT64_T, MPI_SUM, s->comm);
+    if (s->rank == 0) base = (totals){0, 0, 0};
+    MPI_Allreduce(&mine, &all, 3, MPI_INT64_T, MPI_SUM, s->comm);
+
+    /* per-module arrays for [lo, hi); the last rank also writes the closing offset */
+    int last = s->rank == s->nranks - 1;
+    int64_t n_off = nb + (last ? 1 : 0);
+    int64_t *tok_off = mir_malloc((size_t)(n_off + 1) * 8), *node_off = mir_malloc((size_t)(n_off + 1) * 8),
+            *edge_off = mir_malloc((size_t)(n_off + 1) * 8);
+    int32_t *status = mir_malloc((size_t)(nb + 1) * 4);
+    const char **errors = mir_malloc((size_t)(nb + 1) * sizeof *errors);
+    int64_t t = base.tokens, nn = base.nodes, ne = base.edges;
+    size_t err_width = 1;
+    for (int64_t i = 0; i < nb; i++) {
+        tok_off[i] = t;
+        node_off[i] = nn;
+        edge_off[i] = ne;
+        t += b->views[i].n_tokens;
+        nn += b->views[i].n_nodes;
+        ne += b->views[i].n_edges;
+        status[i] = b->views[i].status;
+        errors[i] = b->views[i].error ? b->views[i].error : "";
+        size_t l = strlen(errors[i]) + 1;
+        if (l > err_width) err_width = l;
+    }
+    if (last) {
+        tok_off[nb] = t;
+        node_off[nb] = nn;
+        edge_off[nb] = ne;
+    }
+    uint64_t ew = err_width, nw = 1;
+    for (int64_t i = 0; i < s->n; i++)
+        if (strlen(s->names[i]) + 1 > nw) nw = strlen(s->names[i]) + 1;
+    MPI_Allreduce(MPI_IN_PLACE, &ew, 1, MPI_UINT64_T, MPI_MAX, s->comm);
+
+    /* flat arrays */
+    int32_t *tokens = mir_malloc((size_t)(mine.tokens + 1) * 4);
+    int8_t *node_kind = mir_malloc((size_t)mine.nodes + 1), *edge_flow = mir_malloc((size_t)mine.edges + 1);
+    int32_t *node_text = mir_malloc((size_t)(mine.nodes + 1) * 4), *node_fn = mir_malloc((size_t)(mine.nodes + 1) * 4);
+    int32_t *esrc = mir_malloc((size_t)(mine.edges + 1) * 4), *edst = mir_malloc((size_t)(mine.edges + 1) * 4),
+            *epos = mir_malloc((size_t)(mine.edges + 1) * 4);
+    int64_t ot = 0, on = 0, oe = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const rec_view *r = &b->views[i];
+        memcpy(tokens + ot, r->tokens, (size_t)r->n_tokens * 4);
+        ot += r->n_tokens;
+        for (int64_t j = 0; j < r->n_nodes; j++) {
+            node_kind[on + j] = (int8_t)r->node_kind[j];
+            node_text[on + j] = r->node_text[j];
+            node_fn[on + j] = r->node_function[j];
+        }
+        on += r->n_nodes;
+        for (int64_t j = 0; j < r->n_edges; j++) {
+            esrc[oe + j] = r->edge_src[j];
+            edst[oe + j] = r->edge_dst[j];
+            edge_flow[oe + j] = (int8_t)r->edge_flow[j];
+            epos[oe + j] = r->edge_position[j];
+        }
+        oe += r->n_edges;
+    }
+
+    mir_probe_begin(s->probe, PH_WRITE);
+    int rc = 0;
+    hid_t f = mir_h5_create(path, s->comm, err);
+    if (f < 0) rc = -1;
+    uint64_t M = (uint64_t)s->n, lo = (uint64_t)b->lo, cnt = (uint64_t)nb;
+    /* hash and input size are known everywhere: each rank writes its block of them */
+#define W(call) \
+    if (!rc) rc = (call)
+    W(mir_h5_write_strings(f, "/modules/name", M, lo, cnt, (const char *const *)s->names + lo, nw, err));
+    W(mir_h5_write_slab(f, "/modules/hash", H5T_NATIVE_UINT64, M, lo, cnt, s->hash + lo, err));
+    W(mir_h5_write_slab(f, "/modules/bytes", H5T_NATIVE_INT64, M, lo, cnt, s->bytes + lo, err));
+    W(mir_h5_write_slab(f, "/modules/status", H5T_NATIVE_INT32, M, lo, cnt, status, err));
+    W(mir_h5_write_strings(f, "/modules/error", M, lo, cnt, errors, ew, err));
+    W(mir_h5_write_slab(f, "/modules/token_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, tok_off, err));
+    W(mir_h5_write_slab(f, "/modules/node_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, node_off, err));
+    W(mir_h5_write_slab(f, "/modules/edge_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, edge_off, err));
+    W(mir_h5_write_slab(f, "/tokens", H5T_NATIVE_INT32, (uint64_t)all.tokens, (uint64_t)base.tokens,
+                        (uint64_t)mine.tokens, tokens, err));
+    W(mir_h5_write_slab(f, "/graph/node_kind", H5T_NATIVE_INT8, (uint64_t)all.nodes, (uint64_t)base.nodes,
+                        (uint64_t)mine.nodes, node_kind, err));
+    W(mir_h5_write_slab(f, "/graph/node_text", H5T_NATIVE_INT32, (uint64_t)all.nodes, (uint64_t)base.nodes,
+                        (uint64_t)mine.nodes, node_text, err));
+    W(mir_h5_write_slab(f, "/graph/node_function", H5T_NATIVE_INT32, (uint64_t)all.nodes, (uint64_t)base.nodes,
+                        (uint64_t)mine.nodes, node_fn, err));
+    W(mir_h5_write_slab(f, "/graph/edge_src", H5T_NATIVE_INT32, (uint64_t)all.edges, (uint64_t)base.edges,
+                        (uint64_t)mine.edges, esrc, err));
+    W(mir_h5_write_slab(f, "/graph/edge_dst", H5T_NATIVE_INT32, (uint64_t)all.edges, (uint64_t)base.edges,
+                        (uint64_t)mine.edges, edst, err));
+    W(mir_h5_write_slab(f, "/graph/edge_flow", H5T_NATIVE_INT8, (uint64_t)all.edges, (uint64_t)base.edges,
+                        (uint64_t)mine.edges, edge_flow, err));
+    W(mir_h5_write_slab(f, "/graph/edge_position", H5T_NATIVE_INT32, (uint64_t)all.edges, (uint64_t)base.edges,
+                        (uint64_t)mine.edges, epos, err));
+    /* vocabulary: rank 0 writes it all */
+    int32_t nv = mir_vocab_size(v);
+    uint64_t vcount = s->rank == 0 ? (uint64_t)nv : 0;
+    const char **vt = mir_malloc((size_t)nv * sizeof *vt);
+    int64_t *vc = mir_malloc((size_t)nv * sizeof *vc);
+    size_t vw = 1;
+    for (int32_t i = 0; i < nv; i++) {
+        vt[i] = mir_vocab_token(v, i);
+        vc[i] = mir_vocab_count(v, i);
+        if (strlen(vt[i]) + 1 > vw) vw = strlen(vt[i]) + 1;
+    }
+    W(mir_h5_write_strings(f, "/vocab/token", (uint64_t)nv, 0, vcount, vt, vw, err));
+    W(mir_h5_write_slab(f, "/vocab/count", H5T_NATIVE_INT64, (uint64_t)nv, 0, vcount, vc, err));
+    free(vt);
+    free(vc);
+
+    /* summary figures, identical on all ranks */
+    double cnt_local[N_COUNTS];
+    for (int k = 0; k < N_COUNTS; k++) cnt_local[k] = (double)mir_probe_count(s->probe, k);
+    MPI_Allreduce(MPI_IN_PLACE, cnt_local, N_COUNTS, MPI_DOUBLE, MPI_SUM, s->comm);
+    sum->n_modules = s->n;
+    sum->n_failed = (int64_t)cnt_local[CT_FAILURES];
+    sum->n_duplicates = (int64_t)cnt_local[CT_DUPLICATES];
+    sum->n_ok = s->n - sum->n_failed - sum->n_duplicates;
+    sum->n_tokens = all.tokens;
+    sum->n_unk = (int64_t)cnt_local[CT_UNK];
+    sum->n_words = (int64_t)cnt_local[CT_WORDS];
+    sum->n_nodes = all.nodes;
+    sum->n_edges = all.edges;
+    sum->vocab_size = nv;
+    if (!rc) {
+        char llvm[32];
+        unsigned maj, min, pat;
+        LLVMGetVersion(&maj, &min, &pat);
+        snprintf(llvm, sizeof llvm, "%u.%u.%u", maj, min, pat);
+        char when[64];
+        time_t now = time(NULL);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        int64_t created_at_rank0 = 0;
+        (void)created_at_rank0;
+        MPI_Bcast(when, sizeof when, MPI_CHAR, 0, s->comm);
+        hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+        W(mir_h5_attr_string(root, "format", MIR_CORPUS_FORMAT, err));
+        W(mir_h5_attr_int64(root, "format_version", MIR_CORPUS_VERSION, err));
+        W(mir_h5_attr_string(root, "tool_version", MIR_VERSION_STRING, err));
+        W(mir_h5_attr_string(root, "llvm_version", llvm, err));
+        W(mir_h5_attr_string(root, "options", s->o->options_text ? s->o->options_text : "", err));
+        W(mir_h5_attr_string(root, "vocab_source", s->o->vocab_file ? s->o->vocab_file : "built", err));
+        W(mir_h5_attr_string(root, "created_at", when, err));
+        W(mir_h5_attr_int64(root, "created_nranks", s->nranks, err));
+        W(mir_h5_attr_int64(root, "n_modules", sum->n_modules, err));
+        W(mir_h5_attr_int64(root, "n_ok", sum->n_ok, err));
+        W(mir_h5_attr_int64(root, "n_failed", sum->n_failed, err));
+        W(mir_h5_attr_int64(root, "n_duplicates", sum->n_duplicates, err));
+        W(mir_h5_attr_int64(root, "n_tokens", sum->n_tokens, err));
+        W(mir_h5_attr_int64(root, "n_unk_tokens", sum->n_unk, err));
+        W(mir_h5_attr_double(root, "unk_rate", sum->n_tokens ? (double)sum->n_unk / (double)sum->n_tokens : 0.0, err));
+        W(mir_h5_attr_int64(root, "n_nodes", sum->n_nodes, err));
+        W(mir_h5_attr_int64(root, "n_edges", sum->n_edges, err));
+        W(mir_h5_attr_int64(root, "vocab_size", nv, err));
+        H5Gclose(root);
+    }
+#undef W
+    if (f >= 0 && H5Fclose(f) < 0 && !rc) rc = mir_fail(err, "%s: closing failed", path);
+    mir_probe_end(s->probe, PH_WRITE);
+
+    free(tok_off);
+    free(node_off);
+    free(edge_off);
+    free(status);
+    free(errors);
+    free(tokens);
+    free(node_kind);
+    free(edge_flow);
+    free(node_text);
+    free(node_fn);
+    free(esrc);
+    free(edst);
+    free(epos);
+    return rc;
+}
+
+/* Failed modules, gathered to rank 0 in global order: logged (first 20) and written to --failures. */
+static void report_failures(run_state *s, const block *b) {
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (int64_t i = 0; i < b->hi - b->lo; i++) {
+        const rec_view *r = &b->views[i];
+        if (!is_failure(r->status)) continue;
+        size_t need = strlen(s->names[b->lo + i]) + strlen(r->error) + 32;
+        MIR_GROW(text, cap, len + need);
+        len += (size_t)snprintf(text + len, cap - len, "%s\t%s\t%s\n", s->names[b->lo + i],
+                                mir_status_name(r->status), r->error);
+    }
+    int my = (int)len;
+    int *sizes = s->rank == 0 ? mir_malloc((size_t)s->nranks * sizeof(int)) : NULL;
+    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, s->comm);
+    int *displs = NULL;
+    char *all = NULL;
+    int64_t tot = 0;
+    if (s->rank == 0) {
+        displs = mir_malloc((size_t)s->nranks * sizeof(int));
+        for (int r = 0; r < s->nranks; r++) {
+            displs[r] = (int)tot;
+            tot += sizes[r];
+        }
+        all = mir_malloc((size_t)tot + 1);
+    }
+    MPI_Gatherv(text, my, MPI_CHAR, all, sizes, displs, MPI_CHAR, 0, s->comm);
+    free(text);
+    if (s->rank == 0) {
+        all[tot] = 0;
+        if (s->o->failures_file) {
+            FILE *f = fopen(s->o->failures_file, "w");
+            if (f) {
+                fputs("module\tstatus\terror\n", f);
+                fwrite(all, 1, (size_t)tot, f);
+                fclose(f);
+            } else {
+                mir_log(MIR_LOG_WARN, "%s: cannot write the failure list", s->o->failures_file);
+            }
+        }
+        int shown = 0;
+        for (char *line = all; *line && shown < 20; shown++) {
+            char *nl = strchr(line, '\n');
+            *nl = 0;
+            char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
+            if (tab1 && tab2) {
+                *tab2 = 0;
+                mir_log(MIR_LOG_WARN, "failed (%s): %s", tab1 + 1, tab2 + 1);
+            }
+            line = nl + 1;
+        }
+        free(all);
+        free(sizes);
+        free(displs);
+    }
+}
+
+static void print_summary(run_state *s, const mir_pp_summary *sum) {
+    int n = mir_probe_export(s->probe, NULL);
+    double *v = mir_malloc((size_t)n * sizeof *v), *tot = mir_malloc((size_t)n * sizeof *v);
+    mir_probe_export(s->probe, v);
+    MPI_Reduce(v, tot, n, MPI_DOUBLE, MPI_SUM, 0, s->comm);
+    double rss = (double)mir_peak_rss_bytes(), rss_max = 0, rss_sum = 0;
+    MPI_Reduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, 0, s->comm);
+    MPI_Reduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, 0, s->comm);
+    if (s->rank == 0 && mir_log_get_level() >= MIR_LOG_INFO) {
+        char title[128];
+        snprintf(title, sizeof title, "phases (summed over %d rank%s)", s->nranks, s->nranks > 1 ? "s" : "");
+        mir_probe_print(s->probe, stderr, title, tot);
+        fprintf(stderr,
+                "summary: %lld modules: %lld ok, %lld failed, %lld duplicates; %lld tokens (%lld UNK, %.4f%%), "
+                "%lld nodes, %lld edges; vocabulary %d; %.2f s, %.1f modules/s; peak memory per rank %.1f MiB max, "
+                "%.1f MiB mean\n",
+                (long long)sum->n_modules, (long long)sum->n_ok, (long long)sum->n_failed,
+                (long long)sum->n_duplicates, (long long)sum->n_tokens, (long long)sum->n_unk,
+                sum->n_tokens ? 100.0 * (double)sum->n_unk / (double)sum->n_tokens : 0.0, (long long)sum->n_nodes,
+                (long long)sum->n_edges, sum->vocab_size, sum->seconds,
+                sum->seconds > 0 ? (double)sum->n_modules / sum->seconds : 0.0, rss_max / 1048576.0,
+                rss_sum / s->nranks / 1048576.0);
+    }
+    free(v);
+    free(tot);
+}
+
+int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *summary, mir_error *err) {
+    double t0 = mir_wall_seconds();
+    run_state s = {.o = o, .comm = comm};
+    MPI_Comm_rank(comm, &s.rank);
+    MPI_Comm_size(comm, &s.nranks);
+    memset(summary, 0, sizeof *summary);
+    mir_h5_quiet();
+    s.probe = mir_probe_create("mir_preprocess", phase_names, N_PHASES, count_names, N_COUNTS,
+                               s.rank != 0 || mir_log_get_level() < MIR_LOG_INFO);
+    strtab_init(&s.words);
+    int rc = 0;
+    mir_vocab *vocab = NULL;
+    block b = {0};
+
+    /* an existing vocabulary is checked before any work */
+    if (o->vocab_file) {
+        vocab = mir_vocab_load(o->vocab_file, err);
+        int ok = vocab != NULL, all_ok = 0;
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+        if (!all_ok) {
+            if (ok) mir_fail(err, "%s: vocabulary unreadable on another rank", o->vocab_file);
+            rc = -1;
+            goto out;
+        }
+    }
+    if (broadcast_inputs(&s, err)) {
+        rc = -1;
+        goto out;
+    }
+    if (s.n == 0) {
+        rc = mir_fail(err, "no input modules found (inputs: files, directories searched for .ll/.bc%s, or @lists)",
+                      o->compile ? " and sources" : "");
+        goto out;
+    }
+    pass0(&s);
+    pass1(&s);
+    if (!vocab) vocab = build_vocab(&s);
+    encode_records(&s, vocab);
+    redistribute(&s, &b);
+
+    /* temporary name from rank 0, renamed when every rank succeeded */
+    char tmp[4096];
+    if (s.rank == 0) snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->output, (long)getpid());
+    MPI_Bcast(tmp, sizeof tmp, MPI_CHAR, 0, comm);
+    summary->seconds = mir_wall_seconds() - t0;
+    int wrc = write_corpus(&s, vocab, &b, tmp, summary, err);
+    int any_bad = 0;
+    MPI_Allreduce(&wrc, &any_bad, 1, MPI_INT, MPI_MIN, comm);
+    if (any_bad < 0) {
+        if (!wrc) mir_fail(err, "%s: writing failed on another rank", o->output);
+        if (s.rank == 0) unlink(tmp);
+        rc = -1;
+        goto out;
+    }
+    if (s.rank == 0 && rename(tmp, o->output) != 0) {
+        mir_fail(err, "%s: cannot rename %s into place", o->output, tmp);
+        unlink(tmp);
+        rc = -1;
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+    report_failures(&s, &b);
+    summary->seconds = mir_wall_seconds() - t0;
+    print_summary(&s, summary);
+out:
+    for (size_t k = 0; k < s.n_recs; k++) rec_free(&s.recs[k]);
+    free(s.recs);
+    free(b.buf);
+    free(b.views);
+    for (int64_t i = 0; i < s.n; i++) free(s.names[i]);
+    free(s.names);
+    free(s.bytes);
+    free(s.lang);
+    free(s.owner);
+    free(s.hash);
+    free(s.dup_of);
+    strtab_free(&s.words);
+    if (vocab) mir_vocab_free(vocab);
+    mir_probe_free(s.probe);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/*
+ * preprocess.h: the library behind mir-preprocess. One collective call over an MPI communicator turns
+ * a list of inputs into one corpus file (format: docs/formats.md).
+ *
+ *   pass 0  rank 0 expands the inputs; modules are dealt to ranks by size (largest first, to the least
+ *           loaded rank); each rank hashes its files; an allgather marks later copies of identical content
+ *           as duplicates of the first (by global order).
+ *   pass 1  each rank reads (or compiles) and parses its modules with the LLVM-C API and extracts the
+ *           normalised statement words and the program graph; words are interned per rank and counted.
+ *   vocab   counts are gathered to rank 0, merged and turned into the sub-word vocabulary (or the vocabulary
+ *           is read from --vocab FILE), then broadcast; each rank encodes its distinct words once.
+ *   write   module records move to the rank that owns their contiguous block of the global order
+ *           (MPI_Alltoallv), offsets come from an exclusive scan, and all ranks write every dataset of one
+ *           HDF5 file collectively, under a temporary name renamed on success.
+ * The result is byte-for-byte the same datasets whatever the number of ranks.
+ */
+#ifndef MIR_PREPROCESS_H
+#define MIR_PREPROCESS_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "compile.h"
+#include "mir_common.h"
+#include "wordpiece.h"
+
+/* Per-module status codes stored in /modules/status. */
+enum {
+    MIR_STATUS_OK = 0,
+    MIR_STATUS_READ_ERROR = 1,    /* missing, unreadable, a directory we could not walk */
+    MIR_STATUS_EMPTY = 2,         /* zero bytes */
+    MIR_STATUS_PARSE_ERROR = 3,   /* LLVM could not parse it (text or bitcode) */
+    MIR_STATUS_COMPILE_ERROR = 4, /* clang failed on a source */
+    MIR_STATUS_TOO_LARGE = 5,     /* over --max-module-mb */
+    MIR_STATUS_DUPLICATE = 6,     /* same content as an earlier module (not a failure) */
+    MIR_STATUS_EXTRACT_ERROR = 7, /* parsed, but extraction found an inconsistency */
+};
+const char *mir_status_name(int status);
+
+/* Process exit codes of mir-preprocess (and the later stages). */
+enum { MIR_EXIT_OK = 0, MIR_EXIT_FATAL = 1, MIR_EXIT_USAGE = 2, MIR_EXIT_MODULES_FAILED = 3 };
+
+#define MIR_CORPUS_FORMAT "mir-corpus"
+#define MIR_CORPUS_VERSION 1
+
+typedef struct mir_pp_options {
+    const char *output;            /* corpus path */
+    char *const *inputs;           /* INPUT arguments */
+    int n_inputs;
+    const char *vocab_file;        /* NULL: build the vocabulary from this corpus */
+    mir_vocab_options vocab;
+    int compile;                   /* accept sources */
+    mir_compile_options cc;
+    int64_t max_module_bytes;
+    int strict;                    /* abort on the first failed module */
+    int progress;                  /* 1 on, 0 off */
+    double progress_interval_s;
+    const char *failures_file;     /* TSV of failed modules, written by rank 0 (NULL: none) */
+    const char *options_text;      /* recorded in the corpus as the "options" attribute */
+} mir_pp_options;
+
+void mir_pp_options_default(mir_pp_options *o);
+
+typedef struct mir_pp_summary {
+    int64_t n_modules, n_ok, n_failed, n_duplicates;
+    int64_t n_tokens, n_unk, n_words, n_nodes, n_edges;
+    int32_t vocab_size;
+    double seconds;
+} mir_pp_summary;
+
+/* Collective over comm. Returns 0 when the corpus was written (modules may have failed: see summary),
+ * -1 on a fatal error (err filled on every rank). */
+int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *summary, mir_error *err);
+
+/* Read the vocabulary stored under /vocab of a corpus or model file. */
+mir_vocab *mir_vocab_load(const char *path, mir_error *err);
+
+#endif
