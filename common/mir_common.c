@@ -18,6 +18,18 @@ int mir_fail(mir_error *err, const char *fmt, ...) {
     return -1;
 }
 
+void mir_error_prefix(mir_error *err, const char *prefix) {
+    if (!err) return;
+    size_t p = strlen(prefix), m = strlen(err->msg);
+    if (p + 2 >= sizeof err->msg) p = sizeof err->msg - 3;
+    if (p + 2 + m >= sizeof err->msg) m = sizeof err->msg - p - 3;
+    memmove(err->msg + p + 2, err->msg, m);
+    memcpy(err->msg, prefix, p);
+    err->msg[p] = ':';
+    err->msg[p + 1] = ' ';
+    err->msg[p + 2 + m] = '\0';
+}
+
 static void die_oom(size_t bytes, const char *file, int line) {
     fprintf(stderr, "out of memory: %zu bytes at %s:%d\n", bytes, file, line);
     abort();

@@ -20,6 +20,9 @@ typedef struct mir_error {
 /* Fill err (if not NULL) with a printf-style message; returns -1 so callers can `return mir_fail(...)`. */
 int mir_fail(mir_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Put "prefix: " in front of err's message (truncating at the end if needed). */
+void mir_error_prefix(mir_error *err, const char *prefix);
+
 /* Allocation that never returns NULL: on failure it prints file:line and aborts the process
  * (an allocation failure is not an input error a caller could recover from). */
 void *mir_malloc_check(size_t bytes, const char *file, int line);

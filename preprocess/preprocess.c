@@ -477,9 +477,7 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
     } else {
         mir_extract_probe xp = {s->probe, PH_TOKENS, PH_GRAPH};
         if (mir_extract_module(m, x, &xp, &e)) {
-            char msg[MIR_ERROR_MAX];
-            snprintf(msg, sizeof msg, "%s: %s", name, e.msg);
-            snprintf(e.msg, sizeof e.msg, "%s", msg);
+            mir_error_prefix(&e, name);
             rec_fail(r, MIR_STATUS_EXTRACT_ERROR, &e);
         } else {
             rec_take_extract(r, x, &s->words);
@@ -554,9 +552,9 @@ mir_vocab *mir_vocab_load(const char *path, mir_error *err) {
         free(counts);
         mir_h5_free_strings(tokens, n);
     } else {
-        char msg[MIR_ERROR_MAX];
-        snprintf(msg, sizeof msg, "%s: no vocabulary: %s", path, err->msg);
-        snprintf(err->msg, sizeof err->msg, "%s", msg);
+        char prefix[MIR_ERROR_MAX];
+        snprintf(prefix, sizeof prefix, "%s: no vocabulary", path);
+        mir_error_prefix(err, prefix);
     }
     H5Fclose(f);
     return v;
@@ -923,6 +921,7 @@ static int write_corpus(run_state *s, const mir_vocab *v, const block *b, const 
     W(mir_h5_write_slab(f, "/modules/hash", H5T_NATIVE_UINT64, M, lo, cnt, s->hash + lo, err));
     W(mir_h5_write_slab(f, "/modules/bytes", H5T_NATIVE_INT64, M, lo, cnt, s->bytes + lo, err));
     W(mir_h5_write_slab(f, "/modules/status", H5T_NATIVE_INT32, M, lo, cnt, status, err));
+    W(mir_h5_write_slab(f, "/modules/duplicate_of", H5T_NATIVE_INT64, M, lo, cnt, s->dup_of + lo, err));
     W(mir_h5_write_strings(f, "/modules/error", M, lo, cnt, errors, ew, err));
     W(mir_h5_write_slab(f, "/modules/token_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, tok_off, err));
     W(mir_h5_write_slab(f, "/modules/node_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, node_off, err));

@@ -68,4 +68,7 @@ expect_status 2 "$PP" --vocab-size x -o "$WORK/x.h5" "$IN/loop.ll"
 mkdir -p "$WORK/empty_dir"
 expect_status 1 "$PP" --no-progress -o "$WORK/none.h5" "$WORK/empty_dir"
 expect_status 1 "$PP" --no-progress -o "/nonexistent-dir/c.h5" "$IN/loop.ll"
+# --vocab with a file that is not a corpus: exit status 1, and the message names the file
+set +e; msg=$("$PP" --no-progress --vocab "$IN/loop.ll" -o "$WORK/y.h5" "$IN/loop.ll" 2>&1); rc=$?; set -e
+[[ $rc == 1 && $msg == *"$IN/loop.ll"* ]] || { echo "FAIL: --vocab on a non-HDF5 file: $rc $msg"; exit 1; }
 echo "bad_inputs: PASSED"

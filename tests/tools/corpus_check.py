@@ -23,7 +23,11 @@ def main(argv):
     names = [n.decode() for n in f["modules/name"][()]]
     errors = [e.decode() for e in f["modules/error"][()]]
     status = f["modules/status"][()]
+    dup = f["modules/duplicate_of"][()]
     M = len(names)
+    for i in range(M):
+        if (status[i] == 6) != (dup[i] >= 0) or dup[i] >= i or (dup[i] >= 0 and f["modules/hash"][dup[i]] != f["modules/hash"][i]):
+            fail(f"{names[i]}: duplicate_of {dup[i]} inconsistent with status {status[i]}")
     fmt = f.attrs["format"]
     if (fmt.decode() if isinstance(fmt, bytes) else fmt) != "mir-corpus":
         fail("format attribute")
