@@ -43,6 +43,17 @@ static hid_t create_dataset(hid_t file, const char *path, hid_t type, uint64_t n
     return dset;
 }
 
+/* Collective transfers on files opened with the MPI-IO driver; plain ones otherwise (a model file that
+ * one rank writes alone). */
+static int is_mpio(hid_t obj) {
+    hid_t f = H5Iget_file_id(obj);
+    hid_t fapl = H5Fget_access_plist(f);
+    int mpio = H5Pget_driver(fapl) == H5FD_MPIO;
+    H5Pclose(fapl);
+    H5Fclose(f);
+    return mpio;
+}
+
 static int write_selected(hid_t dset, hid_t type, uint64_t n, uint64_t offset, uint64_t count, const void *data) {
     hsize_t dim = n, off = offset, cnt = count;
     hid_t fspace = H5Screate_simple(1, &dim, NULL);
@@ -54,7 +65,7 @@ static int write_selected(hid_t dset, hid_t type, uint64_t n, uint64_t offset, u
         H5Sselect_none(mspace);
     }
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    if (is_mpio(dset)) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     herr_t st = H5Dwrite(dset, type, mspace, fspace, dxpl, data);
     H5Pclose(dxpl);
     H5Sclose(mspace);

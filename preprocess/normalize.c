@@ -40,24 +40,14 @@
 /* ---------------------------------------------------------------- character classes */
 
 enum { C_SPACE = 1, C_DIGIT = 2, C_NAME = 4, C_HEX = 8, C_ALPHA = 16 };
-static unsigned char g_cls[256];
-static int g_cls_ready;
-
-static void cls_init(void) {
-    if (g_cls_ready) return; /* benign race: every thread writes the same bytes */
-    unsigned char t[256];
-    memset(t, 0, sizeof t);
-    t[' '] = t['\t'] = t['\n'] = t['\r'] = t['\f'] = t['\v'] = C_SPACE;
-    for (int c = '0'; c <= '9'; c++) t[c] = C_DIGIT | C_NAME | C_HEX;
-    for (int c = 'a'; c <= 'z'; c++) t[c] = C_NAME | C_ALPHA;
-    for (int c = 'A'; c <= 'Z'; c++) t[c] = C_NAME | C_ALPHA;
-    for (int c = 'a'; c <= 'f'; c++) t[c] |= C_HEX;
-    for (int c = 'A'; c <= 'F'; c++) t[c] |= C_HEX;
-    t['_'] = t['.'] = t['$'] = t['-'] = C_NAME;
-    for (int c = 0x80; c < 256; c++) t[c] = C_NAME;
-    memcpy(g_cls, t, sizeof t);
-    g_cls_ready = 1;
-}
+static const unsigned char g_cls[256] = {
+    [' '] = C_SPACE, ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE, ['\f'] = C_SPACE, ['\v'] = C_SPACE,
+    ['0' ... '9'] = C_DIGIT | C_NAME | C_HEX,
+    ['a' ... 'f'] = C_NAME | C_ALPHA | C_HEX, ['g' ... 'z'] = C_NAME | C_ALPHA,
+    ['A' ... 'F'] = C_NAME | C_ALPHA | C_HEX, ['G' ... 'Z'] = C_NAME | C_ALPHA,
+    ['_'] = C_NAME, ['.'] = C_NAME, ['$'] = C_NAME, ['-'] = C_NAME,
+    [0x80 ... 0xff] = C_NAME,
+};
 #define IS(c, k) (g_cls[(unsigned char)(c)] & (k))
 
 /* ---------------------------------------------------------------- word arena */
@@ -718,7 +708,6 @@ static void lex(lexer *L, const char *p, size_t n) {
 
 size_t mir_normalize_statement(const char *line, size_t len, mir_sym_classify_fn classify, void *ctx,
                                mir_words *out) {
-    cls_init();
     sink s = {out, 0, 0};
     lexer L = {&s, out->n, classify, ctx, 0, 0, 0, 0};
     lex(&L, line, len);
@@ -727,7 +716,6 @@ size_t mir_normalize_statement(const char *line, size_t len, mir_sym_classify_fn
 
 size_t mir_normalize_type(const char *type_text, size_t len, mir_sym_classify_fn classify, void *ctx, char *out,
                           size_t cap) {
-    cls_init();
     char text[1024];
     uint32_t off[128], lens[128];
     mir_words w = {text, 0, sizeof text, off, lens, 0, 128};

@@ -1,0 +1,13 @@
+/* layers_f64.c: the dense layers in double (generic code in layers.inc.c; see real.h). */
+#include "layers.h"
+
+#include <assert.h>
+#include <cblas.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MIR_REAL_DOUBLE 1
+#include "real.h"
+#include "layers.inc.c"

@@ -1,0 +1,330 @@
+/*
+ * model.c: the type-independent half of the model: configurations, the parameter table, and building
+ * micro-batches (windows, masking, graph windows, edge and matching pairs) from corpus modules.
+ */
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mir_common.h"
+
+int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size) {
+    memset(c, 0, sizeof *c);
+    c->vocab_size = vocab_size;
+    if (!strcmp(name, "tiny")) {
+        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32};
+    } else if (!strcmp(name, "small")) {
+        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256};
+    } else if (!strcmp(name, "base")) {
+        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512};
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int mir_config_check(const mir_config *c, char *msg, size_t cap) {
+    if (c->vocab_size <= 5) return snprintf(msg, cap, "vocab_size %d too small", c->vocab_size), -1;
+    if (c->max_seq < 2 || c->max_seq > 8192) return snprintf(msg, cap, "max_seq %d out of [2, 8192]", c->max_seq), -1;
+    if (c->d_model < 2 || c->n_heads < 1 || c->d_model % c->n_heads)
+        return snprintf(msg, cap, "d_model %d must be a positive multiple of n_heads %d", c->d_model, c->n_heads), -1;
+    if (c->n_layers < 0 || c->n_graph_layers < 0 || c->d_ff < 1)
+        return snprintf(msg, cap, "layer counts must be >= 0 and d_ff >= 1"), -1;
+    if (c->max_nodes < 4) return snprintf(msg, cap, "max_nodes %d too small", c->max_nodes), -1;
+    return 0;
+}
+
+static void put(mir_tensor_info *info, int *k, size_t *off, const char *name, int32_t rows, int32_t cols) {
+    if (info) {
+        snprintf(info[*k].name, sizeof info[*k].name, "%s", name);
+        info[*k].rows = rows;
+        info[*k].cols = cols;
+        info[*k].offset = *off;
+    }
+    (*k)++;
+    *off += (size_t)rows * (size_t)cols;
+}
+
+int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_elements) {
+    int k = 0;
+    size_t off = 0;
+    const int V = c->vocab_size, T = c->max_seq, C = c->d_model, F = c->d_ff;
+    char n[48];
+    put(info, &k, &off, "tok/wte", V, C);
+    put(info, &k, &off, "tok/wpe", T, C);
+    for (int l = 0; l < c->n_layers; l++) {
+#define P(name, r, cl) (snprintf(n, sizeof n, "tok/h%d/" name, l), put(info, &k, &off, n, r, cl))
+        P("ln1_g", 1, C); P("ln1_b", 1, C); P("w_qkv", C, 3 * C); P("b_qkv", 1, 3 * C);
+        P("w_proj", C, C); P("b_proj", 1, C); P("ln2_g", 1, C); P("ln2_b", 1, C);
+        P("w_fc", C, F); P("b_fc", 1, F); P("w_fc2", F, C); P("b_fc2", 1, C);
+#undef P
+    }
+    put(info, &k, &off, "tok/lnf_g", 1, C);
+    put(info, &k, &off, "tok/lnf_b", 1, C);
+    put(info, &k, &off, "head/w_mlm", C, V);
+    put(info, &k, &off, "head/b_mlm", 1, V);
+    put(info, &k, &off, "graph/wne", V, C);
+    put(info, &k, &off, "graph/wkind", 3, C);
+    for (int g = 0; g < c->n_graph_layers; g++) {
+#define P(name, r, cl) (snprintf(n, sizeof n, "graph/l%d/" name, g), put(info, &k, &off, n, r, cl))
+        P("ln_g", 1, C); P("ln_b", 1, C); P("w_self", C, C); P("b", 1, C);
+        for (int r = 0; r < MIR_N_RELATIONS; r++) {
+            snprintf(n, sizeof n, "graph/l%d/w_rel%d", g, r);
+            put(info, &k, &off, n, C, C);
+        }
+#undef P
+    }
+    put(info, &k, &off, "graph/lnf_g", 1, C);
+    put(info, &k, &off, "graph/lnf_b", 1, C);
+    put(info, &k, &off, "head/w_node", C, V);
+    put(info, &k, &off, "head/b_node", 1, V);
+    put(info, &k, &off, "head/w_edge", C, C);
+    put(info, &k, &off, "head/w_match", 3 * C, 1);
+    put(info, &k, &off, "head/b_match", 1, 1);
+    if (n_elements) *n_elements = off;
+    return k;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* batches                                                                                          */
+
+void mir_batch_init(mir_batch *b) { memset(b, 0, sizeof *b); }
+
+void mir_batch_free(mir_batch *b) {
+    free(b->tok_in);
+    free(b->tok_target);
+    free(b->tok_valid);
+    free(b->node_in);
+    free(b->node_kind);
+    free(b->node_target);
+    free(b->node_offset);
+    for (int r = 0; r < MIR_N_RELATIONS; r++) mir_csr_free(&b->rel[r]);
+    free(b->pair_a);
+    free(b->pair_b);
+    free(b->pair_label);
+    free(b->match_tok);
+    free(b->match_graph);
+    free(b->match_label);
+    memset(b, 0, sizeof *b);
+}
+
+void mir_batch_options_default(mir_batch_options *o) {
+    o->mask_prob = 0.15f;
+    o->max_pairs = 32;
+    o->train = 1;
+}
+
+static void ensure(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need > *cap) {
+        *p = mir_realloc(*p, need * elem);
+        *cap = need;
+    }
+}
+
+/* Token window + BERT masking (80 % [MASK], 10 % random, 10 % unchanged) of sequence b. */
+static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const mir_config *c,
+                         const mir_batch_options *o, mir_rng *rng) {
+    int T = bt->T;
+    int64_t n = mv->n_tokens, len = n < T ? n : T, start = 0;
+    if (n > T && o->train) start = (int64_t)mir_rng_below(rng, (uint64_t)(n - T + 1));
+    int32_t *in = bt->tok_in + (size_t)b * T, *tg = bt->tok_target + (size_t)b * T;
+    uint8_t *va = bt->tok_valid + (size_t)b * T;
+    int n_masked = 0;
+    for (int t = 0; t < T; t++) {
+        tg[t] = -1;
+        if (t >= len) {
+            in[t] = 0; /* [PAD] */
+            va[t] = 0;
+            continue;
+        }
+        int32_t id = mv->tokens[start + t];
+        in[t] = id;
+        va[t] = 1;
+        if (o->mask_prob > 0 && mir_rng_uniformf(rng) < o->mask_prob) {
+            tg[t] = id;
+            n_masked++;
+            float u = mir_rng_uniformf(rng);
+            if (u < 0.8f) in[t] = 4; /* [MASK] */
+            else if (u < 0.9f) in[t] = 5 + (int32_t)mir_rng_below(rng, (uint64_t)(c->vocab_size - 5));
+        }
+    }
+    if (o->mask_prob > 0 && n_masked == 0 && len > 0) { /* every sequence predicts at least one token */
+        int t = (int)mir_rng_below(rng, (uint64_t)len);
+        tg[t] = in[t];
+        in[t] = 4;
+    }
+}
+
+typedef struct edge_list {
+    int32_t *src, *dst;
+    int8_t *flow;
+    size_t n, cap;
+} edge_list;
+
+static void edge_push(edge_list *e, int32_t s, int32_t d, int8_t f) {
+    if (e->n == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 1024;
+        e->src = mir_realloc(e->src, e->cap * sizeof *e->src);
+        e->dst = mir_realloc(e->dst, e->cap * sizeof *e->dst);
+        e->flow = mir_realloc(e->flow, e->cap * sizeof *e->flow);
+    }
+    e->src[e->n] = s;
+    e->dst[e->n] = d;
+    e->flow[e->n] = f;
+    e->n++;
+}
+
+/* Graph window of module mv appended to the batch (nodes from *N on); edges appended to el with batch ids.
+ * A graph with more than max_nodes nodes keeps the root, a run of max_nodes/2 consecutive instruction
+ * nodes (random start when training) and the variable/constant nodes they touch, up to max_nodes. */
+static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_config *c, const mir_batch_options *o,
+                        mir_rng *rng, edge_list *el, int *n_inst_first, int *n_inst_count) {
+    int64_t nn = mv->n_nodes;
+    int32_t base = bt->N;
+    int32_t *map = mir_malloc((size_t)(nn + 1) * sizeof *map);
+    int32_t kept = 0;
+    if (nn <= c->max_nodes) {
+        for (int64_t i = 0; i < nn; i++) map[i] = kept++;
+    } else {
+        for (int64_t i = 0; i < nn; i++) map[i] = -1;
+        int64_t n_inst = 0;
+        while (1 + n_inst < nn && mv->node_kind[1 + n_inst] == 0) n_inst++;
+        int64_t K = c->max_nodes / 2, start = 1;
+        if (K > n_inst) K = n_inst;
+        if (o->train && n_inst > K) start = 1 + (int64_t)mir_rng_below(rng, (uint64_t)(n_inst - K + 1));
+        map[0] = kept++;
+        for (int64_t i = start; i < start + K; i++) map[i] = kept++;
+        for (int64_t e = 0; e < mv->n_edges && kept < c->max_nodes; e++) {
+            int32_t s = mv->edge_src[e], d = mv->edge_dst[e];
+            if (s < 0 || d < 0 || s >= nn || d >= nn) continue;
+            if (map[s] >= 0 && mv->node_kind[s] == 0 && map[d] < 0 && mv->node_kind[d] != 0) map[d] = kept++;
+            else if (map[d] >= 0 && mv->node_kind[d] == 0 && map[s] < 0 && mv->node_kind[s] != 0 && kept < c->max_nodes)
+                map[s] = kept++;
+        }
+    }
+    /* nodes, in original order */
+    for (int64_t i = 0; i < nn; i++) {
+        if (map[i] < 0) continue;
+        int32_t id = base + map[i];
+        bt->node_kind[id] = mv->node_kind[i];
+        int32_t text = mv->node_text[i];
+        bt->node_in[id] = text;
+        bt->node_target[id] = -1;
+        if (i > 0 && o->mask_prob > 0 && mir_rng_uniformf(rng) < o->mask_prob) {
+            bt->node_target[id] = text;
+            bt->node_in[id] = 4; /* [MASK] */
+        }
+    }
+    for (int64_t e = 0; e < mv->n_edges; e++) {
+        int32_t s = mv->edge_src[e], d = mv->edge_dst[e];
+        if (s < 0 || d < 0 || s >= nn || d >= nn || map[s] < 0 || map[d] < 0) continue;
+        edge_push(el, base + map[s], base + map[d], mv->edge_flow[e]);
+    }
+    *n_inst_first = (int)el->n;
+    *n_inst_count = 0;
+    bt->N += kept;
+    free(map);
+}
+
+void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
+                     const mir_batch_options *o, mir_rng *rng) {
+    /* sizes */
+    int T = 1;
+    int64_t nodes = 0;
+    for (int i = 0; i < m; i++) {
+        int64_t len = mods[i].n_tokens < c->max_seq ? mods[i].n_tokens : c->max_seq;
+        if (len > T) T = (int)len;
+        nodes += mods[i].n_nodes < c->max_nodes ? mods[i].n_nodes : c->max_nodes;
+    }
+    b->B = m;
+    b->T = T;
+    size_t bt = (size_t)m * (size_t)T;
+    size_t cap = b->cap_bt;
+    ensure((void **)&b->tok_in, &cap, bt, sizeof(int32_t));
+    cap = b->cap_bt;
+    ensure((void **)&b->tok_target, &cap, bt, sizeof(int32_t));
+    cap = b->cap_bt;
+    ensure((void **)&b->tok_valid, &cap, bt, 1);
+    b->cap_bt = cap;
+    cap = b->cap_n;
+    ensure((void **)&b->node_in, &cap, (size_t)nodes + 1, sizeof(int32_t));
+    cap = b->cap_n;
+    ensure((void **)&b->node_kind, &cap, (size_t)nodes + 1, 1);
+    cap = b->cap_n;
+    ensure((void **)&b->node_target, &cap, (size_t)nodes + 1, sizeof(int32_t));
+    b->cap_n = cap;
+    free(b->node_offset);
+    b->node_offset = mir_malloc((size_t)(m + 1) * sizeof *b->node_offset);
+    for (int r = 0; r < MIR_N_RELATIONS; r++) mir_csr_free(&b->rel[r]);
+
+    edge_list el = {0};
+    int64_t *edge_first = mir_malloc((size_t)(m + 1) * sizeof *edge_first);
+    b->N = 0;
+    for (int i = 0; i < m; i++) {
+        build_tokens(b, i, &mods[i], c, o, rng);
+        b->node_offset[i] = b->N;
+        edge_first[i] = (int64_t)el.n;
+        int dummy1, dummy2;
+        build_graph(b, &mods[i], c, o, rng, &el, &dummy1, &dummy2);
+    }
+    b->node_offset[m] = b->N;
+    edge_first[m] = (int64_t)el.n;
+    mir_relations_build(b->rel, el.src, el.dst, el.flow, (int64_t)el.n, b->N);
+
+    /* edge reconstruction pairs: per graph up to max_pairs positive edges and as many sampled non-edges */
+    int maxp = o->max_pairs;
+    size_t pcap = b->cap_pairs;
+    size_t need = (size_t)m * (size_t)(2 * (maxp > 0 ? maxp : 0)) + 1;
+    ensure((void **)&b->pair_a, &pcap, need, sizeof(int32_t));
+    pcap = b->cap_pairs;
+    ensure((void **)&b->pair_b, &pcap, need, sizeof(int32_t));
+    pcap = b->cap_pairs;
+    ensure((void **)&b->pair_label, &pcap, need, sizeof(float));
+    b->cap_pairs = pcap;
+    b->n_pairs = 0;
+    for (int i = 0; i < m && maxp > 0; i++) {
+        int64_t ne = edge_first[i + 1] - edge_first[i];
+        if (ne == 0) continue;
+        int k = ne < maxp ? (int)ne : maxp;
+        int first = b->n_pairs;
+        for (int j = 0; j < k; j++) {
+            int64_t e = edge_first[i] + (ne <= maxp ? j : (int64_t)mir_rng_below(rng, (uint64_t)ne));
+            b->pair_a[b->n_pairs] = el.src[e];
+            b->pair_b[b->n_pairs] = el.dst[e];
+            b->pair_label[b->n_pairs] = 1.0f;
+            b->n_pairs++;
+        }
+        mir_sample_non_edges(b->pair_b + b->n_pairs, b->pair_a + first, k, (int32_t)b->node_offset[i],
+                             (int32_t)b->node_offset[i + 1], b->rel, rng);
+        for (int j = 0; j < k; j++) {
+            b->pair_a[b->n_pairs] = b->pair_a[first + j];
+            b->pair_label[b->n_pairs] = 0.0f;
+            b->n_pairs++;
+        }
+    }
+    /* matching: each sequence with its own graph (1) and with the next module's graph (0) */
+    size_t mcap = b->cap_match;
+    ensure((void **)&b->match_tok, &mcap, (size_t)(2 * m), sizeof(int32_t));
+    mcap = b->cap_match;
+    ensure((void **)&b->match_graph, &mcap, (size_t)(2 * m), sizeof(int32_t));
+    mcap = b->cap_match;
+    ensure((void **)&b->match_label, &mcap, (size_t)(2 * m), sizeof(float));
+    b->cap_match = mcap;
+    b->n_match = 0;
+    for (int i = 0; i < m; i++) {
+        b->match_tok[b->n_match] = i;
+        b->match_graph[b->n_match] = i;
+        b->match_label[b->n_match++] = 1.0f;
+        if (m > 1) {
+            b->match_tok[b->n_match] = i;
+            b->match_graph[b->n_match] = (i + 1) % m;
+            b->match_label[b->n_match++] = 0.0f;
+        }
+    }
+    free(edge_first);
+    free(el.src);
+    free(el.dst);
+    free(el.flow);
+}

@@ -1,0 +1,116 @@
+/*
+ * model.h: the MIREncoder model. Two encoders and three pre-training tasks:
+ *
+ *   tokens (B,T) --wte+wpe--> pre-LayerNorm transformer (n_layers) --LN--> xf (B,T,C)
+ *        masked-token prediction: rows of xf at masked positions @ w_mlm (C,V) -> softmax cross-entropy
+ *        pooled over valid positions -> u (B,C)
+ *   graph (N nodes, 6 relations) --wne[text]+wkind[kind]--> relational message passing (n_graph_layers):
+ *        h <- h + GELU( LN(h) @ w_self + b + sum_r mean_r(LN(h)) @ w_rel[r] ) --LN--> hf (N,C)
+ *        masked node text prediction: rows of hf at masked nodes @ w_node (C,V) -> cross-entropy
+ *        edge reconstruction: score(a,b) = (hf[a] @ w_edge) . hf[b], BCE against sampled non-edges
+ *        pooled per graph -> v (B,C)
+ *   IR-graph matching: logit = [u_i, v_j, u_i*v_j] @ w_match (3C,1) + b, BCE (j = i: 1, j != i: 0)
+ *   embedding of a module: [u, v] (2C)
+ *
+ * Parameters, gradients and optimiser moments each live in ONE flat allocation (mir_params_point lays the
+ * named tensors out in a fixed order), so zeroing or all-reducing gradients is one call. The numerical
+ * code is generic (model.inc.c) and exists as float (_f32, training and inference) and double (_f64, the
+ * whole-model finite-difference test).
+ */
+#ifndef MIR_MODEL_H
+#define MIR_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graphops.h"
+#include "rng.h"
+
+typedef struct mir_config {
+    int32_t vocab_size;     /* V (from the corpus) */
+    int32_t max_seq;        /* T: token window (positions) */
+    int32_t d_model;        /* C */
+    int32_t n_heads;        /* NH, divides C */
+    int32_t n_layers;       /* transformer blocks */
+    int32_t d_ff;           /* F: feed-forward width */
+    int32_t n_graph_layers; /* message-passing rounds */
+    int32_t max_nodes;      /* nodes per module graph in a training batch (larger graphs are windowed) */
+} mir_config;
+
+/* Presets: "tiny" (tests), "small" (default: pre-trains on two cores in under an hour), "base" (clusters). */
+int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size);
+/* Checks the configuration; returns 0 or -1 with a message in msg (cap bytes). */
+int mir_config_check(const mir_config *c, char *msg, size_t cap);
+
+/* Description of one named parameter tensor. */
+typedef struct mir_tensor_info {
+    char name[48];
+    int32_t rows, cols;     /* shape (rows, cols); vectors have rows = 1 */
+    size_t offset;          /* in elements from the start of the flat buffer */
+} mir_tensor_info;
+
+/* Number of parameter tensors and of parameter elements for a configuration; info (may be NULL) receives
+ * the table, in the order of the flat buffer. */
+int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_elements);
+
+/* ---- a micro-batch: m modules, built from corpus data; type-independent ---- */
+typedef struct mir_batch {
+    int B, T;                 /* sequences and padded window length */
+    int32_t *tok_in;          /* (B,T) input ids after masking; [PAD] in padding */
+    int32_t *tok_target;      /* (B,T) original id at masked positions, -1 elsewhere */
+    uint8_t *tok_valid;       /* (B,T) */
+    int N;                    /* nodes of the batched graph */
+    int32_t *node_in;         /* (N) text ids after masking */
+    int8_t *node_kind;        /* (N) */
+    int32_t *node_target;     /* (N) original text id of masked nodes, -1 elsewhere */
+    int64_t *node_offset;     /* (B+1) graph b owns nodes [node_offset[b], node_offset[b+1]) */
+    mir_csr rel[MIR_N_RELATIONS];
+    int n_pairs;              /* edge reconstruction pairs */
+    int32_t *pair_a, *pair_b; /* (n_pairs) node ids in the batched graph */
+    float *pair_label;        /* (n_pairs) 1 edge, 0 sampled non-edge */
+    int n_match;              /* matching pairs */
+    int32_t *match_tok, *match_graph; /* (n_match) sequence index, graph index */
+    float *match_label;       /* (n_match) */
+    size_t cap_bt, cap_n, cap_pairs, cap_match;
+} mir_batch;
+
+void mir_batch_init(mir_batch *b);
+void mir_batch_free(mir_batch *b);
+
+/* One module as read from a corpus (arrays owned by the caller). */
+typedef struct mir_module_view {
+    const int32_t *tokens; int64_t n_tokens;
+    const int8_t *node_kind; const int32_t *node_text; int64_t n_nodes;
+    const int32_t *edge_src, *edge_dst; const int8_t *edge_flow; int64_t n_edges;
+} mir_module_view;
+
+typedef struct mir_batch_options {
+    float mask_prob;          /* 0.15: tokens and nodes chosen for prediction */
+    int max_pairs;            /* positive edges sampled per graph (as many non-edges) */
+    int train;                /* 1: mask, window at random, sample; 0: no masking, window from the start */
+} mir_batch_options;
+void mir_batch_options_default(mir_batch_options *o);
+
+/* Build a micro-batch from m modules with the random stream rng (BERT's 80/10/10 masking of tokens,
+ * [MASK] for 15 % of node texts, random token windows of at most max_seq, graph windows of at most
+ * max_nodes, edge pairs, and matching pairs (i,i) -> 1 and (i, i+1 mod m) -> 0). */
+void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
+                     const mir_batch_options *o, mir_rng *rng);
+
+/* Losses of one micro-batch (means over their items), and accuracies. */
+typedef struct mir_losses {
+    double mlm, node, edge, match, total;
+    double mlm_acc, node_acc, match_acc;
+    int n_mlm, n_node, n_pairs, n_match;
+} mir_losses;
+
+#define MIR_REAL_DOUBLE 0
+#include "real.h"
+#include "model_decl.h"
+#undef MIR_REAL_DOUBLE
+#define MIR_REAL_DOUBLE 1
+#include "real.h"
+#include "model_decl.h"
+#undef MIR_REAL_DOUBLE
+#undef real
+#undef R
+#endif

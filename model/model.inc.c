@@ -1,0 +1,495 @@
+/*
+ * model.inc.c: forward and backward of the whole model, generic over `real` (see real.h, model.h).
+ * Included by model_f32.c and model_f64.c. Every step of the forward is undone, in reverse order, in
+ * the backward; the shapes are in the comments.
+ */
+/* (the including file provides the headers: model.h, layers.h, cblas.h, mir_common.h) */
+
+/* ------------------------------------------------------------------------------------------------ */
+/* parameters                                                                                       */
+
+void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c) {
+    int nt = mir_params_table(c, NULL, NULL);
+    mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
+    mir_params_table(c, t, NULL);
+    int k = 0;
+    const int L = c->n_layers, G = c->n_graph_layers;
+#define NEXT() (base + t[k++].offset)
+#define ARR(n) ((real **)mir_calloc((size_t)(n) + 1, sizeof(real *)))
+    memset(p, 0, sizeof *p);
+    p->wte = NEXT();
+    p->wpe = NEXT();
+    p->ln1_g = ARR(L); p->ln1_b = ARR(L); p->w_qkv = ARR(L); p->b_qkv = ARR(L);
+    p->w_proj = ARR(L); p->b_proj = ARR(L); p->ln2_g = ARR(L); p->ln2_b = ARR(L);
+    p->w_fc = ARR(L); p->b_fc = ARR(L); p->w_fc2 = ARR(L); p->b_fc2 = ARR(L);
+    for (int l = 0; l < L; l++) {
+        p->ln1_g[l] = NEXT(); p->ln1_b[l] = NEXT(); p->w_qkv[l] = NEXT(); p->b_qkv[l] = NEXT();
+        p->w_proj[l] = NEXT(); p->b_proj[l] = NEXT(); p->ln2_g[l] = NEXT(); p->ln2_b[l] = NEXT();
+        p->w_fc[l] = NEXT(); p->b_fc[l] = NEXT(); p->w_fc2[l] = NEXT(); p->b_fc2[l] = NEXT();
+    }
+    p->lnf_g = NEXT(); p->lnf_b = NEXT();
+    p->w_mlm = NEXT(); p->b_mlm = NEXT();
+    p->wne = NEXT(); p->wkind = NEXT();
+    p->gln_g = ARR(G); p->gln_b = ARR(G); p->w_self = ARR(G); p->b_g = ARR(G);
+    p->w_rel = ARR(G * MIR_N_RELATIONS);
+    for (int g = 0; g < G; g++) {
+        p->gln_g[g] = NEXT(); p->gln_b[g] = NEXT(); p->w_self[g] = NEXT(); p->b_g[g] = NEXT();
+        for (int r = 0; r < MIR_N_RELATIONS; r++) p->w_rel[g * MIR_N_RELATIONS + r] = NEXT();
+    }
+    p->glnf_g = NEXT(); p->glnf_b = NEXT();
+    p->w_node = NEXT(); p->b_node = NEXT();
+    p->w_edge = NEXT();
+    p->w_match = NEXT(); p->b_match = NEXT();
+#undef NEXT
+#undef ARR
+    if (k != nt) {
+        fprintf(stderr, "mir_params_point: %d tensors pointed, table has %d\n", k, nt);
+        abort();
+    }
+    free(t);
+}
+
+void R(mir_params_release)(R(mir_params) *p) {
+    real **arrays[] = {p->ln1_g, p->ln1_b, p->w_qkv, p->b_qkv, p->w_proj, p->b_proj, p->ln2_g, p->ln2_b,
+                       p->w_fc, p->b_fc, p->w_fc2, p->b_fc2, p->gln_g, p->gln_b, p->w_self, p->b_g, p->w_rel};
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++) free(arrays[i]);
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* activations                                                                                      */
+
+typedef struct R(acts) {
+    real *mem; size_t cap;        /* forward arena */
+    real *gmem; size_t gcap;      /* backward arena */
+    int B, T, N, Mt, Mn, P, Q;
+    /* token encoder */
+    real *x;                      /* (L+1,B,T,C) residual stream entering each block; x[L] leaves the last */
+    real *ln1, *mean1, *rstd1;    /* (L,B,T,C) (L,B,T) (L,B,T) */
+    real *qkv;                    /* (L,B,T,3C) */
+    real *att;                    /* (L,B,NH,T,T) */
+    real *atty;                   /* (L,B,T,C) */
+    real *xmid;                   /* (L,B,T,C) */
+    real *ln2, *mean2, *rstd2;    /* (L,B,T,C) (L,B,T) (L,B,T) */
+    real *fch, *fchg;             /* (L,B,T,F) before and after GELU */
+    real *xf, *meanf, *rstdf;     /* (B,T,C) (B,T) (B,T) */
+    real *mt_x, *mt_logits, *mt_probs; /* (Mt,C) (Mt,V) (Mt,V) */
+    int32_t *mt_row, *mt_target;  /* (Mt) row in (B*T), target id */
+    real *u;                      /* (B,C) pooled tokens */
+    /* graph encoder */
+    real *h;                      /* (G+1,N,C) */
+    real *gln, *gmean, *grstd;    /* (G,N,C) (G,N) (G,N) */
+    real *agg;                    /* (G,6,N,C) */
+    real *z;                      /* (G,N,C) */
+    real *hf, *hmean, *hrstd;     /* (N,C) (N) (N) */
+    real *mn_x, *mn_logits, *mn_probs; /* (Mn,C) (Mn,V) (Mn,V) */
+    int32_t *mn_row, *mn_target;  /* (Mn) */
+    int32_t *kind_id;             /* (N) node kind as int32 for the embedding */
+    real *e;                      /* (N,C) hf @ w_edge */
+    real *score, *pair_label;     /* (P) */
+    real *v;                      /* (B,C) pooled graph */
+    real *mfeat, *mlogit, *mlabel;/* (Q,3C) (Q) (Q) */
+} R(acts);
+
+static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
+    const size_t B = (size_t)a->B, T = (size_t)a->T, C = (size_t)c->d_model, F = (size_t)c->d_ff,
+                 L = (size_t)c->n_layers, NH = (size_t)c->n_heads, V = (size_t)c->vocab_size, N = (size_t)a->N,
+                 G = (size_t)c->n_graph_layers, Mt = (size_t)a->Mt, Mn = (size_t)a->Mn, P = (size_t)a->P,
+                 Q = (size_t)a->Q, BT = B * T;
+    size_t off = 0;
+#define TAKE(field, n)                        \
+    do {                                      \
+        a->field = base ? base + off : NULL;  \
+        off += (size_t)(n);                   \
+    } while (0)
+#define TAKE_I(field, n)                                       \
+    do {                                                       \
+        a->field = base ? (int32_t *)(void *)(base + off) : NULL; \
+        off += ((size_t)(n) * sizeof(int32_t) + sizeof(real) - 1) / sizeof(real); \
+    } while (0)
+    TAKE(x, (L + 1) * BT * C);
+    TAKE(ln1, L * BT * C); TAKE(mean1, L * BT); TAKE(rstd1, L * BT);
+    TAKE(qkv, L * BT * 3 * C);
+    TAKE(att, L * B * NH * T * T);
+    TAKE(atty, L * BT * C); TAKE(xmid, L * BT * C);
+    TAKE(ln2, L * BT * C); TAKE(mean2, L * BT); TAKE(rstd2, L * BT);
+    TAKE(fch, L * BT * F); TAKE(fchg, L * BT * F);
+    TAKE(xf, BT * C); TAKE(meanf, BT); TAKE(rstdf, BT);
+    TAKE(mt_x, Mt * C); TAKE(mt_logits, Mt * V); TAKE(mt_probs, Mt * V);
+    TAKE_I(mt_row, Mt); TAKE_I(mt_target, Mt);
+    TAKE(u, B * C);
+    TAKE(h, (G + 1) * N * C);
+    TAKE(gln, G * N * C); TAKE(gmean, G * N); TAKE(grstd, G * N);
+    TAKE(agg, G * MIR_N_RELATIONS * N * C);
+    TAKE(z, G * N * C);
+    TAKE(hf, N * C); TAKE(hmean, N); TAKE(hrstd, N);
+    TAKE(mn_x, Mn * C); TAKE(mn_logits, Mn * V); TAKE(mn_probs, Mn * V);
+    TAKE_I(mn_row, Mn); TAKE_I(mn_target, Mn); TAKE_I(kind_id, N);
+    TAKE(e, N * C);
+    TAKE(score, P); TAKE(pair_label, P);
+    TAKE(v, B * C);
+    TAKE(mfeat, Q * 3 * C); TAKE(mlogit, Q); TAKE(mlabel, Q);
+#undef TAKE
+#undef TAKE_I
+    return off;
+}
+
+static R(acts) *R(acts_prepare)(R(mir_model) *m, const mir_batch *b) {
+    R(acts) *a = m->acts;
+    if (!a) a = m->acts = mir_calloc(1, sizeof *a);
+    a->B = b->B;
+    a->T = b->T;
+    a->N = b->N;
+    a->Mt = 0;
+    for (int i = 0; i < b->B * b->T; i++) a->Mt += b->tok_target[i] >= 0;
+    a->Mn = 0;
+    for (int i = 0; i < b->N; i++) a->Mn += b->node_target[i] >= 0;
+    a->P = b->n_pairs;
+    a->Q = b->n_match;
+    size_t need = R(acts_layout)(a, &m->cfg, NULL) + 1;
+    if (need > a->cap) {
+        free(a->mem);
+        a->mem = mir_malloc(need * sizeof(real));
+        a->cap = need;
+    }
+    R(acts_layout)(a, &m->cfg, a->mem);
+    return a;
+}
+
+int R(mir_model_create)(R(mir_model) *m, const mir_config *cfg) {
+    memset(m, 0, sizeof *m);
+    char msg[256];
+    if (mir_config_check(cfg, msg, sizeof msg)) return -1;
+    m->cfg = *cfg;
+    mir_params_table(cfg, NULL, &m->n_params);
+    m->params = mir_calloc(m->n_params, sizeof(real));
+    m->grads = mir_calloc(m->n_params, sizeof(real));
+    R(mir_params_point)(&m->p, m->params, cfg);
+    R(mir_params_point)(&m->g, m->grads, cfg);
+    return 0;
+}
+
+void R(mir_model_free)(R(mir_model) *m) {
+    R(acts) *a = m->acts;
+    if (a) {
+        free(a->mem);
+        free(a->gmem);
+        free(a);
+    }
+    R(mir_params_release)(&m->p);
+    R(mir_params_release)(&m->g);
+    free(m->params);
+    free(m->grads);
+    memset(m, 0, sizeof *m);
+}
+
+void R(mir_model_init_params)(R(mir_model) *m, mir_rng *rng) {
+    const mir_config *c = &m->cfg;
+    int nt = mir_params_table(c, NULL, NULL);
+    mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
+    mir_params_table(c, t, NULL);
+    double proj_scale = 1.0 / sqrt(2.0 * (c->n_layers > 0 ? c->n_layers : 1));
+    for (int k = 0; k < nt; k++) {
+        real *w = m->params + t[k].offset;
+        size_t n = (size_t)t[k].rows * (size_t)t[k].cols;
+        const char *name = strrchr(t[k].name, '/') + 1;
+        if (!strncmp(name, "ln", 2) && name[strlen(name) - 1] == 'g') {
+            for (size_t i = 0; i < n; i++) w[i] = 1;
+        } else if (t[k].rows == 1 || !strcmp(name, "b_match")) {
+            for (size_t i = 0; i < n; i++) w[i] = 0;
+        } else {
+            double sd = 0.02;
+            if (!strcmp(name, "w_proj") || !strcmp(name, "w_fc2")) sd *= proj_scale;
+            for (size_t i = 0; i < n; i++) w[i] = (real)(sd * mir_rng_normal(rng));
+        }
+    }
+    free(t);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* forward                                                                                          */
+
+static void R(add_inplace)(real *y, const real *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+static int R(argmax_row)(const real *row, int V) {
+    int best = 0;
+    for (int j = 1; j < V; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss) {
+    const mir_config *c = &m->cfg;
+    R(acts) *a = R(acts_prepare)(m, b);
+    const R(mir_params) *p = &m->p;
+    const int B = b->B, T = b->T, C = c->d_model, F = c->d_ff, NH = c->n_heads, V = c->vocab_size, L = c->n_layers,
+              G = c->n_graph_layers, N = b->N, BT = B * T;
+    memset(loss, 0, sizeof *loss);
+
+    /* ---- token encoder ---- */
+    R(mir_embedding_forward)(a->x, b->tok_in, p->wte, p->wpe, BT, T, C);
+    for (int l = 0; l < L; l++) {
+        real *x = a->x + (size_t)l * BT * C, *xn = a->x + (size_t)(l + 1) * BT * C;
+        real *ln1 = a->ln1 + (size_t)l * BT * C, *qkv = a->qkv + (size_t)l * BT * 3 * C;
+        real *att = a->att + (size_t)l * B * NH * T * T, *atty = a->atty + (size_t)l * BT * C;
+        real *xmid = a->xmid + (size_t)l * BT * C, *ln2 = a->ln2 + (size_t)l * BT * C;
+        real *fch = a->fch + (size_t)l * BT * F, *fchg = a->fchg + (size_t)l * BT * F;
+        R(mir_layernorm_forward)(ln1, a->mean1 + (size_t)l * BT, a->rstd1 + (size_t)l * BT, x, p->ln1_g[l],
+                                 p->ln1_b[l], BT, C);
+        R(mir_linear_forward)(qkv, ln1, p->w_qkv[l], p->b_qkv[l], BT, C, 3 * C);
+        R(mir_attention_forward)(atty, att, qkv, b->tok_valid, B, T, C, NH);
+        R(mir_linear_forward)(xmid, atty, p->w_proj[l], p->b_proj[l], BT, C, C);
+        R(add_inplace)(xmid, x, (size_t)BT * C);
+        R(mir_layernorm_forward)(ln2, a->mean2 + (size_t)l * BT, a->rstd2 + (size_t)l * BT, xmid, p->ln2_g[l],
+                                 p->ln2_b[l], BT, C);
+        R(mir_linear_forward)(fch, ln2, p->w_fc[l], p->b_fc[l], BT, C, F);
+        R(mir_gelu_forward)(fchg, fch, (long)BT * F);
+        R(mir_linear_forward)(xn, fchg, p->w_fc2[l], p->b_fc2[l], BT, F, C);
+        R(add_inplace)(xn, xmid, (size_t)BT * C);
+    }
+    R(mir_layernorm_forward)(a->xf, a->meanf, a->rstdf, a->x + (size_t)L * BT * C, p->lnf_g, p->lnf_b, BT, C);
+
+    /* masked-token prediction on the masked rows only */
+    int k = 0;
+    for (int i = 0; i < BT; i++)
+        if (b->tok_target[i] >= 0) {
+            a->mt_row[k] = i;
+            a->mt_target[k] = b->tok_target[i];
+            memcpy(a->mt_x + (size_t)k * C, a->xf + (size_t)i * C, (size_t)C * sizeof(real));
+            k++;
+        }
+    if (a->Mt > 0) {
+        int counted = 0;
+        R(mir_linear_forward)(a->mt_logits, a->mt_x, p->w_mlm, p->b_mlm, a->Mt, C, V);
+        real sum = R(mir_xent_forward)(a->mt_probs, a->mt_logits, a->mt_target, a->Mt, V, &counted);
+        loss->mlm = counted ? (double)sum / counted : 0.0;
+        int hits = 0;
+        for (int i = 0; i < a->Mt; i++) hits += R(argmax_row)(a->mt_logits + (size_t)i * V, V) == a->mt_target[i];
+        loss->mlm_acc = (double)hits / a->Mt;
+        loss->n_mlm = a->Mt;
+    }
+    R(mir_pool_forward)(a->u, a->xf, b->tok_valid, B, T, C);
+
+    /* ---- graph encoder ---- */
+    if (N > 0) {
+        R(mir_embedding_forward)(a->h, b->node_in, p->wne, NULL, N, N, C);
+        for (int i = 0; i < N; i++) {
+            a->kind_id[i] = b->node_kind[i];
+            R(add_inplace)(a->h + (size_t)i * C, p->wkind + (size_t)b->node_kind[i] * C, (size_t)C);
+        }
+    }
+    for (int g = 0; g < G && N > 0; g++) {
+        real *h = a->h + (size_t)g * N * C, *hn = a->h + (size_t)(g + 1) * N * C;
+        real *ln = a->gln + (size_t)g * N * C, *z = a->z + (size_t)g * N * C;
+        R(mir_layernorm_forward)(ln, a->gmean + (size_t)g * N, a->grstd + (size_t)g * N, h, p->gln_g[g], p->gln_b[g],
+                                 N, C);
+        R(mir_linear_forward)(z, ln, p->w_self[g], p->b_g[g], N, C, C);
+        for (int r = 0; r < MIR_N_RELATIONS; r++) {
+            real *agg = a->agg + ((size_t)g * MIR_N_RELATIONS + r) * N * C;
+            R(mir_spmm_mean_forward)(agg, ln, &b->rel[r], C);
+            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, C, 1, agg, C, p->w_rel[g * MIR_N_RELATIONS + r], C,
+                 1, z, C);
+        }
+        R(mir_gelu_forward)(hn, z, (long)N * C);
+        R(add_inplace)(hn, h, (size_t)N * C);
+    }
+    if (N > 0) {
+        R(mir_layernorm_forward)(a->hf, a->hmean, a->hrstd, a->h + (size_t)G * N * C, p->glnf_g, p->glnf_b, N, C);
+        k = 0;
+        for (int i = 0; i < N; i++)
+            if (b->node_target[i] >= 0) {
+                a->mn_row[k] = i;
+                a->mn_target[k] = b->node_target[i];
+                memcpy(a->mn_x + (size_t)k * C, a->hf + (size_t)i * C, (size_t)C * sizeof(real));
+                k++;
+            }
+        if (a->Mn > 0) {
+            int counted = 0;
+            R(mir_linear_forward)(a->mn_logits, a->mn_x, p->w_node, p->b_node, a->Mn, C, V);
+            real sum = R(mir_xent_forward)(a->mn_probs, a->mn_logits, a->mn_target, a->Mn, V, &counted);
+            loss->node = counted ? (double)sum / counted : 0.0;
+            int hits = 0;
+            for (int i = 0; i < a->Mn; i++) hits += R(argmax_row)(a->mn_logits + (size_t)i * V, V) == a->mn_target[i];
+            loss->node_acc = (double)hits / a->Mn;
+            loss->n_node = a->Mn;
+        }
+        if (a->P > 0) {
+            R(mir_linear_forward)(a->e, a->hf, p->w_edge, NULL, N, C, C);
+            R(mir_edge_score_forward)(a->score, a->e, b->pair_a, b->pair_b, a->P, C);
+            for (int i = 0; i < a->P; i++) a->pair_label[i] = (real)b->pair_label[i];
+            loss->edge = (double)R(mir_bce_forward)(a->score, a->pair_label, a->P) / a->P;
+            loss->n_pairs = a->P;
+        }
+        R(mir_segment_mean_forward)(a->v, a->hf, b->node_offset, B, C);
+    } else {
+        memset(a->v, 0, (size_t)B * C * sizeof(real));
+    }
+
+    /* ---- IR-graph matching ---- */
+    if (a->Q > 0) {
+        for (int q = 0; q < a->Q; q++) {
+            const real *u = a->u + (size_t)b->match_tok[q] * C, *v = a->v + (size_t)b->match_graph[q] * C;
+            real *f = a->mfeat + (size_t)q * 3 * C;
+            for (int j = 0; j < C; j++) {
+                f[j] = u[j];
+                f[C + j] = v[j];
+                f[2 * C + j] = u[j] * v[j];
+            }
+            a->mlabel[q] = (real)b->match_label[q];
+        }
+        R(mir_linear_forward)(a->mlogit, a->mfeat, p->w_match, p->b_match, a->Q, 3 * C, 1);
+        loss->match = (double)R(mir_bce_forward)(a->mlogit, a->mlabel, a->Q) / a->Q;
+        int hits = 0;
+        for (int q = 0; q < a->Q; q++) hits += (a->mlogit[q] > 0) == (a->mlabel[q] > (real)0.5);
+        loss->match_acc = (double)hits / a->Q;
+        loss->n_match = a->Q;
+    }
+    loss->total = loss->mlm + loss->node + loss->edge + loss->match;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* backward                                                                                         */
+
+void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
+    const mir_config *c = &m->cfg;
+    R(acts) *a = m->acts;
+    const R(mir_params) *p = &m->p;
+    R(mir_params) *gp = &m->g;
+    const int B = b->B, T = b->T, C = c->d_model, F = c->d_ff, NH = c->n_heads, V = c->vocab_size, L = c->n_layers,
+              G = c->n_graph_layers, N = b->N, BT = B * T;
+    const size_t BTC = (size_t)BT * C, NC = (size_t)N * C;
+    /* backward arena */
+    size_t big = (size_t)a->Mt * V;
+    if ((size_t)a->Mn * V > big) big = (size_t)a->Mn * V;
+    size_t need = 5 * BTC + 2 * (size_t)BT * F + 3 * (size_t)BT * C + (size_t)B * NH * T * T + big +
+                  (size_t)(a->Mt > a->Mn ? a->Mt : a->Mn) * C + 5 * NC + (size_t)a->P + (size_t)a->Q * 4 * C +
+                  (size_t)a->Q + 2 * (size_t)B * C + 16;
+    if (need > a->gcap) {
+        free(a->gmem);
+        a->gmem = mir_malloc(need * sizeof(real));
+        a->gcap = need;
+    }
+    memset(a->gmem, 0, need * sizeof(real));
+    real *q = a->gmem;
+#define GRAB(n) (q += (n), q - (n))
+    real *dx = GRAB(BTC), *dxf = GRAB(BTC), *dln = GRAB(BTC), *datty = GRAB(BTC), *dtmp = GRAB(BTC);
+    real *dfch = GRAB((size_t)BT * F), *dfchg = GRAB((size_t)BT * F);
+    real *dqkv = GRAB(3 * BTC);
+    real *scratch = GRAB((size_t)B * NH * T * T);
+    real *dlogits = GRAB(big);
+    real *drows = GRAB((size_t)(a->Mt > a->Mn ? a->Mt : a->Mn) * C);
+    real *dh = GRAB(NC), *dhf = GRAB(NC), *dz = GRAB(NC), *dln_g = GRAB(NC), *dagg = GRAB(NC);
+    real *dscore = GRAB((size_t)a->P);
+    real *dmfeat = GRAB((size_t)a->Q * 3 * C), *dmlogit = GRAB((size_t)a->Q);
+    real *du = GRAB((size_t)B * C), *dv = GRAB((size_t)B * C);
+    (void)dtmp;
+#undef GRAB
+
+    /* ---- matching ---- */
+    if (a->Q > 0) {
+        R(mir_bce_backward)(dmlogit, a->mlogit, a->mlabel, a->Q, scale / a->Q);
+        R(mir_linear_backward)(dmfeat, gp->w_match, gp->b_match, dmlogit, a->mfeat, p->w_match, a->Q, 3 * C, 1);
+        for (int k = 0; k < a->Q; k++) {
+            int i = b->match_tok[k], j = b->match_graph[k];
+            const real *u = a->u + (size_t)i * C, *v = a->v + (size_t)j * C, *df = dmfeat + (size_t)k * 3 * C;
+            for (int t = 0; t < C; t++) {
+                du[(size_t)i * C + t] += df[t] + df[2 * C + t] * v[t];
+                dv[(size_t)j * C + t] += df[C + t] + df[2 * C + t] * u[t];
+            }
+        }
+    }
+
+    /* ---- graph encoder ---- */
+    if (N > 0) {
+        R(mir_segment_mean_backward)(dhf, dv, b->node_offset, B, C);
+        if (a->P > 0) {
+            R(mir_bce_backward)(dscore, a->score, a->pair_label, a->P, scale / a->P);
+            memset(dz, 0, NC * sizeof(real));
+            R(mir_edge_score_backward)(dz, dscore, a->e, b->pair_a, b->pair_b, a->P, C); /* dz: d e */
+            R(mir_linear_backward)(dhf, gp->w_edge, NULL, dz, a->hf, p->w_edge, N, C, C);
+        }
+        if (a->Mn > 0) {
+            memset(dlogits, 0, (size_t)a->Mn * V * sizeof(real));
+            memset(drows, 0, (size_t)a->Mn * C * sizeof(real));
+            R(mir_xent_backward)(dlogits, a->mn_probs, a->mn_target, a->Mn, V, scale / a->Mn);
+            R(mir_linear_backward)(drows, gp->w_node, gp->b_node, dlogits, a->mn_x, p->w_node, a->Mn, C, V);
+            for (int k = 0; k < a->Mn; k++) R(add_inplace)(dhf + (size_t)a->mn_row[k] * C, drows + (size_t)k * C, (size_t)C);
+        }
+        R(mir_layernorm_backward)(dh, gp->glnf_g, gp->glnf_b, dhf, a->h + (size_t)G * NC, p->glnf_g, a->hmean,
+                                  a->hrstd, N, C);
+        for (int g = G - 1; g >= 0; g--) {
+            const real *h = a->h + (size_t)g * NC, *ln = a->gln + (size_t)g * NC, *z = a->z + (size_t)g * NC;
+            memset(dz, 0, NC * sizeof(real));
+            memset(dln_g, 0, NC * sizeof(real));
+            R(mir_gelu_backward)(dz, z, dh, (long)NC); /* h_{g+1} = h_g + gelu(z): dh flows on unchanged too */
+            R(mir_linear_backward)(dln_g, gp->w_self[g], gp->b_g[g], dz, ln, p->w_self[g], N, C, C);
+            for (int r = 0; r < MIR_N_RELATIONS; r++) {
+                const real *agg = a->agg + ((size_t)g * MIR_N_RELATIONS + r) * NC;
+                memset(dagg, 0, NC * sizeof(real));
+                R(mir_linear_backward)(dagg, gp->w_rel[g * MIR_N_RELATIONS + r], NULL, dz, agg,
+                                       p->w_rel[g * MIR_N_RELATIONS + r], N, C, C);
+                R(mir_spmm_mean_backward)(dln_g, dagg, &b->rel[r], C);
+            }
+            R(mir_layernorm_backward)(dh, gp->gln_g[g], gp->gln_b[g], dln_g, h, p->gln_g[g], a->gmean + (size_t)g * N,
+                                      a->grstd + (size_t)g * N, N, C);
+        }
+        R(mir_embedding_backward)(gp->wne, NULL, dh, b->node_in, N, N, C);
+        R(mir_embedding_backward)(gp->wkind, NULL, dh, a->kind_id, N, N, C);
+    }
+
+    /* ---- token encoder ---- */
+    R(mir_pool_backward)(dxf, du, b->tok_valid, B, T, C);
+    if (a->Mt > 0) {
+        memset(dlogits, 0, (size_t)a->Mt * V * sizeof(real));
+        memset(drows, 0, (size_t)a->Mt * C * sizeof(real));
+        R(mir_xent_backward)(dlogits, a->mt_probs, a->mt_target, a->Mt, V, scale / a->Mt);
+        R(mir_linear_backward)(drows, gp->w_mlm, gp->b_mlm, dlogits, a->mt_x, p->w_mlm, a->Mt, C, V);
+        for (int k = 0; k < a->Mt; k++) R(add_inplace)(dxf + (size_t)a->mt_row[k] * C, drows + (size_t)k * C, (size_t)C);
+    }
+    R(mir_layernorm_backward)(dx, gp->lnf_g, gp->lnf_b, dxf, a->x + (size_t)L * BTC, p->lnf_g, a->meanf, a->rstdf,
+                              BT, C);
+    for (int l = L - 1; l >= 0; l--) {
+        const real *x = a->x + (size_t)l * BTC, *ln1 = a->ln1 + (size_t)l * BTC;
+        const real *qkv = a->qkv + (size_t)l * 3 * BTC, *att = a->att + (size_t)l * B * NH * T * T;
+        const real *atty = a->atty + (size_t)l * BTC, *xmid = a->xmid + (size_t)l * BTC;
+        const real *ln2 = a->ln2 + (size_t)l * BTC, *fch = a->fch + (size_t)l * BT * F, *fchg = a->fchg + (size_t)l * BT * F;
+        /* x_{l+1} = xmid + fc2(gelu(fc(LN2(xmid)))) : dx holds d x_{l+1} */
+        memset(dfchg, 0, (size_t)BT * F * sizeof(real));
+        memset(dfch, 0, (size_t)BT * F * sizeof(real));
+        memset(dln, 0, BTC * sizeof(real));
+        R(mir_linear_backward)(dfchg, gp->w_fc2[l], gp->b_fc2[l], dx, fchg, p->w_fc2[l], BT, F, C);
+        R(mir_gelu_backward)(dfch, fch, dfchg, (long)BT * F);
+        R(mir_linear_backward)(dln, gp->w_fc[l], gp->b_fc[l], dfch, ln2, p->w_fc[l], BT, C, F);
+        R(mir_layernorm_backward)(dx, gp->ln2_g[l], gp->ln2_b[l], dln, xmid, p->ln2_g[l], a->mean2 + (size_t)l * BT,
+                                  a->rstd2 + (size_t)l * BT, BT, C);
+        /* xmid = x + proj(attention(qkv(LN1(x)))) : dx now holds d xmid */
+        memset(datty, 0, BTC * sizeof(real));
+        memset(dqkv, 0, 3 * BTC * sizeof(real));
+        memset(dln, 0, BTC * sizeof(real));
+        R(mir_linear_backward)(datty, gp->w_proj[l], gp->b_proj[l], dx, atty, p->w_proj[l], BT, C, C);
+        R(mir_attention_backward)(dqkv, scratch, datty, qkv, att, b->tok_valid, B, T, C, NH);
+        R(mir_linear_backward)(dln, gp->w_qkv[l], gp->b_qkv[l], dqkv, ln1, p->w_qkv[l], BT, C, 3 * C);
+        R(mir_layernorm_backward)(dx, gp->ln1_g[l], gp->ln1_b[l], dln, x, p->ln1_g[l], a->mean1 + (size_t)l * BT,
+                                  a->rstd1 + (size_t)l * BT, BT, C);
+    }
+    R(mir_embedding_backward)(gp->wte, gp->wpe, dx, b->tok_in, BT, T, C);
+}
+
+void R(mir_model_embed)(R(mir_model) *m, const mir_batch *b, real *out) {
+    mir_losses l;
+    R(mir_model_forward)(m, b, &l);
+    R(acts) *a = m->acts;
+    const int C = m->cfg.d_model;
+    for (int i = 0; i < b->B; i++) {
+        memcpy(out + (size_t)i * 2 * C, a->u + (size_t)i * C, (size_t)C * sizeof(real));
+        memcpy(out + (size_t)i * 2 * C + C, a->v + (size_t)i * C, (size_t)C * sizeof(real));
+    }
+}
+
+const real *R(mir_model_last_edge_scores)(const R(mir_model) *m, int *n) {
+    const R(acts) *a = m->acts;
+    *n = a ? a->P : 0;
+    return a ? a->score : NULL;
+}

@@ -1,0 +1,45 @@
+/* model_decl.h: the generic part of model.h (included once per type; see real.h). */
+
+/* Pointers to the named tensors inside one flat buffer (parameters, or their gradients, or a moment). */
+typedef struct R(mir_params) {
+    real *wte, *wpe;                          /* (V,C) token embedding, (T,C) positions */
+    real **ln1_g, **ln1_b, **w_qkv, **b_qkv;  /* per layer: (C) (C) (C,3C) (3C) */
+    real **w_proj, **b_proj, **ln2_g, **ln2_b;/* (C,C) (C) (C) (C) */
+    real **w_fc, **b_fc, **w_fc2, **b_fc2;    /* (C,F) (F) (F,C) (C) */
+    real *lnf_g, *lnf_b;                      /* (C) */
+    real *w_mlm, *b_mlm;                      /* (C,V) (V) */
+    real *wne, *wkind;                        /* (V,C) node text embedding, (3,C) node kind */
+    real **gln_g, **gln_b, **w_self, **b_g;   /* per graph layer: (C) (C) (C,C) (C) */
+    real **w_rel;                             /* per graph layer and relation: [g*6+r] (C,C) */
+    real *glnf_g, *glnf_b;                    /* (C) */
+    real *w_node, *b_node;                    /* (C,V) (V) */
+    real *w_edge;                             /* (C,C) */
+    real *w_match, *b_match;                  /* (3C,1) (1) */
+} R(mir_params);
+
+typedef struct R(mir_model) {
+    mir_config cfg;
+    size_t n_params;
+    real *params, *grads;         /* flat (n_params) each */
+    R(mir_params) p, g;           /* pointers into params and grads */
+    void *acts;                   /* activations of the last forward (opaque) */
+} R(mir_model);
+
+/* Allocate a model for cfg (parameters zero; call mir_model_init_params to draw them). */
+int R(mir_model_create)(R(mir_model) *m, const mir_config *cfg);
+void R(mir_model_free)(R(mir_model) *m);
+/* Weights ~ N(0, 0.02^2) (output projections scaled by 1/sqrt(2 n_layers)), biases 0, LayerNorm gains 1. */
+void R(mir_model_init_params)(R(mir_model) *m, mir_rng *rng);
+/* Point a params struct into a flat buffer laid out by mir_params_table. */
+void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c);
+void R(mir_params_release)(R(mir_params) *p);
+
+/* Forward over a micro-batch: fills *loss; keeps the activations for backward. */
+void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss);
+/* Backward of (loss->total * scale): ACCUMULATES into m->grads (zero them with memset once per step). */
+void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale);
+/* Embeddings of the B modules of a batch built with train = 0: out (B, 2C) = [pooled tokens, pooled graph]. */
+void R(mir_model_embed)(R(mir_model) *m, const mir_batch *b, real *out);
+
+/* Edge scores of the last forward (n_pairs of them, in batch order), for evaluation (AUC). */
+const real *R(mir_model_last_edge_scores)(const R(mir_model) *m, int *n);

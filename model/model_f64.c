@@ -1,0 +1,14 @@
+/* model_f64.c: the model in double (finite-difference tests). */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layers.h"
+#include "mir_common.h"
+#include "model.h"
+
+#define MIR_REAL_DOUBLE 1
+#include "real.h"
+#include "model.inc.c"

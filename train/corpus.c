@@ -1,0 +1,156 @@
+/* corpus.c: corpus reader (see corpus.h). */
+#include "corpus.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5util.h"
+#include "wordpiece.h"
+
+static int need(mir_corpus *c, const char *ds, int64_t expect, mir_error *err) {
+    mir_error e;
+    int64_t n = mir_h5_length(c->file, ds, &e);
+    if (n < 0) return mir_fail(err, "%s: dataset %s missing: not a corpus written by mir-preprocess", c->path, ds);
+    if (expect >= 0 && n != expect)
+        return mir_fail(err, "%s: dataset %s has %lld entries, expected %lld", c->path, ds, (long long)n,
+                        (long long)expect);
+    return 0;
+}
+
+int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *err) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    mir_h5_quiet();
+    c->file = mir_h5_open_read(path, comm, err);
+    if (c->file < 0) return -1;
+    char fmt[64] = "";
+    int64_t version = 0;
+    mir_error e;
+    if (mir_h5_read_attr_string(c->file, "format", fmt, sizeof fmt, &e) || strcmp(fmt, "mir-corpus") != 0) {
+        mir_fail(err, "%s: not a MIREncoder corpus (attribute format is \"%s\")", path, fmt);
+        goto fail;
+    }
+    if (mir_h5_read_attr_int64(c->file, "format_version", &version, &e) || version != 1) {
+        mir_fail(err, "%s: corpus format_version %lld; this tool reads version 1 (re-run mir-preprocess)", path,
+                 (long long)version);
+        goto fail;
+    }
+    int64_t n = mir_h5_length(c->file, "/modules/status", &e);
+    if (n < 0) {
+        mir_fail(err, "%s: dataset /modules/status missing: not a corpus written by mir-preprocess", path);
+        goto fail;
+    }
+    c->n = n;
+    if (need(c, "/modules/hash", n, err) || need(c, "/modules/token_offset", n + 1, err) ||
+        need(c, "/modules/node_offset", n + 1, err) || need(c, "/modules/edge_offset", n + 1, err) ||
+        need(c, "/tokens", -1, err) || need(c, "/graph/node_kind", -1, err) || need(c, "/graph/node_text", -1, err) ||
+        need(c, "/graph/edge_src", -1, err) || need(c, "/graph/edge_dst", -1, err) ||
+        need(c, "/graph/edge_flow", -1, err) || need(c, "/vocab/token", -1, err))
+        goto fail;
+    c->status = mir_malloc((size_t)(n + 1) * sizeof *c->status);
+    c->hash = mir_malloc((size_t)(n + 1) * sizeof *c->hash);
+    c->tok_off = mir_malloc((size_t)(n + 1) * sizeof(int64_t));
+    c->node_off = mir_malloc((size_t)(n + 1) * sizeof(int64_t));
+    c->edge_off = mir_malloc((size_t)(n + 1) * sizeof(int64_t));
+    int64_t nn = 0;
+    if (mir_h5_read_slab(c->file, "/modules/status", H5T_NATIVE_INT32, 0, (uint64_t)n, c->status, err) ||
+        mir_h5_read_slab(c->file, "/modules/hash", H5T_NATIVE_UINT64, 0, (uint64_t)n, c->hash, err) ||
+        mir_h5_read_slab(c->file, "/modules/token_offset", H5T_NATIVE_INT64, 0, (uint64_t)n + 1, c->tok_off, err) ||
+        mir_h5_read_slab(c->file, "/modules/node_offset", H5T_NATIVE_INT64, 0, (uint64_t)n + 1, c->node_off, err) ||
+        mir_h5_read_slab(c->file, "/modules/edge_offset", H5T_NATIVE_INT64, 0, (uint64_t)n + 1, c->edge_off, err) ||
+        mir_h5_read_strings(c->file, "/modules/name", &c->names, &nn, err)) {
+        mir_error_prefix(err, path);
+        goto fail;
+    }
+    int64_t nv = 0;
+    if (mir_h5_read_strings(c->file, "/vocab/token", &c->vocab, &nv, err)) {
+        mir_error_prefix(err, path);
+        goto fail;
+    }
+    c->vocab_size = (int32_t)nv;
+    c->vocab_count = mir_calloc((size_t)nv + 1, sizeof *c->vocab_count);
+    if (mir_h5_length(c->file, "/vocab/count", &e) == nv)
+        mir_h5_read_slab(c->file, "/vocab/count", H5T_NATIVE_INT64, 0, (uint64_t)nv, c->vocab_count, &e);
+    if (nv < MIR_TOK_NSPECIAL || strcmp(c->vocab[MIR_TOK_MASK], "[MASK]") != 0) {
+        mir_fail(err, "%s: /vocab/token lacks the special tokens", path);
+        goto fail;
+    }
+    /* offsets must be prefix sums */
+    for (int64_t i = 0; i < n; i++)
+        if (c->tok_off[i + 1] < c->tok_off[i] || c->node_off[i + 1] < c->node_off[i] ||
+            c->edge_off[i + 1] < c->edge_off[i]) {
+            mir_fail(err, "%s: offsets of module %lld are not increasing (damaged corpus)", path, (long long)i);
+            goto fail;
+        }
+    return 0;
+fail:
+    mir_corpus_close(c);
+    return -1;
+}
+
+void mir_corpus_close(mir_corpus *c) {
+    if (c->file > 0) H5Fclose(c->file);
+    mir_h5_free_strings(c->names, c->n);
+    mir_h5_free_strings(c->vocab, c->vocab_size);
+    free(c->status);
+    free(c->hash);
+    free(c->tok_off);
+    free(c->node_off);
+    free(c->edge_off);
+    free(c->vocab_count);
+    memset(c, 0, sizeof *c);
+}
+
+void mir_module_buf_free(mir_module_buf *b) {
+    free(b->tokens);
+    free(b->node_kind);
+    free(b->node_text);
+    free(b->edge_src);
+    free(b->edge_dst);
+    free(b->edge_flow);
+    memset(b, 0, sizeof *b);
+}
+
+#define RESERVE(ptr, cap, n)                                     \
+    do {                                                         \
+        if ((size_t)(n) + 1 > (cap)) {                           \
+            (cap) = (size_t)(n) + 1;                             \
+            (ptr) = mir_realloc((ptr), (cap) * sizeof *(ptr));   \
+        }                                                        \
+    } while (0)
+
+int mir_corpus_read_module(mir_corpus *c, int64_t i, int64_t tok_first, int64_t tok_max, mir_module_buf *b,
+                           mir_module_view *v, mir_error *err) {
+    if (i < 0 || i >= c->n) return mir_fail(err, "%s: module %lld out of range", c->path, (long long)i);
+    int64_t nt = c->tok_off[i + 1] - c->tok_off[i];
+    if (tok_first < 0) tok_first = 0;
+    if (tok_first > nt) tok_first = nt;
+    int64_t take = nt - tok_first;
+    if (tok_max >= 0 && take > tok_max) take = tok_max;
+    int64_t nn = c->node_off[i + 1] - c->node_off[i], ne = c->edge_off[i + 1] - c->edge_off[i];
+    RESERVE(b->tokens, b->cap_tok, take);
+    size_t cap = b->cap_node;
+    RESERVE(b->node_kind, cap, nn);
+    cap = b->cap_node;
+    RESERVE(b->node_text, cap, nn);
+    b->cap_node = cap;
+    cap = b->cap_edge;
+    RESERVE(b->edge_src, cap, ne);
+    cap = b->cap_edge;
+    RESERVE(b->edge_dst, cap, ne);
+    cap = b->cap_edge;
+    RESERVE(b->edge_flow, cap, ne);
+    b->cap_edge = cap;
+    uint64_t t0 = (uint64_t)(c->tok_off[i] + tok_first), n0 = (uint64_t)c->node_off[i], e0 = (uint64_t)c->edge_off[i];
+    if (mir_h5_read_slab(c->file, "/tokens", H5T_NATIVE_INT32, t0, (uint64_t)take, b->tokens, err) ||
+        mir_h5_read_slab(c->file, "/graph/node_kind", H5T_NATIVE_INT8, n0, (uint64_t)nn, b->node_kind, err) ||
+        mir_h5_read_slab(c->file, "/graph/node_text", H5T_NATIVE_INT32, n0, (uint64_t)nn, b->node_text, err) ||
+        mir_h5_read_slab(c->file, "/graph/edge_src", H5T_NATIVE_INT32, e0, (uint64_t)ne, b->edge_src, err) ||
+        mir_h5_read_slab(c->file, "/graph/edge_dst", H5T_NATIVE_INT32, e0, (uint64_t)ne, b->edge_dst, err) ||
+        mir_h5_read_slab(c->file, "/graph/edge_flow", H5T_NATIVE_INT8, e0, (uint64_t)ne, b->edge_flow, err)) {
+        mir_error_prefix(err, c->path);
+        return -1;
+    }
+    *v = (mir_module_view){b->tokens, take, b->node_kind, b->node_text, nn, b->edge_src, b->edge_dst, b->edge_flow, ne};
+    return 0;
+}

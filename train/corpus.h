@@ -1,0 +1,46 @@
+/*
+ * corpus.h: reading a corpus written by mir-preprocess (docs/formats.md) for training and inference.
+ * Opening reads the per-module metadata (names, status, hashes, offsets) and the vocabulary on every rank;
+ * module data (tokens, nodes, edges) is read on demand, one module at a time, with independent HDF5
+ * hyperslab reads, so a rank holds only what its current micro-batch needs.
+ */
+#ifndef MIR_CORPUS_H
+#define MIR_CORPUS_H
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdint.h>
+
+#include "mir_common.h"
+#include "model.h"
+
+typedef struct mir_corpus {
+    char path[1024];
+    hid_t file;
+    int64_t n;                 /* modules */
+    char **names;              /* (n) */
+    int32_t *status;           /* (n) */
+    uint64_t *hash;            /* (n) */
+    int64_t *tok_off, *node_off, *edge_off; /* (n+1) */
+    int32_t vocab_size;
+    char **vocab;              /* (vocab_size) */
+    int64_t *vocab_count;      /* (vocab_size) */
+} mir_corpus;
+
+/* Collective over comm (comm may be MPI_COMM_SELF). Checks format and version; a missing dataset or an
+ * incompatible file gives an error naming the file and what is wrong. */
+int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *err);
+void mir_corpus_close(mir_corpus *c);
+
+/* Storage for one module's arrays, reused across calls. */
+typedef struct mir_module_buf {
+    int32_t *tokens; int8_t *node_kind; int32_t *node_text;
+    int32_t *edge_src, *edge_dst; int8_t *edge_flow;
+    size_t cap_tok, cap_node, cap_edge;
+} mir_module_buf;
+void mir_module_buf_free(mir_module_buf *b);
+
+/* Read module i; tokens limited to [tok_first, tok_first + tok_max) of the module (tok_max < 0: all). */
+int mir_corpus_read_module(mir_corpus *c, int64_t i, int64_t tok_first, int64_t tok_max, mir_module_buf *buf,
+                           mir_module_view *view, mir_error *err);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * mir-train: pre-train the multi-modal encoder on a corpus, MPI data-parallel.
+ *   mpirun -np N mir-train --corpus corpus.h5 -o model.h5 [options]
+ * The work is in trainer.c; this file parses the command line and sets the exit status.
+ */
+#include <getopt.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trainer.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+"usage: mpirun -np N mir-train --corpus corpus.h5 -o model.h5 [options]\n"
+"\n"
+"Pre-train the MIREncoder model (transformer over IR tokens, relational graph network over the program\n"
+"graph) with masked-token prediction, graph auto-encoding (masked node text, edge reconstruction) and\n"
+"IR-graph matching. Data parallel over MPI ranks: each step's global batch is cut into micro-batches\n"
+"that are shared out over the ranks; gradients are summed with one MPI_Allreduce per step.\n"
+"\n"
+"options:\n"
+"      --corpus FILE        corpus from mir-preprocess (required)\n"
+"  -o, --output FILE        model file to write; checkpoints go there too (required)\n"
+"      --config SPEC        tiny | small (default) | base | FILE with \"key = value\" lines (max_seq,\n"
+"                           d_model, n_heads, n_layers, d_ff, n_graph_layers, max_nodes)\n"
+"      --steps S            optimiser steps in all (default 1000); with --resume, the new total\n"
+"      --batch B            global batch, modules per step (default 16); a multiple of\n"
+"                           --micro-batch times the number of ranks\n"
+"      --micro-batch M      modules per micro-batch (default 4)\n"
+"      --lr X               peak learning rate (default 1e-3); --lr-min X final (default 1e-4)\n"
+"      --warmup S           linear warm-up steps (default 50), then cosine decay to --lr-min\n"
+"      --weight-decay X     AdamW weight decay (default 0.01)\n"
+"      --clip X             clip the global gradient norm at X (default 1; 0: off)\n"
+"      --seed K             seed of initialisation, data order and masking (default 1234)\n"
+"      --resume             continue from OUTPUT if it exists (same corpus): bit-for-bit the same\n"
+"                           result as an uninterrupted run with the same number of ranks\n"
+"      --checkpoint-every S write OUTPUT every S steps (default 200; 0: only at the end)\n"
+"      --eval-every S       held-out evaluation every S steps (default: only at the end)\n"
+"      --eval-modules N     held-out modules per evaluation (default 256; 0: all)\n"
+"      --max-graph-nodes N  skip modules with larger graphs (default 200000)\n"
+"      --metrics FILE       per-step CSV (default OUTPUT.metrics.csv; evaluations in .eval.csv)\n"
+"      --progress-interval S seconds between progress lines (default 10)\n"
+"      --stop-after S       checkpoint and exit after S steps, as on SIGTERM (for tests)\n"
+"  -q, --quiet              only errors\n"
+"  -h, --help               this text\n"
+"\n"
+"SIGTERM or SIGUSR1: finish the current step, checkpoint, exit 0 (a batch scheduler can requeue the\n"
+"job with --resume). Exit status: 0 done, 1 error (the message names the file and the reason), 2 usage.\n");
+}
+
+enum { O_CORPUS = 256, O_CONFIG, O_STEPS, O_BATCH, O_MICRO, O_LR, O_LRMIN, O_WARMUP, O_WD, O_CLIP, O_SEED, O_RESUME,
+       O_CKPT, O_EVAL, O_EVALN, O_MAXG, O_METRICS, O_PROG, O_STOP };
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    mir_train_options o;
+    mir_train_options_default(&o);
+    static const struct option lo[] = {
+        {"corpus", 1, 0, O_CORPUS}, {"output", 1, 0, 'o'}, {"config", 1, 0, O_CONFIG}, {"steps", 1, 0, O_STEPS},
+        {"batch", 1, 0, O_BATCH}, {"micro-batch", 1, 0, O_MICRO}, {"lr", 1, 0, O_LR}, {"lr-min", 1, 0, O_LRMIN},
+        {"warmup", 1, 0, O_WARMUP}, {"weight-decay", 1, 0, O_WD}, {"clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
+        {"resume", 0, 0, O_RESUME}, {"checkpoint-every", 1, 0, O_CKPT}, {"eval-every", 1, 0, O_EVAL},
+        {"eval-modules", 1, 0, O_EVALN}, {"max-graph-nodes", 1, 0, O_MAXG}, {"metrics", 1, 0, O_METRICS},
+        {"progress-interval", 1, 0, O_PROG}, {"stop-after", 1, 0, O_STOP}, {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c, bad = 0;
+    char *end;
+#define NUM(dst, conv)                                  \
+    do {                                                \
+        dst = conv(optarg, &end);                       \
+        if (!*optarg || *end) bad = 1;                  \
+    } while (0)
+#define L10(s, e) strtoll(s, e, 10)
+    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+        switch (c) {
+        case O_CORPUS: o.corpus = optarg; break;
+        case 'o': o.output = optarg; break;
+        case O_CONFIG: o.config = optarg; break;
+        case O_STEPS: NUM(o.steps, L10); break;
+        case O_BATCH: NUM(o.global_batch, L10); break;
+        case O_MICRO: NUM(o.micro_batch, L10); break;
+        case O_LR: NUM(o.lr, strtod); break;
+        case O_LRMIN: NUM(o.lr_min, strtod); break;
+        case O_WARMUP: NUM(o.warmup, L10); break;
+        case O_WD: NUM(o.weight_decay, strtod); break;
+        case O_CLIP: NUM(o.clip, strtod); break;
+        case O_SEED: NUM(o.seed, L10); break;
+        case O_RESUME: o.resume = 1; break;
+        case O_CKPT: NUM(o.checkpoint_every, L10); break;
+        case O_EVAL: NUM(o.eval_every, L10); break;
+        case O_EVALN: NUM(o.eval_modules, L10); break;
+        case O_MAXG: NUM(o.max_graph_nodes, L10); break;
+        case O_METRICS: o.metrics = optarg; break;
+        case O_PROG: NUM(o.progress_interval_s, strtod); break;
+        case O_STOP: NUM(o.stop_after, L10); break;
+        case 'q': o.quiet = 1; break;
+        case 'h':
+            if (rank == 0) usage(stdout);
+            MPI_Finalize();
+            return 0;
+        default: bad = 1;
+        }
+    }
+    mir_log_init("mir-train", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+    if (!bad && (!o.corpus || !o.output)) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "--corpus and -o are required");
+        bad = 1;
+    }
+    if (!bad && (o.steps < 1 || o.global_batch < 1 || o.micro_batch < 1 || o.lr <= 0 || o.warmup < 1)) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "--steps, --batch, --micro-batch, --warmup must be >= 1 and --lr > 0");
+        bad = 1;
+    }
+    if (bad || optind < argc) {
+        if (rank == 0) fprintf(stderr, "try 'mir-train --help'\n");
+        MPI_Finalize();
+        return 2;
+    }
+    mir_train_result res;
+    mir_error err = {{0}};
+    int rc = mir_train_run(&o, MPI_COMM_WORLD, &res, &err);
+    if (rc && rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
+    MPI_Finalize();
+    return rc ? 1 : 0;
+}

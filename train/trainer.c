@@ -1,0 +1,523 @@
+/*
+ * trainer.c: data-parallel pre-training (see trainer.h for the scheme).
+ */
+#include "trainer.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "corpus.h"
+#include "wordpiece.h"
+
+void mir_train_options_default(mir_train_options *o) {
+    memset(o, 0, sizeof *o);
+    o->config = NULL; /* "small" for a new model; a resumed one keeps its own */
+    o->steps = 1000;
+    o->global_batch = 16;
+    o->micro_batch = 4;
+    o->lr = 1e-3;
+    o->lr_min = 1e-4;
+    o->weight_decay = 0.01;
+    o->clip = 1.0;
+    o->warmup = 50;
+    o->seed = 1234;
+    o->checkpoint_every = 200;
+    o->eval_every = 0;
+    o->eval_modules = 256;
+    o->max_graph_nodes = 200000;
+    o->progress_interval_s = 10.0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* configuration files: "key = value" lines, '#' comments; keys as in mir_config                      */
+
+int mir_config_parse(const char *spec, mir_config *c, mir_error *err) {
+    int32_t V = c->vocab_size;
+    if (mir_config_preset(c, spec, V) == 0) return 0;
+    FILE *f = fopen(spec, "r");
+    if (!f) return mir_fail(err, "--config %s: not a preset (tiny, small, base) and not a readable file", spec);
+    mir_config_preset(c, "small", V);
+    char line[256];
+    int ln = 0, rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        ln++;
+        char *h = strchr(line, '#');
+        if (h) *h = 0;
+        char key[64];
+        long val;
+        if (sscanf(line, " %63[a-z_] = %ld", key, &val) != 2) {
+            char *s = line;
+            while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+            if (*s) rc = mir_fail(err, "%s:%d: expected \"key = integer\"", spec, ln);
+            continue;
+        }
+        int32_t *field = !strcmp(key, "max_seq")          ? &c->max_seq
+                         : !strcmp(key, "d_model")        ? &c->d_model
+                         : !strcmp(key, "n_heads")        ? &c->n_heads
+                         : !strcmp(key, "n_layers")       ? &c->n_layers
+                         : !strcmp(key, "d_ff")           ? &c->d_ff
+                         : !strcmp(key, "n_graph_layers") ? &c->n_graph_layers
+                         : !strcmp(key, "max_nodes")      ? &c->max_nodes
+                                                          : NULL;
+        if (!field) rc = mir_fail(err, "%s:%d: unknown key %s", spec, ln, key);
+        else *field = (int32_t)val;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+static volatile sig_atomic_t g_stop = 0;
+static void on_signal(int sig) { g_stop = sig; }
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* A module is held out when its content hash says so: 1 in 20, stable across runs and rank counts. */
+static int held_out(uint64_t hash) { return mix64(hash ^ 0x5eedULL) % 20 == 0; }
+
+typedef struct stream {
+    const int64_t *ids;  /* training modules */
+    int64_t n;
+    uint64_t seed;
+    int64_t epoch;       /* epoch of perm */
+    int64_t *perm;
+} stream;
+
+/* The module at position pos of the infinite stream: epoch pos / n is a permutation drawn from the seed. */
+static int64_t stream_at(stream *s, int64_t pos) {
+    int64_t e = pos / s->n;
+    if (e != s->epoch) {
+        mir_rng r;
+        mir_rng_seed(&r, s->seed ^ 0xE90C4ULL, (uint64_t)e);
+        for (int64_t i = 0; i < s->n; i++) s->perm[i] = i;
+        for (int64_t i = s->n - 1; i > 0; i--) {
+            int64_t j = (int64_t)mir_rng_below(&r, (uint64_t)(i + 1));
+            int64_t t = s->perm[i];
+            s->perm[i] = s->perm[j];
+            s->perm[j] = t;
+        }
+        s->epoch = e;
+    }
+    return s->ids[s->perm[pos % s->n]];
+}
+
+typedef struct trainer {
+    const mir_train_options *o;
+    MPI_Comm comm;
+    int rank, nranks;
+    mir_corpus corpus;
+    mir_config cfg;
+    mir_train_state st;
+    mir_model_f32 model;
+    float *m1, *m2;             /* AdamW moments (n_params) */
+    int64_t *train_ids, n_train, *eval_ids, n_eval;
+    stream data;
+    mir_module_buf *bufs;       /* (micro_batch) */
+    mir_module_view *views;
+    mir_batch batch;
+    FILE *metrics, *evalcsv;
+} trainer;
+
+/* Read the m modules of micro-batch k of step `step` and build it. */
+static int load_micro(trainer *t, const int64_t *ids, int m, mir_rng *rng, const mir_batch_options *bo,
+                      mir_error *err) {
+    int T = t->cfg.max_seq;
+    for (int j = 0; j < m; j++) {
+        int64_t i = ids[j], nt = t->corpus.tok_off[i + 1] - t->corpus.tok_off[i];
+        int64_t first = 0, window = 4 * (int64_t)T;
+        if (nt > window) first = bo->train ? (int64_t)mir_rng_below(rng, (uint64_t)(nt - window + 1)) : 0;
+        if (mir_corpus_read_module(&t->corpus, i, first, window, &t->bufs[j], &t->views[j], err)) return -1;
+    }
+    mir_batch_build(&t->batch, t->views, m, &t->cfg, bo, rng);
+    return 0;
+}
+
+static double lr_at(const mir_train_state *st, int64_t step) {
+    if (step < st->warmup) return st->lr * (double)(step + 1) / (double)st->warmup;
+    double span = (double)(st->total_steps - st->warmup);
+    double prog = span > 0 ? (double)(step - st->warmup) / span : 1.0;
+    if (prog > 1) prog = 1;
+    return st->lr_min + 0.5 * (st->lr - st->lr_min) * (1.0 + cos(3.141592653589793 * prog));
+}
+
+/* AdamW on the flat buffers; LayerNorm gains, biases and embeddings' rows are decayed alike (simple). */
+static void adamw(trainer *t, double lr, int64_t step) {
+    const mir_train_state *st = &t->st;
+    float *p = t->model.params, *g = t->model.grads;
+    double b1 = st->beta1, b2 = st->beta2;
+    double c1 = 1.0 - pow(b1, (double)(step + 1)), c2 = 1.0 - pow(b2, (double)(step + 1));
+    float fb1 = (float)b1, fb2 = (float)b2, flr = (float)lr, feps = (float)st->eps, fwd = (float)st->weight_decay;
+    float fc1 = (float)(1.0 / c1), fc2 = (float)(1.0 / c2);
+    for (size_t i = 0; i < t->model.n_params; i++) {
+        float gi = g[i];
+        t->m1[i] = fb1 * t->m1[i] + (1 - fb1) * gi;
+        t->m2[i] = fb2 * t->m2[i] + (1 - fb2) * gi * gi;
+        float mh = t->m1[i] * fc1, vh = t->m2[i] * fc2;
+        p[i] -= flr * (mh / (sqrtf(vh) + feps) + fwd * p[i]);
+    }
+}
+
+static int save(trainer *t, mir_error *err) {
+    int rc = 0;
+    if (t->rank == 0)
+        rc = mir_checkpoint_save(t->o->output, &t->cfg, t->corpus.vocab, t->corpus.vocab_count, t->model.params,
+                                 t->m1, t->m2, &t->st, t->o->corpus, err);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, t->comm);
+    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, t->comm);
+    return rc;
+}
+
+/* ---- held-out evaluation ---- */
+
+typedef struct eval_result {
+    double mlm_acc, mlm_baseline, node_acc, edge_auc, match_acc, loss;
+} eval_result;
+
+typedef struct scored {
+    float s, y;
+} scored;
+static int cmp_scored(const void *a, const void *b) {
+    float x = ((const scored *)a)->s, y = ((const scored *)b)->s;
+    return (x > y) - (x < y);
+}
+
+/* Area under the ROC curve by the rank-sum formula (ties get the mean rank). */
+static double auc(scored *v, int64_t n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_scored);
+    double pos = 0, neg = 0, ranksum = 0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j < n && v[j].s == v[i].s) j++;
+        double r = 0.5 * (double)(i + 1 + j);
+        for (int64_t k = i; k < j; k++)
+            if (v[k].y > 0.5f) ranksum += r;
+        i = j;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (v[i].y > 0.5f) pos += 1;
+        else neg += 1;
+    }
+    if (pos == 0 || neg == 0) return 0.5;
+    return (ranksum - pos * (pos + 1) / 2) / (pos * neg);
+}
+
+static int evaluate(trainer *t, eval_result *er, mir_error *err) {
+    const int m = t->st.micro_batch, V = t->cfg.vocab_size;
+    int64_t n = t->n_eval;
+    if (t->o->eval_modules > 0 && n > t->o->eval_modules) n = t->o->eval_modules;
+    int64_t G = (n + m - 1) / m;
+    double sums[8] = {0}; /* mlm hits, mlm n, node hits, node n, match hits, match n, loss sum, micro count */
+    int64_t *tcount = mir_calloc((size_t)V, sizeof *tcount);
+    scored *sc = NULL;
+    size_t nsc = 0, csc = 0;
+    mir_batch_options bo;
+    mir_batch_options_default(&bo);
+    bo.train = 0;
+    for (int64_t k = t->rank; k < G; k += t->nranks) {
+        int mm = (int)((k + 1) * m <= n ? m : n - k * m);
+        mir_rng rng;
+        mir_rng_seed(&rng, t->st.seed ^ 0xE7A1ULL, (uint64_t)k);
+        if (load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err)) return -1;
+        mir_losses l;
+        mir_model_forward_f32(&t->model, &t->batch, &l);
+        sums[0] += l.mlm_acc * l.n_mlm;
+        sums[1] += l.n_mlm;
+        sums[2] += l.node_acc * l.n_node;
+        sums[3] += l.n_node;
+        sums[4] += l.match_acc * l.n_match;
+        sums[5] += l.n_match;
+        sums[6] += l.total;
+        sums[7] += 1;
+        for (int i = 0; i < t->batch.B * t->batch.T; i++)
+            if (t->batch.tok_target[i] >= 0) tcount[t->batch.tok_target[i]]++;
+        int np;
+        const float *s = mir_model_last_edge_scores_f32(&t->model, &np);
+        MIR_GROW(sc, csc, nsc + (size_t)np + 1);
+        for (int i = 0; i < np; i++) sc[nsc++] = (scored){s[i], t->batch.pair_label[i]};
+    }
+    MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, t->comm);
+    MPI_Allreduce(MPI_IN_PLACE, tcount, V, MPI_INT64_T, MPI_SUM, t->comm);
+    /* edge scores to rank 0 for the AUC */
+    int mine = (int)(nsc * 2);
+    int *sizes = mir_malloc((size_t)t->nranks * sizeof(int)), *displs = mir_malloc((size_t)t->nranks * sizeof(int));
+    MPI_Allgather(&mine, 1, MPI_INT, sizes, 1, MPI_INT, t->comm);
+    int64_t tot = 0;
+    for (int r = 0; r < t->nranks; r++) {
+        displs[r] = (int)tot;
+        tot += sizes[r];
+    }
+    scored *all = mir_malloc((size_t)tot / 2 * sizeof *all + sizeof *all);
+    MPI_Allgatherv(sc, mine, MPI_FLOAT, all, sizes, displs, MPI_FLOAT, t->comm);
+    int64_t best = 0, total = 0;
+    for (int32_t i = 0; i < V; i++) {
+        total += tcount[i];
+        if (tcount[i] > best) best = tcount[i];
+    }
+    er->mlm_acc = sums[1] ? sums[0] / sums[1] : 0;
+    er->mlm_baseline = total ? (double)best / (double)total : 0;
+    er->node_acc = sums[3] ? sums[2] / sums[3] : 0;
+    er->match_acc = sums[5] ? sums[4] / sums[5] : 0;
+    er->loss = sums[7] ? sums[6] / sums[7] : 0;
+    er->edge_auc = auc(all, tot / 2);
+    free(all);
+    free(sizes);
+    free(displs);
+    free(sc);
+    free(tcount);
+    return 0;
+}
+
+/* ---- setup ---- */
+
+static int setup_data(trainer *t, mir_error *err) {
+    mir_corpus *c = &t->corpus;
+    t->train_ids = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    t->eval_ids = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    int64_t too_big = 0;
+    for (int64_t i = 0; i < c->n; i++) {
+        if (c->status[i] != 0 || c->tok_off[i + 1] == c->tok_off[i] || c->node_off[i + 1] == c->node_off[i]) continue;
+        if (c->node_off[i + 1] - c->node_off[i] > t->o->max_graph_nodes) {
+            too_big++;
+            continue;
+        }
+        if (held_out(c->hash[i])) t->eval_ids[t->n_eval++] = i;
+        else t->train_ids[t->n_train++] = i;
+    }
+    if (t->n_train == 0)
+        return mir_fail(err, "%s: no usable modules (of %lld: none with status ok, tokens and a graph%s)", c->path,
+                        (long long)c->n, too_big ? ", within --max-graph-nodes" : "");
+    if (t->rank == 0 && !t->o->quiet)
+        mir_log(MIR_LOG_INFO, "%s: %lld modules, %lld for training, %lld held out%s", c->path, (long long)c->n,
+                (long long)t->n_train, (long long)t->n_eval, too_big ? " (some skipped: graph over --max-graph-nodes)" : "");
+    if (too_big && t->rank == 0)
+        mir_log(MIR_LOG_WARN, "%lld modules skipped: more than %lld graph nodes (--max-graph-nodes)",
+                (long long)too_big, (long long)t->o->max_graph_nodes);
+    t->data = (stream){t->train_ids, t->n_train, t->st.seed, -1, mir_malloc((size_t)t->n_train * sizeof(int64_t))};
+    return 0;
+}
+
+static int setup_model(trainer *t, mir_error *err) {
+    const mir_train_options *o = t->o;
+    struct stat sb;
+    int have = o->resume && stat(o->output, &sb) == 0;
+    mir_train_state st = {0};
+    if (have) {
+        if (mir_checkpoint_read_config(o->output, &t->cfg, &st, err)) return -1;
+        if (t->cfg.vocab_size != t->corpus.vocab_size)
+            return mir_fail(err, "%s: vocabulary of %d tokens, but corpus %s has %d: not the corpus it was trained on",
+                            o->output, t->cfg.vocab_size, o->corpus, t->corpus.vocab_size);
+        mir_config want = {.vocab_size = t->corpus.vocab_size};
+        if (o->config && mir_config_parse(o->config, &want, err) == 0 && memcmp(&want, &t->cfg, sizeof want) != 0)
+            return mir_fail(err, "%s: saved with another configuration than --config %s (d_model %d vs %d, layers %d vs %d)",
+                            o->output, o->config, t->cfg.d_model, want.d_model, t->cfg.n_layers, want.n_layers);
+        t->st = st;
+        t->st.total_steps = o->steps > st.total_steps ? o->steps : st.total_steps;
+    } else {
+        t->cfg.vocab_size = t->corpus.vocab_size;
+        if (mir_config_parse(o->config ? o->config : "small", &t->cfg, err)) return -1;
+        t->cfg.vocab_size = t->corpus.vocab_size;
+        t->st = (mir_train_state){0, o->steps, o->seed, 0, o->global_batch, o->micro_batch, o->lr, o->lr_min,
+                                  o->weight_decay, 0.9, 0.999, 1e-8, o->clip, o->warmup};
+    }
+    char msg[256];
+    if (mir_config_check(&t->cfg, msg, sizeof msg)) return mir_fail(err, "configuration: %s", msg);
+    if (t->st.micro_batch < 1 || t->st.global_batch % (t->st.micro_batch * t->nranks) != 0)
+        return mir_fail(err, "--batch %d must be a multiple of --micro-batch %d times the number of ranks %d",
+                        t->st.global_batch, t->st.micro_batch, t->nranks);
+    if (mir_model_create_f32(&t->model, &t->cfg)) return mir_fail(err, "cannot create the model");
+    t->m1 = mir_calloc(t->model.n_params, sizeof(float));
+    t->m2 = mir_calloc(t->model.n_params, sizeof(float));
+    if (have) {
+        if (mir_checkpoint_load(o->output, &t->cfg, t->model.params, t->m1, t->m2, err)) return -1;
+        if (t->rank == 0 && !o->quiet)
+            mir_log(MIR_LOG_INFO, "resuming %s at step %lld of %lld", o->output, (long long)t->st.step,
+                    (long long)t->st.total_steps);
+    } else {
+        mir_rng r;
+        mir_rng_seed(&r, t->st.seed, 0x1417ULL);
+        mir_model_init_params_f32(&t->model, &r);
+    }
+    return 0;
+}
+
+int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *res, mir_error *err) {
+    trainer t = {.o = o, .comm = comm};
+    MPI_Comm_rank(comm, &t.rank);
+    MPI_Comm_size(comm, &t.nranks);
+    memset(res, 0, sizeof *res);
+    int rc = mir_corpus_open(&t.corpus, o->corpus, comm, err);
+    if (!rc) rc = setup_model(&t, err);
+    if (!rc) rc = setup_data(&t, err);
+    int all = 0;
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (all < 0) {
+        /* the message of the lowest failing rank, everywhere */
+        int who = rc ? t.rank : t.nranks, first = 0;
+        MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, comm);
+        MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, first, comm);
+        rc = -1;
+        goto out;
+    }
+    const int m = t.st.micro_batch, G = t.st.global_batch / m;
+    t.bufs = mir_calloc((size_t)m, sizeof *t.bufs);
+    t.views = mir_calloc((size_t)m, sizeof *t.views);
+    mir_batch_init(&t.batch);
+    signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_signal);
+    if (t.rank == 0) {
+        char path[4096];
+        const char *mode = t.st.step > 0 ? "a" : "w";
+        snprintf(path, sizeof path, "%s", o->metrics ? o->metrics : o->output);
+        if (!o->metrics) snprintf(path + strlen(path), sizeof path - strlen(path), ".metrics.csv");
+        t.metrics = fopen(path, mode);
+        if (t.metrics && t.st.step == 0)
+            fprintf(t.metrics, "step,lr,loss,mlm,node,edge,match,mlm_acc,node_acc,match_acc,grad_norm,tokens_per_s,elapsed_s\n");
+        snprintf(path + strlen(path) - strlen(".metrics.csv"), 32, ".eval.csv");
+        if (o->metrics) snprintf(path, sizeof path, "%s.eval.csv", o->metrics);
+        t.evalcsv = fopen(path, mode);
+        if (t.evalcsv && t.st.step == 0)
+            fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc\n");
+        if (!o->quiet) {
+            size_t np = t.model.n_params;
+            mir_log(MIR_LOG_INFO,
+                    "model: d_model %d, %d heads, %d layers, d_ff %d, %d graph layers, window %d, vocabulary %d: "
+                    "%.2f M parameters; batch %d = %d micro-batches of %d on %d rank%s",
+                    t.cfg.d_model, t.cfg.n_heads, t.cfg.n_layers, t.cfg.d_ff, t.cfg.n_graph_layers, t.cfg.max_seq,
+                    t.cfg.vocab_size, np / 1e6, t.st.global_batch, G, m, t.nranks, t.nranks > 1 ? "s" : "");
+        }
+    }
+    mir_batch_options bo;
+    mir_batch_options_default(&bo);
+    int64_t *ids = mir_malloc((size_t)m * sizeof *ids);
+    double t0 = mir_wall_seconds(), last_print = t0, tokens_window = 0, window_t0 = t0;
+    int64_t start_step = t.st.step;
+    double loss_sum[9];
+    while (t.st.step < t.st.total_steps) {
+        int64_t step = t.st.step;
+        memset(t.model.grads, 0, t.model.n_params * sizeof(float));
+        memset(loss_sum, 0, sizeof loss_sum);
+        for (int k = t.rank; k < G; k += t.nranks) {
+            for (int j = 0; j < m; j++) ids[j] = stream_at(&t.data, step * t.st.global_batch + (int64_t)k * m + j);
+            mir_rng rng;
+            mir_rng_seed(&rng, t.st.seed ^ mix64((uint64_t)step), (uint64_t)k);
+            if (load_micro(&t, ids, m, &rng, &bo, err)) {
+                mir_log(MIR_LOG_ERROR, "%s", err->msg);
+                MPI_Abort(comm, 1);
+            }
+            mir_losses l;
+            mir_model_forward_f32(&t.model, &t.batch, &l);
+            mir_model_backward_f32(&t.model, &t.batch, 1.0f / (float)G);
+            double parts[9] = {l.total, l.mlm, l.node, l.edge, l.match, l.mlm_acc, l.node_acc, l.match_acc, 0};
+            for (int i = 0; i < t.batch.B * t.batch.T; i++) parts[8] += t.batch.tok_valid[i];
+            for (int i = 0; i < 9; i++) loss_sum[i] += parts[i];
+        }
+        MPI_Allreduce(MPI_IN_PLACE, t.model.grads, (int)t.model.n_params, MPI_FLOAT, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, loss_sum, 9, MPI_DOUBLE, MPI_SUM, comm);
+        double norm2 = 0;
+        for (size_t i = 0; i < t.model.n_params; i++) norm2 += (double)t.model.grads[i] * t.model.grads[i];
+        double norm = sqrt(norm2);
+        if (t.st.clip > 0 && norm > t.st.clip) {
+            float s = (float)(t.st.clip / norm);
+            for (size_t i = 0; i < t.model.n_params; i++) t.model.grads[i] *= s;
+        }
+        double lr = lr_at(&t.st, step);
+        adamw(&t, lr, step);
+        t.st.step++;
+        t.st.cursor = t.st.step * t.st.global_batch;
+        for (int i = 0; i < 8; i++) loss_sum[i] /= G;
+        res->final_loss = loss_sum[0];
+        tokens_window += loss_sum[8];
+        double now = mir_wall_seconds();
+        double tps = tokens_window / (now - window_t0 > 1e-9 ? now - window_t0 : 1e-9);
+        if (t.rank == 0) {
+            if (t.metrics)
+                fprintf(t.metrics, "%lld,%.6g,%.5f,%.5f,%.5f,%.5f,%.5f,%.4f,%.4f,%.4f,%.4g,%.0f,%.2f\n",
+                        (long long)t.st.step, lr, loss_sum[0], loss_sum[1], loss_sum[2], loss_sum[3], loss_sum[4],
+                        loss_sum[5], loss_sum[6], loss_sum[7], norm, tps, now - t0);
+            if (!o->quiet && (now - last_print >= o->progress_interval_s || t.st.step == t.st.total_steps ||
+                              t.st.step == start_step + 1)) {
+                double per = (now - t0) / (double)(t.st.step - start_step);
+                mir_log(MIR_LOG_INFO,
+                        "step %lld/%lld  loss %.4f (mlm %.3f node %.3f edge %.3f match %.3f)  mlm acc %.3f  "
+                        "lr %.2e  %.0f tokens/s  ETA %.0f s",
+                        (long long)t.st.step, (long long)t.st.total_steps, loss_sum[0], loss_sum[1], loss_sum[2],
+                        loss_sum[3], loss_sum[4], loss_sum[5], lr, tps, per * (double)(t.st.total_steps - t.st.step));
+                last_print = now;
+            }
+        }
+        res->tokens_per_s = tps;
+        /* a signal (or --stop-after) on any rank: checkpoint and leave */
+        int stop = g_stop != 0 || (o->stop_after > 0 && t.st.step - start_step >= o->stop_after), any = 0;
+        MPI_Allreduce(&stop, &any, 1, MPI_INT, MPI_MAX, comm);
+        if (any) {
+            if (t.rank == 0 && !o->quiet)
+                mir_log(MIR_LOG_INFO, "stop requested: checkpointing at step %lld and exiting", (long long)t.st.step);
+            rc = save(&t, err);
+            res->interrupted = 1;
+            break;
+        }
+        if (o->checkpoint_every > 0 && t.st.step % o->checkpoint_every == 0 && t.st.step < t.st.total_steps &&
+            (rc = save(&t, err)))
+            break;
+        if (o->eval_every > 0 && t.st.step % o->eval_every == 0 && t.n_eval > 0) {
+            eval_result er;
+            if ((rc = evaluate(&t, &er, err))) break;
+            if (t.rank == 0 && t.evalcsv)
+                fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss, er.mlm_acc,
+                        er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
+        }
+        if (t.metrics) fflush(t.metrics);
+    }
+    res->steps_done = t.st.step;
+    if (!rc && !res->interrupted) {
+        rc = save(&t, err);
+        if (!rc && t.n_eval > 0) {
+            eval_result er;
+            rc = evaluate(&t, &er, err);
+            if (!rc) {
+                res->heldout_mlm_acc = er.mlm_acc;
+                res->heldout_mlm_baseline = er.mlm_baseline;
+                res->heldout_node_acc = er.node_acc;
+                res->heldout_edge_auc = er.edge_auc;
+                res->heldout_match_acc = er.match_acc;
+                if (t.rank == 0 && t.evalcsv)
+                    fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
+                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
+                if (t.rank == 0 && !o->quiet)
+                    mir_log(MIR_LOG_INFO,
+                            "held out (%lld modules): masked-token accuracy %.3f (most-frequent-token baseline %.3f), "
+                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f",
+                            (long long)(t.n_eval < o->eval_modules || !o->eval_modules ? t.n_eval : o->eval_modules),
+                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
+            }
+        }
+    }
+    free(ids);
+out:
+    if (t.metrics) fclose(t.metrics);
+    if (t.evalcsv) fclose(t.evalcsv);
+    if (t.bufs)
+        for (int j = 0; j < t.st.micro_batch; j++) mir_module_buf_free(&t.bufs[j]);
+    free(t.bufs);
+    free(t.views);
+    mir_batch_free(&t.batch);
+    if (t.model.params) mir_model_free_f32(&t.model);
+    free(t.m1);
+    free(t.m2);
+    free(t.train_ids);
+    free(t.eval_ids);
+    free(t.data.perm);
+    mir_corpus_close(&t.corpus);
+    return rc;
+}
