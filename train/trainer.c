@@ -303,7 +303,6 @@ static int setup_data(trainer *t, mir_error *err) {
     if (too_big && t->rank == 0)
         mir_log(MIR_LOG_WARN, "%lld modules skipped: more than %lld graph nodes (--max-graph-nodes)",
                 (long long)too_big, (long long)t->o->max_graph_nodes);
-    t->data = (stream){t->train_ids, t->n_train, t->st.seed, -1, mir_malloc((size_t)t->n_train * sizeof(int64_t))};
     return 0;
 }
 
@@ -357,8 +356,9 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     MPI_Comm_size(comm, &t.nranks);
     memset(res, 0, sizeof *res);
     int rc = mir_corpus_open(&t.corpus, o->corpus, comm, err);
-    if (!rc) rc = setup_model(&t, err);
     if (!rc) rc = setup_data(&t, err);
+    if (!rc) rc = setup_model(&t, err);
+    if (!rc) t.data = (stream){t.train_ids, t.n_train, t.st.seed, -1, mir_malloc((size_t)t.n_train * sizeof(int64_t))};
     int all = 0;
     MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
     if (all < 0) {
