@@ -179,9 +179,11 @@ void R(mir_attention_forward)(real *out, real *att, const real *qkv, const uint8
     const int hs = C / NH;
     const int C3 = 3 * C;
     const real scale = (real)1 / SQRT((real)hs);
+    real *kmask = malloc((size_t)T * sizeof *kmask); /* (T) 0 for a real key, -1e30 for padding */
     for (int b = 0; b < B; b++) {
         const uint8_t *vb = valid + (size_t)b * T;
         const real *qkv_b = qkv + (size_t)b * T * C3;
+        for (int t2 = 0; t2 < T; t2++) kmask[t2] = vb[t2] ? (real)0 : (real)-1e30;
         for (int h = 0; h < NH; h++) {
             const real *Q = qkv_b + (size_t)h * hs;
             const real *K = qkv_b + C + (size_t)h * hs;
@@ -190,30 +192,27 @@ void R(mir_attention_forward)(real *out, real *att, const real *qkv, const uint8
             real *O = out + (size_t)b * T * C + (size_t)h * hs;
             /* A (T,T) = scale * Q K^T */
             GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, Q, C3, K, C3, (real)0, A, T);
-            /* masked softmax per query row */
+            /* masked softmax per query row: masked keys get -1e30 added, whose exponential is exactly 0;
+             * the exponentials run in their own loop so that it vectorises */
             for (int t = 0; t < T; t++) {
                 real *a = A + (size_t)t * T;
                 if (!vb[t]) {
                     memset(a, 0, (size_t)T * sizeof(real));
                     continue;
                 }
-                int any = 0;
-                real maxv = 0;
+                real maxv = (real)-1e30;
                 for (int t2 = 0; t2 < T; t2++) {
-                    if (!vb[t2]) continue;
-                    if (!any || a[t2] > maxv) maxv = a[t2];
-                    any = 1;
+                    real v = a[t2] + kmask[t2];
+                    a[t2] = v;
+                    maxv = v > maxv ? v : maxv;
                 }
-                if (!any) {
+                if (maxv <= (real)-1e29) { /* every key masked */
                     memset(a, 0, (size_t)T * sizeof(real));
                     continue;
                 }
+                for (int t2 = 0; t2 < T; t2++) a[t2] = EXP(a[t2] - maxv);
                 real sum = 0;
-                for (int t2 = 0; t2 < T; t2++) {
-                    real e = vb[t2] ? EXP(a[t2] - maxv) : (real)0;
-                    a[t2] = e;
-                    sum += e;
-                }
+                for (int t2 = 0; t2 < T; t2++) sum += a[t2];
                 real inv = (real)1 / sum; /* sum >= 1: the max term is exp(0) */
                 for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
             }
@@ -221,6 +220,7 @@ void R(mir_attention_forward)(real *out, real *att, const real *qkv, const uint8
             GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, (real)1, A, T, V, C3, (real)0, O, C);
         }
     }
+    free(kmask);
 }
 
 void R(mir_attention_backward)(real *dqkv, real *scratch, const real *dout, const real *qkv, const real *att,

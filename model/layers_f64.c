@@ -2,6 +2,7 @@
 #include "layers.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <cblas.h>
 #include <math.h>
 #include <stddef.h>

@@ -38,13 +38,14 @@
 #define FABS fabs
 #define REAL_EPS 1e-12
 #else
+#include "fastmath.h"
 #define real float
 #define R(name) R_CAT(name, _f32)
 #define GEMM cblas_sgemm
 #define GEMV cblas_sgemv
-#define EXP expf
+#define EXP mir_expf
 #define LOG logf
-#define TANH tanhf
+#define TANH mir_tanhf
 #define SQRT sqrtf
 #define FABS fabsf
 #define REAL_EPS 1e-6f

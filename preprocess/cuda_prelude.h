@@ -244,16 +244,28 @@ __device__ void *malloc(size_t); __device__ void free(void *);
 __device__ void *memcpy(void *, const void *, size_t); __device__ void *memset(void *, int, size_t);
 __device__ void __assert_fail(const char *, const char *, unsigned int, const char *);
 __device__ clock_t clock(void);
+/* host versions of what host code in kernel files calls without including the C headers nvcc brings in;
+ * declared as the C library declares them, so a later #include <stdio.h> or <stdlib.h> agrees */
+__host__ int printf(const char *, ...) noexcept(false);
+__host__ void exit(int) noexcept(true) __attribute__((noreturn));
 }
+#ifndef EXIT_SUCCESS
+#define EXIT_SUCCESS 0
+#define EXIT_FAILURE 1
+#endif
 
 /* C++ overloads CUDA provides besides the C names */
 __device__ int min(int, int); __device__ int max(int, int);
 __device__ unsigned int min(unsigned int, unsigned int); __device__ unsigned int max(unsigned int, unsigned int);
+__device__ unsigned int min(int, unsigned int); __device__ unsigned int max(int, unsigned int);
+__device__ unsigned int min(unsigned int, int); __device__ unsigned int max(unsigned int, int);
 __device__ long long min(long long, long long); __device__ long long max(long long, long long);
 __device__ unsigned long long min(unsigned long long, unsigned long long);
 __device__ unsigned long long max(unsigned long long, unsigned long long);
 __device__ float min(float, float); __device__ float max(float, float);
 __device__ double min(double, double); __device__ double max(double, double);
+__device__ double min(float, double); __device__ double max(float, double);
+__device__ double min(double, float); __device__ double max(double, float);
 __device__ unsigned int umin(unsigned int, unsigned int); __device__ unsigned int umax(unsigned int, unsigned int);
 __device__ long long llmin(long long, long long); __device__ long long llmax(long long, long long);
 __device__ unsigned long long ullmin(unsigned long long, unsigned long long);
