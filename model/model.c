@@ -328,3 +328,16 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     free(el.dst);
     free(el.flow);
 }
+
+double mir_model_flops(const mir_config *c, const mir_batch *b) {
+    const double B = b->B, T = b->T, C = c->d_model, F = c->d_ff, V = c->vocab_size, N = b->N;
+    double Mt = 0, Mn = 0;
+    for (int i = 0; i < b->B * b->T; i++) Mt += b->tok_target[i] >= 0;
+    for (int i = 0; i < b->N; i++) Mn += b->node_target[i] >= 0;
+    double BT = B * T;
+    double block = 2 * BT * C * 3 * C + 2 * 2 * B * T * T * C + 2 * BT * C * C + 2 * 2 * BT * C * F;
+    double graph = (1 + MIR_N_RELATIONS) * 2 * N * C * C;
+    double fwd = c->n_layers * block + c->n_graph_layers * graph + 2 * Mt * C * V + 2 * Mn * C * V +
+                 (b->n_pairs ? 2 * N * C * C : 0) + 2 * b->n_match * 3 * C;
+    return 3 * fwd;
+}

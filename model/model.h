@@ -96,6 +96,10 @@ void mir_batch_options_default(mir_batch_options *o);
 void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
                      const mir_batch_options *o, mir_rng *rng);
 
+/* Floating-point operations of the matrix products (GEMMs, attention products, heads) of one forward +
+ * backward over batch b (backward counted as twice the forward); elementwise work is not counted. */
+double mir_model_flops(const mir_config *c, const mir_batch *b);
+
 /* Losses of one micro-batch (means over their items), and accuracies. */
 typedef struct mir_losses {
     double mlm, node, edge, match, total;

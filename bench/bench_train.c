@@ -1,0 +1,169 @@
+/*
+ * bench_train: training throughput of the model against this machine's SGEMM peak, in one run.
+ *
+ *   bench_train [--corpus corpus.h5] [--config small] [--micro-batch 4] [--iters 10]
+ *
+ * Reference: cblas_sgemm on 2048 x 2048 matrices (best of 5), with the OpenBLAS threads in force.
+ * Measured: forward + backward of the model on micro-batches (from the corpus, or synthetic modules of
+ * full windows when none is given), best and mean of --iters iterations after one warm-up. Prints
+ * tokens/s, the achieved GFLOP/s of the matrix products (mir_model_flops), its fraction of the SGEMM
+ * peak (target: >= 40 % for the default configuration), the time split and the memory.
+ */
+#include <cblas.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "corpus.h"
+#include "model.h"
+#include "trainer.h"
+
+extern char *openblas_get_corename(void);
+extern int openblas_get_num_threads(void);
+
+static double sgemm_peak(int n) {
+    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = (float)(i % 7) * 0.1f;
+        b[i] = (float)(i % 5) * 0.2f;
+    }
+    double best = 1e30;
+    for (int r = 0; r < 5; r++) {
+        double t0 = mir_wall_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t = mir_wall_seconds() - t0;
+        if (t < best) best = t;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * n * n * (double)n / best / 1e9;
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    mir_log_init("bench_train", 0, 1, MIR_LOG_INFO);
+    const char *corpus = NULL, *config = "small";
+    int micro = 4, iters = 10;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
+        else if (!strcmp(argv[i], "--config")) config = argv[i + 1];
+        else if (!strcmp(argv[i], "--micro-batch")) micro = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
+        else {
+            fprintf(stderr, "usage: bench_train [--corpus FILE] [--config NAME] [--micro-batch M] [--iters N]\n");
+            return 2;
+        }
+    }
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    printf("OpenBLAS core %s, %d threads%s%s\n", openblas_get_corename(), openblas_get_num_threads(),
+           ct ? ", OPENBLAS_CORETYPE=" : "", ct ? ct : "");
+    double peak = sgemm_peak(2048);
+    printf("SGEMM 2048^3 peak: %.1f GFLOP/s\n", peak);
+
+    mir_error err = {{0}};
+    mir_config c = {.vocab_size = 8000};
+    mir_corpus cp;
+    int have = 0;
+    if (corpus) {
+        if (mir_corpus_open(&cp, corpus, MPI_COMM_SELF, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        have = 1;
+        c.vocab_size = cp.vocab_size;
+    }
+    if (mir_config_parse(config, &c, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    mir_model_f32 m;
+    if (mir_model_create_f32(&m, &c)) return 1;
+    mir_rng rng;
+    mir_rng_seed(&rng, 1, 2);
+    mir_model_init_params_f32(&m, &rng);
+    /* modules: the first usable corpus modules with long token sequences, or synthetic ones */
+    mir_module_buf *bufs = calloc((size_t)micro, sizeof *bufs);
+    mir_module_view *views = calloc((size_t)micro, sizeof *views);
+    int32_t *tok = NULL;
+    int8_t *kind = NULL;
+    int32_t *text = NULL, *es = NULL, *ed = NULL;
+    int8_t *ef = NULL;
+    if (have) {
+        int got = 0;
+        for (int64_t i = 0; i < cp.n && got < micro; i++)
+            if (cp.status[i] == 0 && cp.tok_off[i + 1] - cp.tok_off[i] >= c.max_seq)
+                if (mir_corpus_read_module(&cp, i, 0, c.max_seq, &bufs[got], &views[got], &err) == 0) got++;
+        if (got < micro) {
+            fprintf(stderr, "bench_train: fewer than %d modules with %d tokens in %s\n", micro, c.max_seq, corpus);
+            return 1;
+        }
+    } else {
+        int nn = c.max_nodes, ne = 2 * nn;
+        tok = malloc((size_t)c.max_seq * 4);
+        kind = calloc((size_t)nn, 1);
+        text = malloc((size_t)nn * 4);
+        es = malloc((size_t)ne * 4);
+        ed = malloc((size_t)ne * 4);
+        ef = malloc((size_t)ne);
+        for (int i = 0; i < c.max_seq; i++) tok[i] = 5 + (int32_t)mir_rng_below(&rng, (uint64_t)c.vocab_size - 5);
+        for (int i = 0; i < nn; i++) {
+            kind[i] = i < nn / 2 ? 0 : 1;
+            text[i] = 5 + (int32_t)mir_rng_below(&rng, 100);
+        }
+        for (int e = 0; e < ne; e++) {
+            es[e] = (int32_t)mir_rng_below(&rng, (uint64_t)nn);
+            ed[e] = (int32_t)mir_rng_below(&rng, (uint64_t)nn);
+            ef[e] = (int8_t)(e % 3);
+        }
+        for (int j = 0; j < micro; j++) views[j] = (mir_module_view){tok, c.max_seq, kind, text, nn, es, ed, ef, ne};
+    }
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_batch_options bo;
+    mir_batch_options_default(&bo);
+    mir_batch_build(&b, views, micro, &c, &bo, &rng);
+    double flops = mir_model_flops(&c, &b);
+    double best = 1e30, sum = 0, tf = 0, tb = 0;
+    mir_losses l;
+    for (int it = 0; it <= iters; it++) {
+        memset(m.grads, 0, m.n_params * sizeof(float));
+        double t0 = mir_wall_seconds();
+        mir_model_forward_f32(&m, &b, &l);
+        double t1 = mir_wall_seconds();
+        mir_model_backward_f32(&m, &b, 1.0f);
+        double t2 = mir_wall_seconds();
+        if (it == 0) continue; /* warm-up */
+        double t = t2 - t0;
+        sum += t;
+        tf += t1 - t0;
+        tb += t2 - t1;
+        if (t < best) best = t;
+    }
+    int tokens = 0;
+    for (int i = 0; i < b.B * b.T; i++) tokens += b.tok_valid[i];
+    printf("model: config %s, d_model %d, %d layers, window %d, %d graph layers, vocabulary %d, %.2f M parameters\n",
+           config, c.d_model, c.n_layers, c.max_seq, c.n_graph_layers, c.vocab_size, m.n_params / 1e6);
+    printf("micro-batch: %d modules, %d tokens, %d graph nodes (%s)\n", micro, tokens, b.N, have ? corpus : "synthetic");
+    printf("step (forward + backward): best %.1f ms, mean %.1f ms (forward %.0f %%, backward %.0f %%)\n", 1e3 * best,
+           1e3 * sum / iters, 100 * tf / sum, 100 * tb / sum);
+    printf("tokens/s: %.0f (best), %.0f (mean)\n", tokens / best, tokens * iters / sum);
+    printf("matrix-product GFLOP/s: %.1f (best) = %.0f %% of the SGEMM peak measured above (target >= 40 %%)\n",
+           flops / best / 1e9, 100 * flops / best / 1e9 / peak);
+    printf("peak memory: %.1f MiB\n", mir_peak_rss_bytes() / 1048576.0);
+    mir_batch_free(&b);
+    mir_model_free_f32(&m);
+    for (int j = 0; j < micro; j++) mir_module_buf_free(&bufs[j]);
+    free(bufs);
+    free(views);
+    free(tok);
+    free(kind);
+    free(text);
+    free(es);
+    free(ed);
+    free(ef);
+    if (have) mir_corpus_close(&cp);
+    MPI_Finalize();
+    return 0;
+}
