@@ -10,12 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifndef MIR_ERROR_MAX
 #define MIR_ERROR_MAX 512
-
-/* A status message from a library call: empty when all went well. */
+/* A status message from a library call: empty when all went well (shared with include/mir/mir.h). */
 typedef struct mir_error {
     char msg[MIR_ERROR_MAX];
 } mir_error;
+#endif
 
 /* Fill err (if not NULL) with a printf-style message; returns -1 so callers can `return mir_fail(...)`. */
 int mir_fail(mir_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

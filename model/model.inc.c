@@ -493,3 +493,13 @@ const real *R(mir_model_last_edge_scores)(const R(mir_model) *m, int *n) {
     *n = a ? a->P : 0;
     return a ? a->score : NULL;
 }
+
+void R(mir_model_release_acts)(R(mir_model) *m) {
+    R(acts) *a = m->acts;
+    if (a) {
+        free(a->mem);
+        free(a->gmem);
+        free(a);
+    }
+    m->acts = NULL;
+}

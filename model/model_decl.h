@@ -43,3 +43,7 @@ void R(mir_model_embed)(R(mir_model) *m, const mir_batch *b, real *out);
 
 /* Edge scores of the last forward (n_pairs of them, in batch order), for evaluation (AUC). */
 const real *R(mir_model_last_edge_scores)(const R(mir_model) *m, int *n);
+
+/* Free the activation memory of the last forward (a model shared read-only between threads uses a
+ * shallow copy per call, then releases the copy's activations with this). */
+void R(mir_model_release_acts)(R(mir_model) *m);

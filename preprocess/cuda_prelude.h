@@ -42,6 +42,8 @@
 #include <sys/types.h>
 namespace std { typedef decltype(sizeof(0)) size_t; }
 typedef long clock_t;
+typedef float float_t;
+typedef double double_t;
 #ifndef INFINITY
 #define INFINITY (__builtin_inff())
 #define NAN (__builtin_nanf(""))
@@ -248,6 +250,7 @@ __device__ clock_t clock(void);
  * declared as the C library declares them, so a later #include <stdio.h> or <stdlib.h> agrees */
 __host__ int printf(const char *, ...) noexcept(false);
 __host__ void exit(int) noexcept(true) __attribute__((noreturn));
+__host__ void *malloc(size_t) noexcept(true); __host__ void free(void *) noexcept(true);
 }
 #ifndef EXIT_SUCCESS
 #define EXIT_SUCCESS 0

@@ -311,54 +311,82 @@ typedef struct run_state {
     mir_probe *probe;
 } run_state;
 
-static int broadcast_inputs(run_state *s, mir_error *err) {
-    int rc = 0;
-    mir_input_list list = {0};
+int mir_inputs_expand_bcast(char *const *inputs, int n_inputs, int compile, MPI_Comm comm, mir_input_list *list,
+                            mir_error *err) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    memset(list, 0, sizeof *list);
+    int64_t n = 0, blob_bytes = 0;
     char *blob = NULL;
-    int64_t blob_bytes = 0;
-    if (s->rank == 0) {
-        if (mir_inputs_expand(s->o->inputs, s->o->n_inputs, s->o->compile, &list, err) == 0) {
-            for (size_t i = 0; i < list.n; i++) blob_bytes += (int64_t)strlen(list.items[i].path) + 1;
+    if (rank == 0) {
+        if (mir_inputs_expand(inputs, n_inputs, compile, list, err) == 0) {
+            for (size_t i = 0; i < list->n; i++) blob_bytes += (int64_t)strlen(list->items[i].path) + 1;
             blob = mir_malloc((size_t)blob_bytes + 1);
             char *w = blob;
-            for (size_t i = 0; i < list.n; i++) {
-                size_t l = strlen(list.items[i].path) + 1;
-                memcpy(w, list.items[i].path, l);
+            for (size_t i = 0; i < list->n; i++) {
+                size_t l = strlen(list->items[i].path) + 1;
+                memcpy(w, list->items[i].path, l);
                 w += l;
             }
-            s->n = (int64_t)list.n;
+            n = (int64_t)list->n;
         } else {
-            s->n = -1;
+            n = -1;
         }
     }
-    MPI_Bcast(&s->n, 1, MPI_INT64_T, 0, s->comm);
-    if (s->n < 0) {
-        rc = -1;
-        MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, s->comm);
-        goto out;
+    MPI_Bcast(&n, 1, MPI_INT64_T, 0, comm);
+    if (n < 0) {
+        MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+        return -1;
     }
-    MPI_Bcast(&blob_bytes, 1, MPI_INT64_T, 0, s->comm);
-    if (s->rank != 0) blob = mir_malloc((size_t)blob_bytes + 1);
-    MPI_Bcast(blob, (int)blob_bytes, MPI_CHAR, 0, s->comm);
+    MPI_Bcast(&blob_bytes, 1, MPI_INT64_T, 0, comm);
+    if (rank != 0) blob = mir_malloc((size_t)blob_bytes + 1);
+    MPI_Bcast(blob, (int)blob_bytes, MPI_CHAR, 0, comm);
+    int64_t *bytes = mir_calloc((size_t)n + 1, sizeof *bytes);
+    int *lang = mir_calloc((size_t)n + 1, sizeof *lang);
+    if (rank == 0)
+        for (int64_t i = 0; i < n; i++) {
+            bytes[i] = list->items[i].bytes;
+            lang[i] = list->items[i].lang;
+        }
+    MPI_Bcast(bytes, (int)n, MPI_INT64_T, 0, comm);
+    MPI_Bcast(lang, (int)n, MPI_INT, 0, comm);
+    if (rank != 0) {
+        list->items = mir_calloc((size_t)n + 1, sizeof *list->items);
+        list->n = list->cap = (size_t)n;
+        const char *p = blob;
+        for (int64_t i = 0; i < n; i++) {
+            list->items[i].path = mir_strdup(p);
+            p += strlen(p) + 1;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        list->items[i].bytes = bytes[i];
+        list->items[i].lang = lang[i];
+    }
+    free(bytes);
+    free(lang);
+    free(blob);
+    return 0;
+}
+
+static int broadcast_inputs(run_state *s, mir_error *err) {
+    mir_input_list list;
+    if (mir_inputs_expand_bcast(s->o->inputs, s->o->n_inputs, s->o->compile, s->comm, &list, err)) {
+        s->n = -1;
+        return -1;
+    }
+    s->n = (int64_t)list.n;
     s->names = mir_calloc((size_t)s->n + 1, sizeof *s->names);
     s->bytes = mir_calloc((size_t)s->n + 1, sizeof *s->bytes);
     s->lang = mir_calloc((size_t)s->n + 1, sizeof *s->lang);
-    if (s->rank == 0)
-        for (int64_t i = 0; i < s->n; i++) {
-            s->bytes[i] = list.items[i].bytes;
-            s->lang[i] = list.items[i].lang;
-        }
-    MPI_Bcast(s->bytes, (int)s->n, MPI_INT64_T, 0, s->comm);
-    MPI_Bcast(s->lang, (int)s->n, MPI_INT, 0, s->comm);
-    const char *p = blob;
     for (int64_t i = 0; i < s->n; i++) {
-        s->names[i] = mir_strdup(p);
-        p += strlen(p) + 1;
+        s->names[i] = list.items[i].path; /* ownership moves */
+        list.items[i].path = NULL;
+        s->bytes[i] = list.items[i].bytes;
+        s->lang[i] = list.items[i].lang;
     }
-out:
-    free(blob);
-    mir_inputs_free(&list);
-    return rc;
+    free(list.items);
+    return 0;
 }
 
 static uint64_t hash_file(const char *path, int64_t max_bytes) {
@@ -413,6 +441,40 @@ static void pass0(run_state *s) {
     free(idx);
 }
 
+int mir_module_bytes(const char *path, int lang, int compile, const mir_compile_options *cc, int64_t max_bytes,
+                     char **data, size_t *bytes, int *status, mir_error *err) {
+    struct stat st;
+    *data = NULL;
+    *bytes = 0;
+    if (stat(path, &st) != 0) {
+        *status = MIR_STATUS_READ_ERROR;
+        return mir_fail(err, "%s: no such file or not accessible", path);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        *status = MIR_STATUS_READ_ERROR;
+        return mir_fail(err, "%s: is a directory that could not be read", path);
+    }
+    if (st.st_size == 0) {
+        *status = MIR_STATUS_EMPTY;
+        return mir_fail(err, "%s: empty file", path);
+    }
+    if ((int64_t)st.st_size > max_bytes) {
+        *status = MIR_STATUS_TOO_LARGE;
+        return mir_fail(err, "%s: %lld bytes, over the limit of %lld MiB (--max-module-mb)", path,
+                        (long long)st.st_size, (long long)(max_bytes >> 20));
+    }
+    if (lang != MIR_SRC_IR && compile) {
+        if (mir_compile_source(path, (mir_source_lang)lang, cc, data, bytes, err)) {
+            *status = MIR_STATUS_COMPILE_ERROR;
+            return -1;
+        }
+    } else if (mir_read_file(path, data, bytes, err)) {
+        *status = MIR_STATUS_READ_ERROR;
+        return -1;
+    }
+    return 0;
+}
+
 /* Pass 1: read/compile, parse, extract one module into r. */
 static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *x) {
     const mir_pp_options *o = s->o;
@@ -425,47 +487,16 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
         rec_fail(r, MIR_STATUS_DUPLICATE, &e);
         return;
     }
-    struct stat st;
-    if (stat(name, &st) != 0) {
-        mir_fail(&e, "%s: no such file or not accessible", name);
-        rec_fail(r, MIR_STATUS_READ_ERROR, &e);
-        return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        mir_fail(&e, "%s: is a directory that could not be read", name);
-        rec_fail(r, MIR_STATUS_READ_ERROR, &e);
-        return;
-    }
-    if (st.st_size == 0) {
-        mir_fail(&e, "%s: empty file", name);
-        rec_fail(r, MIR_STATUS_EMPTY, &e);
-        return;
-    }
-    if ((int64_t)st.st_size > o->max_module_bytes) {
-        mir_fail(&e, "%s: %lld bytes, over the limit of %lld MiB (--max-module-mb)", name, (long long)st.st_size,
-                 (long long)(o->max_module_bytes >> 20));
-        rec_fail(r, MIR_STATUS_TOO_LARGE, &e);
-        return;
-    }
     char *data = NULL;
     size_t n = 0;
-    int lang = s->lang[i];
-    if (lang != MIR_SRC_IR && o->compile) {
-        mir_probe_begin(s->probe, PH_COMPILE);
-        int rc = mir_compile_source(name, (mir_source_lang)lang, &o->cc, &data, &n, &e);
-        mir_probe_end(s->probe, PH_COMPILE);
-        if (rc) {
-            rec_fail(r, MIR_STATUS_COMPILE_ERROR, &e);
-            return;
-        }
-    } else {
-        mir_probe_begin(s->probe, PH_READ);
-        int rc = mir_read_file(name, &data, &n, &e);
-        mir_probe_end(s->probe, PH_READ);
-        if (rc) {
-            rec_fail(r, MIR_STATUS_READ_ERROR, &e);
-            return;
-        }
+    int status = 0;
+    int compiling = s->lang[i] != MIR_SRC_IR && o->compile;
+    mir_probe_begin(s->probe, compiling ? PH_COMPILE : PH_READ);
+    int brc = mir_module_bytes(name, s->lang[i], o->compile, &o->cc, o->max_module_bytes, &data, &n, &status, &e);
+    mir_probe_end(s->probe, compiling ? PH_COMPILE : PH_READ);
+    if (brc) {
+        rec_fail(r, status, &e);
+        return;
     }
     mir_probe_begin(s->probe, PH_PARSE);
     LLVMContextRef ctx = LLVMContextCreate();

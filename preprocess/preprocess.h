@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "compile.h"
+#include "inputs.h"
 #include "mir_common.h"
 #include "wordpiece.h"
 
@@ -71,6 +72,17 @@ typedef struct mir_pp_summary {
 /* Collective over comm. Returns 0 when the corpus was written (modules may have failed: see summary),
  * -1 on a fatal error (err filled on every rank). */
 int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *summary, mir_error *err);
+
+/* Rank 0 expands INPUT arguments (inputs.h) and broadcasts the list; every rank returns the same list
+ * (paths, sizes, languages). Collective. */
+int mir_inputs_expand_bcast(char *const *inputs, int n_inputs, int compile, MPI_Comm comm, mir_input_list *list,
+                            mir_error *err);
+
+/* The bytes of one module: the file itself for IR, clang's bitcode for a source when compile is set.
+ * On failure returns -1 with *status one of MIR_STATUS_READ_ERROR, _EMPTY, _TOO_LARGE, _COMPILE_ERROR and
+ * err naming the file. *data is NUL-terminated. */
+int mir_module_bytes(const char *path, int lang, int compile, const mir_compile_options *cc, int64_t max_bytes,
+                     char **data, size_t *bytes, int *status, mir_error *err);
 
 /* Read the vocabulary stored under /vocab of a corpus or model file. */
 mir_vocab *mir_vocab_load(const char *path, mir_error *err);

@@ -1,0 +1,65 @@
+/*
+ * mir/mir.h: MIREncoder's embedding API, for compilers and autotuners.
+ *
+ * A pre-trained model (model.h5, written by mir-train) turns an LLVM module into a fixed-length vector
+ * of floats: the mean of the token encoder's states over the module's normalised IR statements, followed
+ * by the mean of the graph encoder's node states over its ProGraML-style program graph.
+ *
+ *     #include <mir/mir.h>
+ *
+ *     mir_error err;
+ *     mir_model *m = mir_model_load("model.h5", &err);
+ *     if (!m) { fprintf(stderr, "%s\n", err.msg); return 1; }
+ *     float *v = malloc(mir_embedding_dim(m) * sizeof *v);
+ *     if (mir_embed_file(m, "kernel.ll", v, &err) != 0) fprintf(stderr, "%s\n", err.msg);
+ *     ...
+ *     mir_model_free(m);
+ *
+ * Every function returns 0 (or a pointer) on success and -1 (or NULL) on failure with a message in err;
+ * nothing in the library exits or prints. A loaded model is read-only: several threads may embed with
+ * one model at the same time (each call uses its own working memory).
+ *
+ * Link with `pkg-config --libs mirencoder` or CMake's `find_package(MIREncoder)` (target
+ * MIREncoder::mirencoder).
+ */
+#ifndef MIR_MIR_H
+#define MIR_MIR_H
+
+#include <llvm-c/Core.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef MIR_ERROR_MAX
+#define MIR_ERROR_MAX 512
+/* A status message: empty after success. (The same layout as the project's internal mir_error.) */
+typedef struct mir_error {
+    char msg[MIR_ERROR_MAX];
+} mir_error;
+#endif
+
+typedef struct mir_model mir_model;
+
+/* Load a model file. NULL on failure (err names the file and the reason). */
+mir_model *mir_model_load(const char *path, mir_error *err);
+void mir_model_free(mir_model *m);
+
+/* Length of an embedding (floats): twice the model width. */
+size_t mir_embedding_dim(const mir_model *m);
+/* The model file's parameter hash (16 hex digits), as stored in embeddings files. */
+const char *mir_model_hash(const mir_model *m);
+
+/* Embed an LLVM IR file (.ll text or .bc bitcode): out receives mir_embedding_dim floats. */
+int mir_embed_file(const mir_model *m, const char *path, float *out, mir_error *err);
+/* Embed IR held in memory (text or bitcode); name is used in messages. */
+int mir_embed_buffer(const mir_model *m, const char *data, size_t bytes, const char *name, float *out,
+                     mir_error *err);
+/* Embed a module the caller has (it is not modified: the library works on a copy). */
+int mir_embed_module(const mir_model *m, LLVMModuleRef module, float *out, mir_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,212 @@
+/* embed.c: model loading and the embedding of one module (see embed.h and include/mir/mir.h). */
+#include "embed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "irmodule.h"
+#include "mir_common.h"
+#include "preprocess.h"
+
+struct mir_model {
+    mir_config cfg;
+    mir_vocab *vocab;
+    mir_model_f32 net;   /* parameters; activations are per call (shallow copies) */
+    char hash[32];
+};
+
+mir_model *mir_model_load(const char *path, mir_error *err) {
+    mir_model *m = mir_calloc(1, sizeof *m);
+    if (mir_checkpoint_read_config(path, &m->cfg, NULL, err)) goto fail;
+    char msg[256];
+    if (mir_config_check(&m->cfg, msg, sizeof msg)) {
+        mir_fail(err, "%s: invalid configuration: %s", path, msg);
+        goto fail;
+    }
+    m->vocab = mir_vocab_load(path, err);
+    if (!m->vocab) goto fail;
+    if (mir_vocab_size(m->vocab) != m->cfg.vocab_size) {
+        mir_fail(err, "%s: vocabulary has %d tokens, configuration says %d", path, mir_vocab_size(m->vocab),
+                 m->cfg.vocab_size);
+        goto fail;
+    }
+    if (mir_model_create_f32(&m->net, &m->cfg)) {
+        mir_fail(err, "%s: cannot create the model", path);
+        goto fail;
+    }
+    free(m->net.grads); /* inference needs no gradients */
+    m->net.grads = NULL;
+    if (mir_checkpoint_load(path, &m->cfg, m->net.params, NULL, NULL, err)) goto fail;
+    snprintf(m->hash, sizeof m->hash, "%016llx", (unsigned long long)mir_params_hash(m->net.params, m->net.n_params));
+    return m;
+fail:
+    mir_model_free(m);
+    return NULL;
+}
+
+void mir_model_free(mir_model *m) {
+    if (!m) return;
+    if (m->vocab) mir_vocab_free(m->vocab);
+    if (m->net.params) mir_model_free_f32(&m->net);
+    free(m);
+}
+
+size_t mir_embedding_dim(const mir_model *m) { return (size_t)(2 * m->cfg.d_model); }
+const char *mir_model_hash(const mir_model *m) { return m->hash; }
+const mir_config *mir_model_config(const mir_model *m) { return &m->cfg; }
+const mir_vocab *mir_model_vocab(const mir_model *m) { return m->vocab; }
+
+/* ------------------------------------------------------------------------------------------------ */
+
+void mir_encoded_free(mir_encoded *e) {
+    free(e->tokens);
+    free(e->node_kind);
+    free(e->node_text);
+    free(e->edge_src);
+    free(e->edge_dst);
+    free(e->edge_flow);
+    memset(e, 0, sizeof *e);
+}
+
+mir_module_view mir_encoded_view(const mir_encoded *e) {
+    return (mir_module_view){e->tokens, e->n_tokens, e->node_kind, e->node_text, e->n_nodes,
+                             e->edge_src, e->edge_dst, e->edge_flow, e->n_edges};
+}
+
+int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, mir_error *err) {
+    memset(out, 0, sizeof *out);
+    mir_extract x;
+    mir_extract_init(&x);
+    if (mir_extract_module(mod, &x, NULL, err)) {
+        mir_extract_free(&x);
+        return -1;
+    }
+    /* tokens: each word through the vocabulary, as mir-preprocess --vocab encodes */
+    size_t cap = x.words.n + 16, n = 0;
+    out->tokens = mir_malloc(cap * sizeof *out->tokens);
+    for (size_t i = 0; i < x.words.n; i++) {
+        int32_t tmp[64];
+        const char *w = mir_words_get(&x.words, i);
+        size_t need = mir_vocab_encode_word(v, w, x.words.len[i], tmp, 64);
+        if (n + need > cap) {
+            while (n + need > cap) cap *= 2;
+            out->tokens = mir_realloc(out->tokens, cap * sizeof *out->tokens);
+        }
+        if (need <= 64) memcpy(out->tokens + n, tmp, need * sizeof *tmp);
+        else mir_vocab_encode_word(v, w, x.words.len[i], out->tokens + n, need);
+        for (size_t k = 0; k < need; k++) out->n_unk += out->tokens[n + k] == MIR_TOK_UNK;
+        n += need;
+    }
+    out->n_tokens = (int64_t)n;
+    const mir_graph *g = &x.graph;
+    out->n_nodes = (int64_t)g->n_nodes;
+    out->n_edges = (int64_t)g->n_edges;
+    out->node_kind = mir_malloc(g->n_nodes + 1);
+    out->node_text = mir_malloc((g->n_nodes + 1) * sizeof(int32_t));
+    memcpy(out->node_kind, g->node_kind, g->n_nodes);
+    for (size_t i = 0; i < g->n_nodes; i++)
+        out->node_text[i] = mir_vocab_word_id(v, mir_words_get(&g->node_text, i), g->node_text.len[i]);
+    out->edge_src = mir_malloc((g->n_edges + 1) * sizeof(int32_t));
+    out->edge_dst = mir_malloc((g->n_edges + 1) * sizeof(int32_t));
+    out->edge_flow = mir_malloc(g->n_edges + 1);
+    memcpy(out->edge_src, g->edge_src, g->n_edges * sizeof(int32_t));
+    memcpy(out->edge_dst, g->edge_dst, g->n_edges * sizeof(int32_t));
+    memcpy(out->edge_flow, g->edge_flow, g->n_edges);
+    mir_extract_free(&x);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+enum { WINDOWS_PER_BATCH = 8 };
+
+int mir_embed_view(const mir_model *m, const mir_module_view *v, float *out, mir_error *err) {
+    const int C = m->cfg.d_model, T = m->cfg.max_seq;
+    mir_config cfg = m->cfg;
+    cfg.max_nodes = MIR_INFER_MAX_NODES;
+    mir_model_f32 net = m->net; /* shallow copy: shared parameters, own activations */
+    net.acts = NULL;
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_batch_options bo = {0.0f, 0, 0}; /* no masking, no pairs, windows from the start */
+    mir_rng rng;
+    mir_rng_seed(&rng, 0, 0);
+    float *tmp = mir_malloc((size_t)WINDOWS_PER_BATCH * 2 * C * sizeof *tmp);
+    double *u = mir_calloc((size_t)C, sizeof *u);
+    /* tokens, window by window */
+    int64_t n_win = (v->n_tokens + T - 1) / T;
+    mir_module_view wins[WINDOWS_PER_BATCH];
+    for (int64_t w0 = 0; w0 < n_win; w0 += WINDOWS_PER_BATCH) {
+        int k = (int)(n_win - w0 < WINDOWS_PER_BATCH ? n_win - w0 : WINDOWS_PER_BATCH);
+        for (int j = 0; j < k; j++) {
+            int64_t first = (w0 + j) * T, len = v->n_tokens - first < T ? v->n_tokens - first : T;
+            wins[j] = (mir_module_view){v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+        }
+        mir_batch_build(&b, wins, k, &cfg, &bo, &rng);
+        mir_model_embed_f32(&net, &b, tmp);
+        for (int j = 0; j < k; j++)
+            for (int c = 0; c < C; c++) u[c] += (double)tmp[(size_t)j * 2 * C + c] * (double)wins[j].n_tokens;
+    }
+    for (int c = 0; c < C; c++) out[c] = v->n_tokens ? (float)(u[c] / (double)v->n_tokens) : 0.0f;
+    /* graph, whole (or its first window) */
+    mir_module_view g = *v;
+    g.n_tokens = 0;
+    mir_batch_build(&b, &g, 1, &cfg, &bo, &rng);
+    mir_model_embed_f32(&net, &b, tmp);
+    memcpy(out + C, tmp + C, (size_t)C * sizeof *out);
+    mir_model_release_acts_f32(&net);
+    mir_batch_free(&b);
+    free(tmp);
+    free(u);
+    (void)err;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* the public entry points                                                                          */
+
+static int embed_parsed(const mir_model *m, LLVMModuleRef mod, float *out, mir_error *err) {
+    mir_encoded e;
+    if (mir_encode_module(m->vocab, mod, &e, err)) return -1;
+    mir_module_view v = mir_encoded_view(&e);
+    int rc = mir_embed_view(m, &v, out, err);
+    mir_encoded_free(&e);
+    return rc;
+}
+
+int mir_embed_buffer(const mir_model *m, const char *data, size_t bytes, const char *name, float *out,
+                     mir_error *err) {
+    /* the IR reader needs a NUL after the text */
+    char *copy = mir_malloc(bytes + 1);
+    memcpy(copy, data, bytes);
+    copy[bytes] = '\0';
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    int rc = mir_parse_ir(ctx, copy, bytes, name, &mod, err);
+    if (!rc) {
+        rc = embed_parsed(m, mod, out, err);
+        if (rc) mir_error_prefix(err, name);
+        LLVMDisposeModule(mod);
+    }
+    LLVMContextDispose(ctx);
+    free(copy);
+    return rc;
+}
+
+int mir_embed_file(const mir_model *m, const char *path, float *out, mir_error *err) {
+    char *data = NULL;
+    size_t n = 0;
+    if (mir_read_file(path, &data, &n, err)) return -1;
+    int rc = mir_embed_buffer(m, data, n, path, out, err);
+    free(data);
+    return rc;
+}
+
+int mir_embed_module(const mir_model *m, LLVMModuleRef module, float *out, mir_error *err) {
+    if (!module) return mir_fail(err, "mir_embed_module: NULL module");
+    LLVMModuleRef copy = LLVMCloneModule(module); /* extraction strips debug info: never from the caller's */
+    int rc = embed_parsed(m, copy, out, err);
+    LLVMDisposeModule(copy);
+    return rc;
+}

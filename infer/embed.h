@@ -1,0 +1,43 @@
+/*
+ * embed.h: the embedding of a module, the one code path behind mir-infer, the C API (include/mir/mir.h)
+ * and the analyses. A module arrives either as an LLVM module (extracted and encoded here with the
+ * model's vocabulary, exactly as mir-preprocess --vocab would) or as a view of corpus data.
+ *
+ * Windowing (docs/inference.md): the tokens are cut into consecutive windows of max_seq; the windows go
+ * through the token encoder in batches of 8, and u is the mean of the final states over all the module's
+ * tokens (each window's pooled state weighted by its length). The graph goes through the graph encoder
+ * whole when it has at most MIR_INFER_MAX_NODES nodes; a larger graph is windowed as in training
+ * (the root, the first run of instructions and the values they touch), from its start. The embedding
+ * is [u, v].
+ */
+#ifndef MIR_EMBED_H
+#define MIR_EMBED_H
+#include <llvm-c/Core.h>
+
+#include "mir/mir.h"
+#include "model.h"
+#include "wordpiece.h"
+
+#define MIR_INFER_MAX_NODES 65536
+
+/* A module encoded with a vocabulary, owning its arrays. */
+typedef struct mir_encoded {
+    int32_t *tokens; int64_t n_tokens;
+    int8_t *node_kind; int32_t *node_text; int64_t n_nodes;
+    int32_t *edge_src, *edge_dst; int8_t *edge_flow; int64_t n_edges;
+    int64_t n_unk;
+} mir_encoded;
+void mir_encoded_free(mir_encoded *e);
+mir_module_view mir_encoded_view(const mir_encoded *e);
+
+/* Extract and encode a module (stripped of debug info in place: pass a copy if it is not yours). */
+int mir_encode_module(const mir_vocab *v, LLVMModuleRef m, mir_encoded *out, mir_error *err);
+
+/* Internals of the opaque model, for the tools. */
+const mir_config *mir_model_config(const mir_model *m);
+const mir_vocab *mir_model_vocab(const mir_model *m);
+
+/* The embedding of a module view: out receives 2 * d_model floats. Thread-safe for a shared model. */
+int mir_embed_view(const mir_model *m, const mir_module_view *v, float *out, mir_error *err);
+
+#endif

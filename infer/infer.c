@@ -1,0 +1,291 @@
+/* infer.c: embeddings for many modules over MPI ranks (see infer.h). */
+#include "infer.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corpus.h"
+#include "embed.h"
+#include "h5util.h"
+#include "irmodule.h"
+#include "preprocess.h"
+
+#ifndef MIR_VERSION_STRING
+#define MIR_VERSION_STRING "0.0.0"
+#endif
+
+void mir_infer_options_default(mir_infer_options *o) {
+    memset(o, 0, sizeof *o);
+    mir_compile_options_default(&o->cc);
+    o->max_module_bytes = (int64_t)256 << 20;
+}
+
+static int is_corpus(const char *path) {
+    size_t n = strlen(path);
+    if (n < 3 || strcmp(path + n - 3, ".h5") != 0) return 0;
+    mir_error e;
+    hid_t f = mir_h5_open_serial(path, &e);
+    if (f < 0) return 0;
+    char fmt[64] = "";
+    int yes = mir_h5_read_attr_string(f, "format", fmt, sizeof fmt, &e) == 0 && !strcmp(fmt, MIR_CORPUS_FORMAT);
+    H5Fclose(f);
+    return yes;
+}
+
+/* One module from a file: bytes, parse, encode, embed. */
+static int embed_path(const mir_model *m, const mir_infer_options *o, const char *path, int lang, float *out,
+                      int *status, mir_error *err) {
+    char *data = NULL;
+    size_t n = 0;
+    if (mir_module_bytes(path, lang, o->compile, &o->cc, o->max_module_bytes, &data, &n, status, err)) return -1;
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    int rc = mir_parse_ir(ctx, data, n, path, &mod, err);
+    if (rc) {
+        *status = MIR_STATUS_PARSE_ERROR;
+    } else {
+        mir_encoded e;
+        rc = mir_encode_module(mir_model_vocab(m), mod, &e, err);
+        if (rc) {
+            *status = MIR_STATUS_EXTRACT_ERROR;
+            mir_error_prefix(err, path);
+        } else {
+            mir_module_view v = mir_encoded_view(&e);
+            rc = mir_embed_view(m, &v, out, err);
+            mir_encoded_free(&e);
+        }
+        LLVMDisposeModule(mod);
+    }
+    LLVMContextDispose(ctx);
+    free(data);
+    return rc;
+}
+
+static void one_line(char *s) {
+    for (; *s && *s != '\n'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) *s = '?';
+    *s = 0;
+}
+
+static int write_h5(const char *path, char **names, const int32_t *status, char **errors, const float *emb,
+                    int64_t n, int D, const mir_model *m, const char *model_path, mir_error *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return mir_fail(err, "%s: cannot create", tmp);
+    mir_error e;
+    int rc = 0;
+    size_t nw = 2, ew = 2;
+    for (int64_t i = 0; i < n; i++) {
+        if (strlen(names[i]) + 1 > nw) nw = strlen(names[i]) + 1;
+        if (strlen(errors[i]) + 1 > ew) ew = strlen(errors[i]) + 1;
+    }
+    rc |= mir_h5_write_strings(f, "/names", (uint64_t)n, 0, (uint64_t)n, (const char *const *)names, nw, &e);
+    rc |= mir_h5_write_slab(f, "/status", H5T_NATIVE_INT32, (uint64_t)n, 0, (uint64_t)n, status, &e);
+    rc |= mir_h5_write_strings(f, "/error", (uint64_t)n, 0, (uint64_t)n, (const char *const *)errors, ew, &e);
+    hsize_t dims[2] = {(hsize_t)n, (hsize_t)D};
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t d = H5Dcreate2(f, "/embeddings", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (d < 0 || (n > 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, emb) < 0)) rc = -1;
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+    const mir_config *c = mir_model_config(m);
+    rc |= mir_h5_attr_string(root, "format", "mir-embeddings", &e);
+    rc |= mir_h5_attr_int64(root, "format_version", 1, &e);
+    rc |= mir_h5_attr_string(root, "tool_version", MIR_VERSION_STRING, &e);
+    rc |= mir_h5_attr_string(root, "model", model_path, &e);
+    rc |= mir_h5_attr_string(root, "model_hash", mir_model_hash(m), &e);
+    rc |= mir_h5_attr_int64(root, "dim", D, &e);
+    rc |= mir_h5_attr_int64(root, "d_model", c->d_model, &e);
+    rc |= mir_h5_attr_int64(root, "n_layers", c->n_layers, &e);
+    rc |= mir_h5_attr_int64(root, "n_graph_layers", c->n_graph_layers, &e);
+    rc |= mir_h5_attr_int64(root, "max_seq", c->max_seq, &e);
+    rc |= mir_h5_attr_int64(root, "vocab_size", c->vocab_size, &e);
+    H5Gclose(root);
+    if (H5Fclose(f) < 0) rc = -1;
+    if (rc || rename(tmp, path) != 0) {
+        remove(tmp);
+        return mir_fail(err, "%s: writing embeddings failed", path);
+    }
+    return 0;
+}
+
+static int write_csv(const char *path, char **names, const int32_t *status, const float *emb, int64_t n, int D,
+                     mir_error *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return mir_fail(err, "%s: cannot create", tmp);
+    fprintf(f, "name");
+    for (int j = 0; j < D; j++) fprintf(f, ",e%d", j);
+    fputc('\n', f);
+    for (int64_t i = 0; i < n; i++) {
+        if (status[i] != 0) continue; /* failed modules are listed in the log, not in the matrix */
+        fprintf(f, "\"%s\"", names[i]);
+        for (int j = 0; j < D; j++) fprintf(f, ",%.8g", emb[(size_t)i * D + j]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return mir_fail(err, "%s: writing embeddings failed", path);
+    }
+    return 0;
+}
+
+int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *sum, mir_error *err) {
+    double t0 = mir_wall_seconds();
+    int rank, P;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &P);
+    memset(sum, 0, sizeof *sum);
+    mir_h5_quiet();
+    /* the model, once per rank */
+    mir_model *m = mir_model_load(o->model, err);
+    int ok = m != NULL, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (!all) {
+        if (m) mir_fail(err, "%s: model unreadable on another rank", o->model);
+        mir_model_free(m);
+        return -1;
+    }
+    const int D = (int)mir_embedding_dim(m);
+    /* the modules: one corpus, or files */
+    int corpus_mode = o->n_inputs == 1 && is_corpus(o->inputs[0]);
+    mir_corpus corpus = {0};
+    mir_input_list list = {0};
+    int64_t n = 0;
+    int64_t *bytes = NULL;
+    char **names = NULL;
+    int rc = 0;
+    if (corpus_mode) {
+        rc = mir_corpus_open(&corpus, o->inputs[0], comm, err);
+        if (!rc && corpus.vocab_size != mir_vocab_size(mir_model_vocab(m)))
+            rc = mir_fail(err, "%s: vocabulary of %d tokens, model %s has %d: make the corpus with "
+                          "mir-preprocess --vocab %s", o->inputs[0], corpus.vocab_size, o->model,
+                          mir_vocab_size(mir_model_vocab(m)), o->model);
+        for (int32_t i = 0; !rc && i < corpus.vocab_size; i++)
+            if (strcmp(corpus.vocab[i], mir_vocab_token(mir_model_vocab(m), i)) != 0)
+                rc = mir_fail(err, "%s: vocabulary differs from the model's at token %d (\"%s\" vs \"%s\"): make the "
+                              "corpus with mir-preprocess --vocab %s", o->inputs[0], i, corpus.vocab[i],
+                              mir_vocab_token(mir_model_vocab(m), i), o->model);
+        if (!rc) {
+            n = corpus.n;
+            names = corpus.names;
+            bytes = mir_malloc((size_t)(n + 1) * sizeof *bytes);
+            for (int64_t i = 0; i < n; i++) bytes[i] = corpus.tok_off[i + 1] - corpus.tok_off[i];
+        }
+    } else {
+        rc = mir_inputs_expand_bcast(o->inputs, o->n_inputs, o->compile, comm, &list, err);
+        if (!rc) {
+            n = (int64_t)list.n;
+            names = mir_malloc((size_t)(n + 1) * sizeof *names);
+            bytes = mir_malloc((size_t)(n + 1) * sizeof *bytes);
+            for (int64_t i = 0; i < n; i++) {
+                names[i] = list.items[i].path;
+                bytes[i] = list.items[i].bytes;
+            }
+            if (n == 0) rc = mir_fail(err, "no input modules found");
+        }
+    }
+    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (all < 0) {
+        if (!rc) mir_fail(err, "inputs unreadable on another rank");
+        goto out;
+    }
+    int *owner = mir_malloc((size_t)(n + 1) * sizeof *owner);
+    mir_deal_by_size(bytes, (size_t)n, P, owner);
+    float *emb = mir_calloc((size_t)n * D + 1, sizeof *emb);
+    int32_t *status = mir_calloc((size_t)n + 1, sizeof *status);
+    char *errtext = NULL;
+    size_t elen = 0, ecap = 0;
+    mir_module_buf buf = {0};
+    double last = mir_wall_seconds();
+    int64_t done = 0, mine = 0;
+    for (int64_t i = 0; i < n; i++) mine += owner[i] == rank;
+    for (int64_t i = 0; i < n; i++) {
+        if (owner[i] != rank) continue;
+        mir_error e = {{0}};
+        int st = 0, r;
+        if (corpus_mode) {
+            if (corpus.status[i] != 0) {
+                st = corpus.status[i];
+                r = mir_fail(&e, "%s: not embedded: status %s in the corpus", names[i], mir_status_name(st));
+            } else {
+                mir_module_view v;
+                r = mir_corpus_read_module(&corpus, i, 0, -1, &buf, &v, &e);
+                if (!r) r = mir_embed_view(m, &v, emb + (size_t)i * D, &e);
+                if (r) st = MIR_STATUS_READ_ERROR;
+            }
+        } else {
+            r = embed_path(m, o, names[i], list.items[i].lang, emb + (size_t)i * D, &st, &e);
+        }
+        if (r) {
+            status[i] = st ? st : MIR_STATUS_EXTRACT_ERROR;
+            one_line(e.msg);
+            size_t need = strlen(e.msg) + 32;
+            MIR_GROW(errtext, ecap, elen + need);
+            elen += (size_t)snprintf(errtext + elen, ecap - elen, "%lld\t%s\n", (long long)i, e.msg);
+        }
+        done++;
+        if (rank == 0 && !o->quiet && mir_wall_seconds() - last > 5) {
+            mir_log(MIR_LOG_INFO, "rank 0: %lld/%lld of its modules", (long long)done, (long long)mine);
+            last = mir_wall_seconds();
+        }
+    }
+    mir_module_buf_free(&buf);
+    /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb, emb, (int)((size_t)n * D), MPI_FLOAT, MPI_SUM, 0, comm);
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status, status, (int)n, MPI_INT32_T, MPI_SUM, 0, comm);
+    int my = (int)elen, *sizes = mir_malloc((size_t)P * sizeof(int)), *displs = mir_malloc((size_t)P * sizeof(int));
+    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, comm);
+    int64_t tot = 0;
+    for (int r = 0; rank == 0 && r < P; r++) {
+        displs[r] = (int)tot;
+        tot += sizes[r];
+    }
+    char *allerr = mir_malloc((size_t)tot + 1);
+    MPI_Gatherv(errtext, my, MPI_CHAR, allerr, sizes, displs, MPI_CHAR, 0, comm);
+    if (rank == 0) {
+        allerr[tot] = 0;
+        char **errors = mir_malloc((size_t)(n + 1) * sizeof *errors);
+        for (int64_t i = 0; i < n; i++) errors[i] = "";
+        for (char *line = allerr; *line;) {
+            char *nl = strchr(line, '\n'), *tab = strchr(line, '\t');
+            *nl = 0;
+            int64_t idx = strtoll(line, NULL, 10);
+            if (tab && idx >= 0 && idx < n) errors[idx] = tab + 1;
+            line = nl + 1;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            if (status[i]) {
+                sum->n_failed++;
+                if (!o->quiet) mir_log(MIR_LOG_WARN, "failed (%s): %s", mir_status_name(status[i]), errors[i]);
+            }
+        }
+        rc = o->csv ? write_csv(o->output, names, status, emb, n, D, err)
+                    : write_h5(o->output, names, status, errors, emb, n, D, m, o->model, err);
+        free(errors);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+    MPI_Bcast(&sum->n_failed, 1, MPI_INT64_T, 0, comm);
+    sum->n_modules = n;
+    sum->n_ok = n - sum->n_failed;
+    sum->seconds = mir_wall_seconds() - t0;
+    free(allerr);
+    free(sizes);
+    free(displs);
+    free(errtext);
+    free(emb);
+    free(status);
+    free(owner);
+out:
+    if (!corpus_mode) free(names);
+    free(bytes);
+    mir_inputs_free(&list);
+    if (corpus_mode) mir_corpus_close(&corpus);
+    mir_model_free(m);
+    return rc ? -1 : 0;
+}

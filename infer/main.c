@@ -1,0 +1,113 @@
+/*
+ * mir-infer: embeddings of LLVM modules with a pre-trained model.
+ *   mpirun -np N mir-infer --model model.h5 -o embeddings.h5 [--format h5|csv] INPUT...
+ */
+#include <getopt.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer.h"
+#include "preprocess.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+"usage: mpirun -np N mir-infer --model model.h5 -o embeddings.h5 [options] INPUT...\n"
+"\n"
+"Embed LLVM modules with a model trained by mir-train: each module becomes 2 x d_model floats (its pooled\n"
+"token states, then its pooled graph states; docs/inference.md). INPUT is a .ll/.bc file, a directory\n"
+"(searched for .ll/.bc, and sources with --compile), @list.txt, or ONE corpus.h5 made with the model's\n"
+"vocabulary (mir-preprocess --vocab model.h5). Modules are dealt to ranks by size; the model is loaded\n"
+"once per rank; embeddings do not depend on the number of ranks.\n"
+"\n"
+"options:\n"
+"      --model FILE         model file (required)\n"
+"  -o, --output FILE        embeddings to write (required)\n"
+"      --format h5|csv      HDF5 (/names, /embeddings N x D, /status, /error; default) or CSV (a header,\n"
+"                           then name and D values for each embedded module)\n"
+"      --compile            compile .c/.cpp/.cl/.cu sources with clang 16 (as mir-preprocess)\n"
+"  -D MACRO[=V], -I DIR, --cflag FLAG, -O LEVEL, --clang PATH: passed to clang, as in mir-preprocess\n"
+"      --max-module-mb N    larger modules are recorded as too_large (default 256)\n"
+"  -q, --quiet              only errors\n"
+"  -h, --help               this text\n"
+"\n"
+"exit status: 0 all embedded; 3 some modules failed (listed with their reason; the others are embedded);\n"
+"2 bad usage; 1 fatal error.\n");
+}
+
+enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB };
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    mir_infer_options o;
+    mir_infer_options_default(&o);
+    const char **flags = calloc((size_t)argc + 1, sizeof *flags);
+    int n_flags = 0, c, bad = 0;
+    static const struct option lo[] = {{"model", 1, 0, O_MODEL}, {"output", 1, 0, 'o'}, {"format", 1, 0, O_FORMAT},
+                                       {"compile", 0, 0, O_COMPILE}, {"cflag", 1, 0, O_CFLAG}, {"clang", 1, 0, O_CLANG},
+                                       {"max-module-mb", 1, 0, O_MAXMB}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    while ((c = getopt_long(argc, argv, "o:D:I:O:qh", lo, NULL)) != -1) {
+        switch (c) {
+        case O_MODEL: o.model = optarg; break;
+        case 'o': o.output = optarg; break;
+        case O_FORMAT:
+            if (!strcmp(optarg, "csv")) o.csv = 1;
+            else if (strcmp(optarg, "h5")) bad = 1;
+            break;
+        case O_COMPILE: o.compile = 1; break;
+        case 'D': case 'I': {
+            size_t n = strlen(optarg) + 3;
+            char *f = malloc(n);
+            snprintf(f, n, "-%c%s", c, optarg);
+            flags[n_flags++] = f;
+            break;
+        }
+        case O_CFLAG: flags[n_flags++] = strdup(optarg); break;
+        case 'O': o.cc.opt_level = optarg; break;
+        case O_CLANG: o.cc.clang = optarg; break;
+        case O_MAXMB: o.max_module_bytes = (int64_t)atoll(optarg) << 20; if (o.max_module_bytes <= 0) bad = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h':
+            if (rank == 0) usage(stdout);
+            MPI_Finalize();
+            return 0;
+        default: bad = 1;
+        }
+    }
+    mir_log_init("mir-infer", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+    if (!bad && (!o.model || !o.output || optind >= argc)) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "--model, -o and at least one INPUT are required");
+        bad = 1;
+    }
+    if (bad) {
+        if (rank == 0) fprintf(stderr, "try 'mir-infer --help'\n");
+        MPI_Finalize();
+        return MIR_EXIT_USAGE;
+    }
+    o.cc.user_flags = flags;
+    o.cc.n_user_flags = n_flags;
+    o.inputs = argv + optind;
+    o.n_inputs = argc - optind;
+    mir_infer_summary s;
+    mir_error err = {{0}};
+    int rc = mir_infer_run(&o, MPI_COMM_WORLD, &s, &err);
+    int status = MIR_EXIT_OK;
+    if (rc) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
+        status = MIR_EXIT_FATAL;
+    } else {
+        if (rank == 0 && !o.quiet)
+            mir_log(MIR_LOG_INFO, "%lld modules: %lld embedded, %lld failed; %.2f s (%.1f modules/s); wrote %s",
+                    (long long)s.n_modules, (long long)s.n_ok, (long long)s.n_failed, s.seconds,
+                    s.seconds > 0 ? s.n_modules / s.seconds : 0.0, o.output);
+        if (s.n_failed) status = MIR_EXIT_MODULES_FAILED;
+    }
+    for (int i = 0; i < n_flags; i++) free((void *)flags[i]);
+    free(flags);
+    MPI_Finalize();
+    return status;
+}
