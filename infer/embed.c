@@ -74,32 +74,27 @@ mir_module_view mir_encoded_view(const mir_encoded *e) {
                              e->edge_src, e->edge_dst, e->edge_flow, e->n_edges};
 }
 
-int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, mir_error *err) {
+void mir_encode_extract(const mir_vocab *v, const mir_extract *xp, mir_encoded *out) {
+    const mir_extract *x = xp;
     memset(out, 0, sizeof *out);
-    mir_extract x;
-    mir_extract_init(&x);
-    if (mir_extract_module(mod, &x, NULL, err)) {
-        mir_extract_free(&x);
-        return -1;
-    }
     /* tokens: each word through the vocabulary, as mir-preprocess --vocab encodes */
-    size_t cap = x.words.n + 16, n = 0;
+    size_t cap = x->words.n + 16, n = 0;
     out->tokens = mir_malloc(cap * sizeof *out->tokens);
-    for (size_t i = 0; i < x.words.n; i++) {
+    for (size_t i = 0; i < x->words.n; i++) {
         int32_t tmp[64];
-        const char *w = mir_words_get(&x.words, i);
-        size_t need = mir_vocab_encode_word(v, w, x.words.len[i], tmp, 64);
+        const char *w = mir_words_get(&x->words, i);
+        size_t need = mir_vocab_encode_word(v, w, x->words.len[i], tmp, 64);
         if (n + need > cap) {
             while (n + need > cap) cap *= 2;
             out->tokens = mir_realloc(out->tokens, cap * sizeof *out->tokens);
         }
         if (need <= 64) memcpy(out->tokens + n, tmp, need * sizeof *tmp);
-        else mir_vocab_encode_word(v, w, x.words.len[i], out->tokens + n, need);
+        else mir_vocab_encode_word(v, w, x->words.len[i], out->tokens + n, need);
         for (size_t k = 0; k < need; k++) out->n_unk += out->tokens[n + k] == MIR_TOK_UNK;
         n += need;
     }
     out->n_tokens = (int64_t)n;
-    const mir_graph *g = &x.graph;
+    const mir_graph *g = &x->graph;
     out->n_nodes = (int64_t)g->n_nodes;
     out->n_edges = (int64_t)g->n_edges;
     out->node_kind = mir_malloc(g->n_nodes + 1);
@@ -113,8 +108,16 @@ int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, m
     memcpy(out->edge_src, g->edge_src, g->n_edges * sizeof(int32_t));
     memcpy(out->edge_dst, g->edge_dst, g->n_edges * sizeof(int32_t));
     memcpy(out->edge_flow, g->edge_flow, g->n_edges);
+}
+
+int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, mir_error *err) {
+    memset(out, 0, sizeof *out);
+    mir_extract x;
+    mir_extract_init(&x);
+    int rc = mir_extract_module(mod, &x, NULL, err);
+    if (!rc) mir_encode_extract(v, &x, out);
     mir_extract_free(&x);
-    return 0;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------ */

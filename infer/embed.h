@@ -30,6 +30,9 @@ typedef struct mir_encoded {
 void mir_encoded_free(mir_encoded *e);
 mir_module_view mir_encoded_view(const mir_encoded *e);
 
+/* Encode an extraction (irmodule.h) with a vocabulary. */
+struct mir_extract;
+void mir_encode_extract(const mir_vocab *v, const struct mir_extract *x, mir_encoded *out);
 /* Extract and encode a module (stripped of debug info in place: pass a copy if it is not yours). */
 int mir_encode_module(const mir_vocab *v, LLVMModuleRef m, mir_encoded *out, mir_error *err);
 

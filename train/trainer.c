@@ -478,6 +478,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
                         er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
         }
         if (t.metrics) fflush(t.metrics);
+        if (t.evalcsv) fflush(t.evalcsv);
     }
     res->steps_done = t.st.step;
     if (!rc && !res->interrupted) {
