@@ -294,6 +294,15 @@ static int setup_data(trainer *t, mir_error *err) {
         if (held_out(c->hash[i])) t->eval_ids[t->n_eval++] = i;
         else t->train_ids[t->n_train++] = i;
     }
+    /* held-out modules in a fixed random order: corpus order puts near-identical modules side by side,
+     * which would make every matching negative (the next module of a micro-batch) a near copy */
+    mir_rng er;
+    mir_rng_seed(&er, 0xE7A1ULL, 0x5eedULL);
+    for (int64_t i = t->n_eval - 1; i > 0; i--) {
+        int64_t j = (int64_t)mir_rng_below(&er, (uint64_t)(i + 1)), tmp = t->eval_ids[i];
+        t->eval_ids[i] = t->eval_ids[j];
+        t->eval_ids[j] = tmp;
+    }
     if (t->n_train == 0)
         return mir_fail(err, "%s: no usable modules (of %lld: none with status ok, tokens and a graph%s)", c->path,
                         (long long)c->n, too_big ? ", within --max-graph-nodes" : "");
@@ -470,7 +479,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         if (o->checkpoint_every > 0 && t.st.step % o->checkpoint_every == 0 && t.st.step < t.st.total_steps &&
             (rc = save(&t, err)))
             break;
-        if (o->eval_every > 0 && t.st.step % o->eval_every == 0 && t.n_eval > 0) {
+        if (o->eval_every > 0 && t.st.step % o->eval_every == 0 && t.n_eval > 0 && t.st.step < t.st.total_steps) {
             eval_result er;
             if ((rc = evaluate(&t, &er, err))) break;
             if (t.rank == 0 && t.evalcsv)
