@@ -14,7 +14,10 @@
 static inline float mir_expf(float x) {
     const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f, log2e = 1.44269504088896341f;
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding and subtracting it rounds to an integer */
-    float xc = x < -87.33654f ? -87.33654f : (x > 88.72283f ? 88.72283f : x);
+    /* clamp, written so that a NaN lands inside the range too (its result is replaced below): the
+     * float-to-int conversion of 2^n must never see a NaN or an out-of-range value */
+    float xc = x > -87.33654f ? x : -87.33654f;
+    xc = xc < 88.72283f ? xc : 88.72283f;
     float n = (xc * log2e + shifter) - shifter;
     float r = xc - n * ln2_hi - n * ln2_lo;
     /* e^r, |r| <= ln2/2: minimax coefficients (Cephes expf) */
