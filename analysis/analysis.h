@@ -1,0 +1,58 @@
+/*
+ * analysis.h: mir-analyze's library. Each task is one collective call over an MPI communicator: the
+ * kernels' features are computed once (shared out over the ranks), the evaluation runs (protocol,
+ * platform or GPU, feature set, seed) are shared out too, and rank 0 writes OUT/TASK/: predictions.csv,
+ * summary.md, summary.json, metrics.csv and the PNG plots (docs/analysis.md). Results do not depend on
+ * the number of ranks: every run draws its randomness from --seed and its own indices only.
+ */
+#ifndef MIR_ANALYSIS_H
+#define MIR_ANALYSIS_H
+#include <mpi.h>
+#include <stdint.h>
+
+#include "classifier.h"
+#include "mir_common.h"
+
+typedef struct mir_analyze_options {
+    const char *model;        /* model.h5 (required) */
+    const char *data_dir;     /* raw data sets (devmap/, thread_coarsening/) */
+    const char *out_dir;      /* OUT: results go to OUT/TASK/ */
+    const char *kernels_dir;  /* IR of the kernels; NULL: OUT/data/... (scripts/prepare-data's layout), else
+                                 the data set's zip unpacked there */
+    uint64_t seed;
+    int n_seeds;              /* repetitions of the randomised protocols (10) */
+    int ablation_seeds;       /* repetitions for the ablation feature sets (3) */
+    int ablations;            /* 1: token-only, graph-only, random-weight and aux-only feature sets too */
+    int limit;                /* devmap: keep this many rows, spread evenly (0: all) */
+    int quiet;
+    const char *command_line; /* recorded in summary.md */
+    mir_clf_params clf;
+} mir_analyze_options;
+
+void mir_analyze_options_default(mir_analyze_options *o);
+
+/* Collective. 0, or -1 with err filled on every rank. */
+int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *err);
+int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *err);
+
+/* ---- shared by the tasks (util.c) ---- */
+struct mir_probe;
+/* mkdir -p */
+int mir_mkdir_p(const char *path, mir_error *err);
+/* The kernels directory of a data set: o->kernels_dir if given, else OUT/data/SUB/STEM/kernels_ir if it
+ * exists, else DATA/SUB/STEM.zip unpacked into OUT/data/SUB/STEM (rank 0; collective). out: cap bytes. */
+int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, MPI_Comm comm, char *out,
+                    size_t cap, mir_error *err);
+/* Run gnuplot on script (in dir). 0 ok; -1 when gnuplot is missing or fails (a warning is logged). */
+int mir_run_gnuplot(const char *dir, const char *script);
+/* A Markdown table of the probe's phases, summed over the ranks of comm (collective; rank 0 writes to f).
+ * items[phase]: what one call of the phase stands for ("kernel", "fit", ...) and n_items[phase] how many
+ * there were, for the per-item column (NULL / 0: none). */
+void mir_probe_markdown(struct mir_probe *p, MPI_Comm comm, FILE *f, const char *const *phase_names, int n_phases,
+                        const char *const *items, const double *n_items);
+/* "model name" of /proc/cpuinfo and the number of online CPUs, for the report. */
+void mir_machine_string(char *out, size_t cap);
+/* A double as JSON (null for NaN / inf). */
+void mir_json_number(FILE *f, double v);
+
+#endif

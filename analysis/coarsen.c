@@ -1,0 +1,410 @@
+/*
+ * coarsen.c: thread coarsening (Magni et al. PACT'14 data): for each of 4 GPUs, leave-one-kernel-out over
+ * the 17 kernels; the classifier predicts the coarsening factor among those measured for the held-out
+ * kernel on that GPU; speedup = runtime at factor 1 / runtime at the predicted factor.
+ *
+ * Runs: feature set x GPU x seed, shared out over the ranks. The outer folds are fixed (one per kernel);
+ * the seed drives the inner 4-fold split and the classifiers. The inner criterion is the mean speedup.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "cv.h"
+#include "data.h"
+#include "kernel_features.h"
+#include "probe.h"
+#include "protocol.h"
+
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_N };
+static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights"};
+static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
+                                           "token half of the embedding", "graph half of the embedding",
+                                           "encoder with random weights"};
+static const char *const variant_name[MIR_CLF_N + 1] = {"xgboost", "mlp", "selected"};
+#define NG MIR_COARSEN_N_GPUS
+#define NF MIR_COARSEN_N_FACTORS
+
+/* published per-GPU arithmetic means (Cypress, Tahiti, Fermi, Kepler): ../shared/DESIGN.md */
+static const struct { const char *name; double sp[NG]; } published[] = {
+    {"Magni et al. (PACT'14)", {1.21, 1.01, 0.86, 0.94}},
+    {"DeepTune (PACT'17)", {1.10, 1.05, 1.10, 0.99}},
+    {"inst2vec (NeurIPS'18)", {1.29, 1.07, 0.97, 1.01}},
+    {"IR2Vec flow-aware (TACO'20)", {1.24, 1.30, 1.26, 1.16}}};
+
+typedef struct { int fs, gpu, seed; } run_id;
+
+typedef struct {
+    const mir_coarsen *c;
+    int gpu;
+} score_ctx;
+
+static double rt(const mir_coarsen *c, int g, int k, int f) { return c->runtime[g][(size_t)k * NF + f]; }
+
+static double score_speedup(void *ctx, const int *rows, const int *pred, int m) {
+    const score_ctx *s = ctx;
+    double sum = 0;
+    for (int i = 0; i < m; i++) sum += mir_coarsen_speedup(s->c, s->gpu, rows[i], pred[i]);
+    return m ? sum / m : 0;
+}
+
+static int fs_dim(int fs, int D) {
+    return fs == FS_OPC ? MIR_N_OPCODES : fs == FS_TOK || fs == FS_GRAPH ? D / 2 : D;
+}
+
+enum { PH_EMBED, PH_EMBED_RANDOM, PH_OPCODES, PH_FIT, PH_PREDICT = PH_FIT + MIR_CLF_N, PH_N = PH_PREDICT + MIR_CLF_N };
+static const char *const phase_names[PH_N] = {"embed", "embed-random", "opcodes", "fit xgboost", "fit mlp",
+                                              "predict xgboost", "predict mlp"};
+
+static int find_run(const run_id *runs, int n_runs, int fs, int gpu, int seed) {
+    for (int r = 0; r < n_runs; r++)
+        if (runs[r].fs == fs && runs[r].gpu == gpu && runs[r].seed == seed) return r;
+    return -1;
+}
+
+static void pm(FILE *f, double mean, double sd, int n) {
+    if (isnan(mean)) fprintf(f, " — |");
+    else if (n > 1) fprintf(f, " %.3f ± %.3f |", mean, sd);
+    else fprintf(f, " %.3f |", mean);
+}
+
+int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    double t0 = mir_wall_seconds();
+    char dir[4096], kdir[4096];
+    snprintf(dir, sizeof dir, "%s/coarsen", o->out_dir);
+    int rc = rank == 0 ? mir_mkdir_p(dir, err) : 0;
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) {
+        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
+        return -1;
+    }
+    if (mir_kernels_dir(o, "thread_coarsening", "task_threadcoarsening", comm, kdir, sizeof kdir, err)) return -1;
+    mir_coarsen c;
+    if (mir_coarsen_load(&c, o->data_dir, kdir, err)) return -1;
+    mir_model *model = mir_model_load(o->model, err);
+    if (!model) { mir_coarsen_free(&c); return -1; }
+    const int D = (int)mir_embedding_dim(model), n = c.n;
+    mir_probe *probe = mir_probe_create("mir_analyze", phase_names, PH_N, NULL, 0, rank != 0 || o->quiet);
+    float *emb = mir_malloc((size_t)n * D * sizeof *emb), *rnd = NULL;
+    double *opc = mir_malloc((size_t)n * MIR_N_OPCODES * sizeof *opc);
+    uint8_t *ok = mir_malloc((size_t)n);
+    int opc_failed = mir_opcode_counts_mpi(c.kernel_file, n, opc, ok, comm, probe, PH_OPCODES);
+    int emb_failed = mir_embed_files_mpi(model, c.kernel_file, n, emb, ok, comm, probe, PH_EMBED);
+    if (o->ablations) {
+        char rpath[4200];
+        snprintf(rpath, sizeof rpath, "%s/random-weights.h5", dir);
+        rc = rank == 0 ? mir_write_random_model(model, rpath, o->seed, err) : 0;
+        MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+        mir_model *rm = rc ? NULL : mir_model_load(rpath, err);
+        int bad = rm == NULL, any = 0;
+        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+        if (any) {
+            mir_fail(err, "%s: cannot write or read the random-weight model", rpath);
+            mir_model_free(rm);
+            free(ok); free(opc); free(emb);
+            mir_probe_free(probe); mir_model_free(model); mir_coarsen_free(&c);
+            return -1;
+        }
+        rnd = mir_malloc((size_t)n * D * sizeof *rnd);
+        mir_embed_files_mpi(rm, c.kernel_file, n, rnd, ok, comm, probe, PH_EMBED_RANDOM);
+        mir_model_free(rm);
+    }
+    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations};
+    int max_seeds = o->n_seeds > o->ablation_seeds ? o->n_seeds : o->ablation_seeds;
+    run_id *runs = mir_malloc(sizeof *runs * FS_N * NG * (size_t)max_seeds);
+    int n_runs = 0;
+    for (int fs = 0; fs < FS_N; fs++) {
+        if (!fs_on[fs]) continue;
+        int ns = fs <= FS_OPC ? o->n_seeds : o->ablation_seeds;
+        for (int s = 0; s < ns; s++)
+            for (int g = 0; g < NG; g++) runs[n_runs++] = (run_id){fs, g, s};
+    }
+    /* labels and allowed factors per GPU */
+    int *y[NG];
+    uint8_t *allowed[NG];
+    for (int g = 0; g < NG; g++) {
+        y[g] = mir_malloc((size_t)n * sizeof **y);
+        allowed[g] = mir_malloc((size_t)n * NF);
+        for (int k = 0; k < n; k++) {
+            int best = 0;
+            for (int f = 0; f < NF; f++) {
+                allowed[g][(size_t)k * NF + f] = !isnan(rt(&c, g, k, f));
+                if (allowed[g][(size_t)k * NF + f] && rt(&c, g, k, f) < rt(&c, g, k, best)) best = f;
+            }
+            y[g][k] = best;
+        }
+    }
+    int *pred_all = mir_calloc((size_t)n_runs * 3 * n, sizeof *pred_all);
+    int *chosen_all = mir_calloc((size_t)n_runs * n, sizeof *chosen_all);
+    float *X = mir_malloc((size_t)n * (D > MIR_N_OPCODES ? D : MIR_N_OPCODES) * sizeof *X);
+    int *fold = mir_malloc((size_t)n * sizeof *fold), *pred[3], *chosen = mir_malloc((size_t)n * sizeof *chosen);
+    for (int v = 0; v < 3; v++) pred[v] = mir_malloc((size_t)n * sizeof **pred);
+    for (int k = 0; k < n; k++) fold[k] = k;
+    int64_t n_fits[MIR_CLF_N] = {0}, n_pred[MIR_CLF_N] = {0};
+    rc = 0;
+    for (int r = rank; r < n_runs && !rc; r += size) {
+        const run_id *id = &runs[r];
+        int dim = fs_dim(id->fs, D);
+        for (int k = 0; k < n; k++) {
+            float *x = X + (size_t)k * dim;
+            if (id->fs == FS_EMB) memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
+            else if (id->fs == FS_RANDOM) memcpy(x, rnd + (size_t)k * D, (size_t)D * sizeof *x);
+            else if (id->fs == FS_TOK) memcpy(x, emb + (size_t)k * D, (size_t)(D / 2) * sizeof *x);
+            else if (id->fs == FS_GRAPH) memcpy(x, emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
+            else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
+        }
+        score_ctx sc = {&c, id->gpu};
+        mir_cv_task t = {n, dim, NF, X, y[id->gpu], NULL, allowed[id->gpu], score_speedup, &sc, MIR_INNER_RANDOM, 4,
+                         &o->clf, probe, PH_FIT, PH_PREDICT};
+        uint64_t cv_seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)id->seed), 0xc0a25e00u + (uint64_t)id->gpu);
+        rc = mir_cv_run(&t, fold, n, cv_seed, pred, chosen, n_fits, n_pred, err);
+        for (int v = 0; v < 3; v++)
+            for (int k = 0; k < n; k++) pred_all[((size_t)r * 3 + v) * n + k] = pred[v][k];
+        for (int k = 0; k < n; k++) chosen_all[(size_t)r * n + k] = chosen[k] + 1;
+    }
+    int any = rc != 0, bad = 0;
+    MPI_Allreduce(&any, &bad, 1, MPI_INT, MPI_MAX, comm);
+    if (bad) {
+        if (!rc) mir_fail(err, "coarsen: a classifier failed on another rank (see its log)");
+        rc = -1;
+        goto done;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, pred_all, n_runs * 3 * n, MPI_INT, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, chosen_all, n_runs * n, MPI_INT, MPI_SUM, comm);
+    for (int i = 0; i < n_runs * n; i++) chosen_all[i] -= 1;
+    int64_t tot[4] = {n_fits[0], n_fits[1], n_pred[0], n_pred[1]};
+    MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
+
+    if (rank == 0) {
+        /* speedups: per run and variant, per kernel */
+        double *sp = mir_malloc((size_t)n_runs * 3 * n * sizeof *sp);
+        for (int r = 0; r < n_runs; r++)
+            for (int v = 0; v < 3; v++)
+                for (int k = 0; k < n; k++) {
+                    int p = pred_all[((size_t)r * 3 + v) * n + k];
+                    sp[((size_t)r * 3 + v) * n + k] = mir_coarsen_speedup(&c, runs[r].gpu, k, p);
+                }
+        /* aggregates: per GPU mean over kernels (then mean/sd over seeds); geomean over all 4n per seed */
+        double gmean[FS_N][3][NG], gsd[FS_N][3][NG], geo[FS_N][3], geosd[FS_N][3], acc[FS_N][3][NG];
+        int nseeds[FS_N];
+        for (int fs = 0; fs < FS_N; fs++) {
+            nseeds[fs] = fs_on[fs] ? (fs <= FS_OPC ? o->n_seeds : o->ablation_seeds) : 0;
+            for (int v = 0; v < 3; v++) {
+                double *per_seed = mir_calloc((size_t)(nseeds[fs] ? nseeds[fs] : 1), sizeof *per_seed);
+                double *all = mir_malloc((size_t)NG * n * sizeof *all);
+                for (int g = 0; g < NG; g++) {
+                    double *m = mir_calloc((size_t)(nseeds[fs] ? nseeds[fs] : 1), sizeof *m);
+                    double a = 0;
+                    for (int s = 0; s < nseeds[fs]; s++) {
+                        int r = find_run(runs, n_runs, fs, g, s);
+                        m[s] = mir_mean(sp + ((size_t)r * 3 + v) * n, n);
+                        for (int k = 0; k < n; k++) a += pred_all[((size_t)r * 3 + v) * n + k] == y[g][k];
+                    }
+                    gmean[fs][v][g] = nseeds[fs] ? mir_mean(m, nseeds[fs]) : NAN;
+                    gsd[fs][v][g] = mir_stddev(m, nseeds[fs]);
+                    acc[fs][v][g] = nseeds[fs] ? 100.0 * a / ((double)n * nseeds[fs]) : NAN;
+                    free(m);
+                }
+                for (int s = 0; s < nseeds[fs]; s++) {
+                    for (int g = 0; g < NG; g++) {
+                        int r = find_run(runs, n_runs, fs, g, s);
+                        memcpy(all + (size_t)g * n, sp + ((size_t)r * 3 + v) * n, (size_t)n * sizeof *all);
+                    }
+                    per_seed[s] = mir_geomean(all, NG * n);
+                }
+                geo[fs][v] = nseeds[fs] ? mir_mean(per_seed, nseeds[fs]) : NAN;
+                geosd[fs][v] = mir_stddev(per_seed, nseeds[fs]);
+                free(all);
+                free(per_seed);
+            }
+        }
+        double orac[NG], orac_geo;
+        {
+            double *all = mir_malloc((size_t)NG * n * sizeof *all);
+            for (int g = 0; g < NG; g++) {
+                for (int k = 0; k < n; k++) all[(size_t)g * n + k] = mir_coarsen_speedup(&c, g, k, y[g][k]);
+                orac[g] = mir_mean(all + (size_t)g * n, n);
+            }
+            orac_geo = mir_geomean(all, NG * n);
+            free(all);
+        }
+        char path[4200];
+        FILE *f;
+        /* predictions.csv */
+        snprintf(path, sizeof path, "%s/predictions.csv", dir);
+        f = fopen(path, "w");
+        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
+        fprintf(f, "gpu,kernel,features,oracle_factor,oracle_speedup,classifier,predicted_factor,speedup,"
+                   "mean_speedup_over_seeds,seeds\n");
+        for (int fs = 0; fs < FS_N; fs++)
+            for (int g = 0; g < NG && fs_on[fs]; g++)
+                for (int k = 0; k < n; k++) {
+                    int r0 = find_run(runs, n_runs, fs, g, 0);
+                    double s = 0;
+                    for (int q = 0; q < nseeds[fs]; q++) s += sp[((size_t)find_run(runs, n_runs, fs, g, q) * 3 + 2) * n + k];
+                    int p = pred_all[((size_t)r0 * 3 + 2) * n + k], ch = chosen_all[(size_t)r0 * n + k];
+                    fprintf(f, "%s,%s,%s,%d,%.6g,%s,%d,%.6g,%.6g,%d\n", mir_coarsen_gpu_name[g], c.kernel[k], fs_name[fs],
+                            mir_coarsen_factor[y[g][k]], mir_coarsen_speedup(&c, g, k, y[g][k]),
+                            ch >= 0 ? mir_clf_name(ch) : "", mir_coarsen_factor[p], sp[((size_t)r0 * 3 + 2) * n + k],
+                            s / nseeds[fs], nseeds[fs]);
+                }
+        if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
+        /* metrics.csv */
+        snprintf(path, sizeof path, "%s/metrics.csv", dir);
+        f = fopen(path, "w");
+        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
+        fprintf(f, "features,classifier,gpu,metric,mean,sd,seeds\n");
+        for (int fs = 0; fs < FS_N; fs++) {
+            if (!fs_on[fs]) continue;
+            for (int v = 0; v < 3; v++) {
+                for (int g = 0; g < NG; g++) {
+                    fprintf(f, "%s,%s,%s,speedup_mean,%.6g,%.6g,%d\n", fs_name[fs], variant_name[v],
+                            mir_coarsen_gpu_name[g], gmean[fs][v][g], gsd[fs][v][g], nseeds[fs]);
+                    fprintf(f, "%s,%s,%s,factor_accuracy,%.6g,,%d\n", fs_name[fs], variant_name[v],
+                            mir_coarsen_gpu_name[g], acc[fs][v][g], nseeds[fs]);
+                }
+                fprintf(f, "%s,%s,all,speedup_geomean,%.6g,%.6g,%d\n", fs_name[fs], variant_name[v], geo[fs][v],
+                        geosd[fs][v], nseeds[fs]);
+            }
+        }
+        fclose(f);
+        /* summary.json */
+        snprintf(path, sizeof path, "%s/summary.json", dir);
+        f = fopen(path, "w");
+        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
+        fprintf(f, "{");
+        for (int g = 0; g < NG; g++) {
+            fprintf(f, "%s\"%s\": {\"speedup\": ", g ? ", " : "", mir_coarsen_gpu_name[g]);
+            mir_json_number(f, gmean[FS_EMB][2][g]);
+            fprintf(f, "}");
+        }
+        fprintf(f, ", \"geomean\": ");
+        mir_json_number(f, geo[FS_EMB][2]);
+        fprintf(f, ", \"oracle_geomean\": ");
+        mir_json_number(f, orac_geo);
+        fprintf(f, "}\n");
+        if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
+        /* plot */
+        snprintf(path, sizeof path, "%s/speedup.dat", dir);
+        f = fopen(path, "w");
+        if (f) {
+            for (int g = 0; g < NG; g++) {
+                fprintf(f, "%s %.6g %.6g %.6g %.6g", mir_coarsen_gpu_name[g], gmean[FS_EMB][2][g], gsd[FS_EMB][2][g],
+                        gmean[FS_OPC][2][g], gsd[FS_OPC][2][g]);
+                for (size_t q = 0; q < sizeof published / sizeof *published; q++) fprintf(f, " %.3f 0", published[q].sp[g]);
+                fprintf(f, " %.6g 0\n", orac[g]);
+            }
+            fclose(f);
+            snprintf(path, sizeof path, "%s/speedup.gp", dir);
+            f = fopen(path, "w");
+            if (f) {
+                fprintf(f, "set terminal pngcairo size 1000,520 font 'sans,10'\nset output 'speedup.png'\n"
+                           "set title 'Thread coarsening: speedup over factor 1 (arithmetic mean over 17 kernels)'\n"
+                           "set style data histogram\nset style histogram errorbars gap 1 lw 1\n"
+                           "set style fill solid 0.85 border -1\nset key below\nset grid ytics\n"
+                           "set ylabel 'speedup'\nset yrange [0:*]\n");
+                fprintf(f, "plot 'speedup.dat' using 2:3:xtic(1) title 'MIREncoder', '' using 4:5 title 'opcode counts'");
+                for (size_t q = 0; q < sizeof published / sizeof *published; q++)
+                    fprintf(f, ", '' using %zu:%zu title \"%s\"", 6 + 2 * q, 7 + 2 * q, published[q].name);
+                fprintf(f, ", '' using %zu:%zu title 'oracle'\n", 6 + 2 * (sizeof published / sizeof *published),
+                        7 + 2 * (sizeof published / sizeof *published));
+                fclose(f);
+                mir_run_gnuplot(dir, "speedup.gp");
+            }
+        }
+        /* summary.md */
+        snprintf(path, sizeof path, "%s/summary.md", dir);
+        f = fopen(path, "w");
+        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
+        char machine[512];
+        mir_machine_string(machine, sizeof machine);
+        fprintf(f, "# Thread coarsening: MIREncoder embeddings against the opcode-count baseline\n\n");
+        if (o->command_line) fprintf(f, "Command: `%s`  \n", o->command_line);
+        fprintf(f, "Model: `%s` (hash %s, embedding %d floats). Data: `%s/thread_coarsening` (%d kernels x 4 GPUs, IR "
+                   "in `%s`). Seeds: %d (ablations: %d), base seed %llu. Machine: %s.\n\n",
+                o->model, mir_model_hash(model), D, o->data_dir, n, kdir, o->n_seeds, o->ablations ? o->ablation_seeds : 0,
+                (unsigned long long)o->seed, machine);
+        if (emb_failed || opc_failed)
+            fprintf(f, "**%d kernel(s) could not be embedded, %d not counted** (zero features; see the log).\n\n",
+                    emb_failed, opc_failed);
+        fprintf(f, "Leave one kernel out, per GPU: trained on the other %d kernels (features: the kernel's embedding "
+                   "or opcode counts alone; label: the fastest factor), the classifier predicts a factor among those "
+                   "measured for the held-out kernel on that GPU. XGBoost or MLP, picked in each fold by inner 4-fold "
+                   "cross-validation of the mean speedup on the training kernels. Speedup = runtime at factor 1 / "
+                   "runtime at the predicted factor. Per-GPU columns: arithmetic mean over the %d kernels (as the "
+                   "published figures); last column: geometric mean over all %d (kernel, GPU) predictions. Mean ± "
+                   "deviation over seeds. Note: mt and mtLocal have identical source, so each is in the other's "
+                   "training set.\n\n", n - 1, n, NG * n);
+        fprintf(f, "| method | Cypress | Tahiti | Fermi | Kepler | geomean (all %d) |\n|---|---:|---:|---:|---:|---:|\n", NG * n);
+        for (int fs = 0; fs < FS_N; fs++) {
+            if (!fs_on[fs]) continue;
+            for (int v = (fs <= FS_OPC ? 0 : 2); v < 3; v++) {
+                int bold = v == 2 && fs <= FS_OPC;
+                fprintf(f, "| %s%s, %s%s |", bold ? "**" : "", fs_label[fs], variant_name[v], bold ? "**" : "");
+                for (int g = 0; g < NG; g++) pm(f, gmean[fs][v][g], gsd[fs][v][g], nseeds[fs]);
+                pm(f, geo[fs][v], geosd[fs][v], nseeds[fs]);
+                fprintf(f, "\n");
+            }
+        }
+        for (size_t q = 0; q < sizeof published / sizeof *published; q++)
+            fprintf(f, "| published: %s | %.2f | %.2f | %.2f | %.2f | — |\n", published[q].name, published[q].sp[0],
+                    published[q].sp[1], published[q].sp[2], published[q].sp[3]);
+        fprintf(f, "| oracle (best measured factor) | %.3f | %.3f | %.3f | %.3f | %.3f |\n\n", orac[0], orac[1], orac[2],
+                orac[3], orac_geo);
+        fprintf(f, "Factor accuracy (selected classifier, %% of kernels whose fastest factor was predicted):");
+        for (int fs = 0; fs < FS_N; fs++) {
+            if (!fs_on[fs]) continue;
+            fprintf(f, " %s", fs_name[fs]);
+            for (int g = 0; g < NG; g++) fprintf(f, "%s%.0f", g ? "/" : " ", acc[fs][2][g]);
+            fprintf(f, ";");
+        }
+        fprintf(f, " (Cypress/Tahiti/Fermi/Kepler).\n\n");
+        if (fs_on[FS_RANDOM])
+            fprintf(f, "What the pre-training buys: geometric-mean speedup %.3f pre-trained vs %.3f with random weights "
+                       "(%s: the difference against the larger deviation over seeds), %.3f with opcode counts.\n\n", geo[FS_EMB][2], geo[FS_RANDOM][2],
+                    fabs(geo[FS_EMB][2] - geo[FS_RANDOM][2]) <= (geosd[FS_EMB][2] > geosd[FS_RANDOM][2] ? geosd[FS_EMB][2] : geosd[FS_RANDOM][2])
+                        ? "**no measurable difference**" : geo[FS_EMB][2] > geo[FS_RANDOM][2] ? "pre-training helps" : "**random weights do better**",
+                    geo[FS_OPC][2]);
+        fprintf(f, "Plot: [speedup.png](speedup.png). Per-kernel predictions: predictions.csv (first seed, and the "
+                   "mean speedup over seeds). Every aggregate: metrics.csv.\n\n## Cost (PAPI probe, common/probe.h)\n\n");
+        fclose(f);
+        if (!o->quiet)
+            mir_log(MIR_LOG_INFO, "coarsen: speedup Cypress %.3f, Tahiti %.3f, Fermi %.3f, Kepler %.3f, geomean %.3f "
+                    "(opcodes %.3f, oracle %.3f); wrote %s/summary.md", gmean[FS_EMB][2][0], gmean[FS_EMB][2][1],
+                    gmean[FS_EMB][2][2], gmean[FS_EMB][2][3], geo[FS_EMB][2], geo[FS_OPC][2], orac_geo, dir);
+    written:
+        free(sp);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) {
+        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
+        goto done;
+    }
+    {
+        static const char *const item_names[PH_N] = {"kernel", "kernel", "kernel", "fit", "fit", "predicted row", "predicted row"};
+        double items[PH_N] = {(double)(n - emb_failed), o->ablations ? (double)n : 0, (double)(n - opc_failed),
+                              (double)tot[0], (double)tot[1], (double)tot[2], (double)tot[3]};
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.md", dir);
+        FILE *f = rank == 0 ? fopen(path, "a") : NULL;
+        mir_probe_markdown(probe, comm, f, phase_names, PH_N, item_names, items);
+        if (f) {
+            fprintf(f, "%lld fits of each classifier (inner cross-validation included). Total wall time %.1f s on %d "
+                       "rank(s).\n", (long long)tot[0], mir_wall_seconds() - t0, size);
+            fclose(f);
+        }
+    }
+done:
+    for (int v = 0; v < 3; v++) free(pred[v]);
+    free(chosen); free(fold); free(X); free(chosen_all); free(pred_all);
+    for (int g = 0; g < NG; g++) { free(y[g]); free(allowed[g]); }
+    free(runs); free(ok); free(opc); free(emb); free(rnd);
+    mir_probe_free(probe);
+    mir_model_free(model);
+    mir_coarsen_free(&c);
+    return rc;
+}

@@ -1,0 +1,619 @@
+/*
+ * devmap.c: heterogeneous device mapping (CPU or GPU for an OpenCL kernel at an input size) on the
+ * Grewe et al. / DeepTune data, with the pre-trained embeddings against the opcode-count baseline.
+ *
+ * Runs: feature set x platform x protocol x seed, shared out over the ranks (run j on rank j mod size).
+ * Each run assigns its outer folds from (seed, protocol) only, so every feature set sees the same folds,
+ * and runs mir_cv_run (cv.h: the classifier picked by inner cross-validation on the training folds).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis.h"
+#include "cv.h"
+#include "data.h"
+#include "kernel_features.h"
+#include "probe.h"
+#include "protocol.h"
+
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_N };
+static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
+                                          "aux-only"};
+static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
+                                           "token half of the embedding", "graph half of the embedding",
+                                           "encoder with random weights", "transfer + wgsize only"};
+enum { P_STRAT, P_GROUP, P_SUITE, P_N };
+static const char *const proto_name[P_N] = {"stratified", "grouped", "suite"};
+static const char *const proto_label[P_N] = {
+    "stratified 10-fold over rows (the literature's protocol)",
+    "10 folds grouped by benchmark (no kernel on both sides)",
+    "leave one suite out (train on six suites, test on the seventh)"};
+static const char *const variant_name[MIR_CLF_N + 1] = {"xgboost", "mlp", "selected"};
+enum { M_ACC, M_F1, M_SPM, M_SPG, M_FIXED };
+
+/* published accuracies (AMD, NVIDIA), stratified 10-fold: ../shared/DESIGN.md */
+static const struct { const char *name; double amd, nvidia; } published[] = {
+    {"static mapping", 58.8, 56.9}, {"Grewe et al. (CGO'13)", 73.4, 72.9}, {"DeepTune (PACT'17)", 83.7, 80.3},
+    {"inst2vec (NeurIPS'18)", 82.8, 81.8}, {"IR2Vec flow-aware (TACO'20)", 92.8, 89.7}, {"PERFOGRAPH (NeurIPS'23)", 94.0, 90.0}};
+/* the plain-script opcode-count + GBT reference, per protocol (AMD, NVIDIA) */
+static const double script_baseline[P_N][2] = {{92.5, 90.0}, {88.4, 85.1}, {68.1, 42.5}};
+
+typedef struct { int fs, plat, proto, seed; } run_id;
+
+typedef struct {
+    const mir_devmap *d;
+    int D;               /* embedding length */
+    const float *emb;    /* (n_kernels, D) */
+    const float *rnd;    /* (n_kernels, D) or NULL */
+    const double *opc;   /* (n_kernels, MIR_N_OPCODES) */
+} feature_src;
+
+static int fs_dim(int fs, int D) {
+    switch (fs) {
+    case FS_EMB: case FS_RANDOM: return D + 2;
+    case FS_OPC: return MIR_N_OPCODES + 2;
+    case FS_TOK: case FS_GRAPH: return D / 2 + 2;
+    default: return 2;
+    }
+}
+
+/* X (n, fs_dim): the kernel's features, then log2(1 + transfer), log2(1 + wgsize) of the row. */
+static void build_features(const feature_src *F, int fs, int plat, float *X) {
+    const mir_devmap *d = F->d;
+    const int dim = fs_dim(fs, F->D), D = F->D;
+    for (int j = 0; j < d->n; j++) {
+        float *x = X + (size_t)j * dim;
+        int k = d->kernel[j], m = dim - 2;
+        if (fs == FS_EMB) memcpy(x, F->emb + (size_t)k * D, (size_t)D * sizeof *x);
+        else if (fs == FS_RANDOM) memcpy(x, F->rnd + (size_t)k * D, (size_t)D * sizeof *x);
+        else if (fs == FS_TOK) memcpy(x, F->emb + (size_t)k * D, (size_t)(D / 2) * sizeof *x);
+        else if (fs == FS_GRAPH) memcpy(x, F->emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
+        else if (fs == FS_OPC)
+            for (int o = 0; o < MIR_N_OPCODES; o++) x[o] = (float)F->opc[(size_t)k * MIR_N_OPCODES + o];
+        x[m] = (float)log2(1.0 + d->transfer[plat][j]);
+        x[m + 1] = (float)log2(1.0 + d->wgsize[plat][j]);
+    }
+}
+
+static double score_accuracy(void *ctx, const int *rows, const int *pred, int m) {
+    const int *y = ctx;
+    int ok = 0;
+    for (int i = 0; i < m; i++) ok += pred[i] == y[rows[i]];
+    return m ? (double)ok / m : 0.0;
+}
+
+
+/* metrics of predictions pred (n) on platform plat: out[M_FIXED + 2 * n_suites] */
+static void devmap_metrics(const mir_devmap *d, int plat, const int *pred, double *out) {
+    const int n = d->n, S = d->n_suites;
+    double *sp = mir_malloc((size_t)n * sizeof *sp);
+    for (int j = 0; j < n; j++)
+        sp[j] = mir_devmap_speedup(d, plat, j, pred[j]);
+    out[M_ACC] = mir_accuracy(pred, d->label[plat], n);
+    out[M_F1] = mir_f1_macro(pred, d->label[plat], n, 2);
+    out[M_SPM] = mir_mean(sp, n);
+    out[M_SPG] = mir_geomean(sp, n);
+    for (int s = 0; s < S; s++) {
+        int ok = 0, m = 0;
+        double sum = 0;
+        for (int j = 0; j < n; j++)
+            if (d->suite[j] == s) {
+                m++;
+                ok += pred[j] == d->label[plat][j];
+                sum += sp[j];
+            }
+        out[M_FIXED + s] = m ? 100.0 * ok / m : NAN;
+        out[M_FIXED + S + s] = m ? sum / m : NAN;
+    }
+    free(sp);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    const mir_devmap *d;
+    run_id *runs;
+    int n_runs, n_metrics, max_k;
+    int *pred;      /* (n_runs, 3, n) */
+    int *fold;      /* (n_runs, n) */
+    int *chosen;    /* (n_runs, max_k): classifier per fold, -1 empty */
+    double *metric; /* (n_runs, 3, n_metrics) */
+} results;
+
+static int find_run(const results *R, int fs, int plat, int proto, int seed) {
+    for (int r = 0; r < R->n_runs; r++)
+        if (R->runs[r].fs == fs && R->runs[r].plat == plat && R->runs[r].proto == proto && R->runs[r].seed == seed) return r;
+    return -1;
+}
+
+/* mean and sample deviation over seeds of metric m of (fs, plat, proto, variant); n: seeds found */
+static int agg(const results *R, int fs, int plat, int proto, int variant, int m, double *mean, double *sd) {
+    double v[256];
+    int n = 0;
+    for (int r = 0; r < R->n_runs && n < 256; r++) {
+        const run_id *id = &R->runs[r];
+        if (id->fs != fs || id->plat != plat || id->proto != proto) continue;
+        double x = R->metric[((size_t)r * (MIR_CLF_N + 1) + variant) * R->n_metrics + m];
+        if (!isnan(x)) v[n++] = x;
+    }
+    *mean = n ? mir_mean(v, n) : NAN;
+    *sd = mir_stddev(v, n);
+    return n;
+}
+
+static double xgb_share(const results *R, int fs, int plat, int proto) {
+    int x = 0, t = 0;
+    for (int r = 0; r < R->n_runs; r++) {
+        const run_id *id = &R->runs[r];
+        if (id->fs != fs || id->plat != plat || id->proto != proto) continue;
+        for (int f = 0; f < R->max_k; f++) {
+            int c = R->chosen[(size_t)r * R->max_k + f];
+            if (c < 0) continue;
+            t++;
+            x += c == MIR_CLF_XGB;
+        }
+    }
+    return t ? 100.0 * x / t : NAN;
+}
+
+static void pm(FILE *f, double mean, double sd, int n, const char *fmt) {
+    if (isnan(mean)) { fprintf(f, " — |"); return; }
+    fprintf(f, " ");
+    fprintf(f, fmt, mean);
+    if (n > 1) { fprintf(f, " ± "); fprintf(f, fmt, sd); }
+    fprintf(f, " |");
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int write_outputs(const mir_analyze_options *o, const char *dir, const results *R, const int *fs_on,
+                         const double *oracle, int emb_failed, int opc_failed, const char *kernels_dir,
+                         const char *model_hash, int D, double seconds, mir_error *err) {
+    const mir_devmap *d = R->d;
+    const int n = d->n, S = d->n_suites;
+    char path[4096];
+    /* predictions.csv: per row, for each feature set and protocol: the first seed's run, and how many
+     * seeds predicted GPU */
+    snprintf(path, sizeof path, "%s/predictions.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return mir_fail(err, "%s: cannot write", path);
+    fprintf(f, "platform,protocol,features,row,benchmark,dataset,suite,kernel,oracle,runtime_cpu,runtime_gpu,"
+               "fold,classifier,predicted,speedup,gpu_votes,seeds\n");
+    for (int fs = 0; fs < FS_N; fs++) {
+        if (!fs_on[fs]) continue;
+        for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++)
+            for (int pr = 0; pr < P_N; pr++) {
+                int r0 = find_run(R, fs, plat, pr, 0);
+                if (r0 < 0) continue;
+                for (int j = 0; j < n; j++) {
+                    int votes = 0, ns = 0;
+                    for (int r = 0; r < R->n_runs; r++) {
+                        const run_id *id = &R->runs[r];
+                        if (id->fs != fs || id->plat != plat || id->proto != pr) continue;
+                        ns++;
+                        votes += R->pred[((size_t)r * 3 + MIR_CLF_N) * n + j] == MIR_GPU;
+                    }
+                    int p = R->pred[((size_t)r0 * 3 + MIR_CLF_N) * n + j], fo = R->fold[(size_t)r0 * n + j];
+                    int c = R->chosen[(size_t)r0 * R->max_k + fo];
+                    double sp = mir_devmap_speedup(d, plat, j, p);
+                    fprintf(f, "%s,%s,%s,%d,%s,%s,%s,%s,%s,%.9g,%.9g,%d,%s,%s,%.6g,%d,%d\n",
+                            mir_devmap_platform_name[plat], proto_name[pr], fs_name[fs], d->csv_row[j], d->benchmark[j],
+                            d->dataset[j], d->suite_name[d->suite[j]], base_name(d->kernel_file[d->kernel[j]]),
+                            d->label[plat][j] ? "GPU" : "CPU", d->runtime_cpu[plat][j], d->runtime_gpu[plat][j], fo,
+                            c >= 0 ? mir_clf_name(c) : "", p ? "GPU" : "CPU", sp, votes, ns);
+                }
+            }
+    }
+    if (fclose(f)) return mir_fail(err, "%s: write error", path);
+
+    /* metrics.csv: every aggregate */
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    f = fopen(path, "w");
+    if (!f) return mir_fail(err, "%s: cannot write", path);
+    fprintf(f, "features,protocol,platform,classifier,metric,mean,sd,seeds\n");
+    for (int fs = 0; fs < FS_N; fs++) {
+        if (!fs_on[fs]) continue;
+        for (int pr = 0; pr < P_N; pr++)
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++)
+                for (int v = 0; v <= MIR_CLF_N; v++)
+                    for (int m = 0; m < R->n_metrics; m++) {
+                        double mean, sd;
+                        int ns = agg(R, fs, plat, pr, v, m, &mean, &sd);
+                        char mname[300];
+                        if (m == M_ACC) snprintf(mname, sizeof mname, "accuracy");
+                        else if (m == M_F1) snprintf(mname, sizeof mname, "f1_macro");
+                        else if (m == M_SPM) snprintf(mname, sizeof mname, "speedup_mean");
+                        else if (m == M_SPG) snprintf(mname, sizeof mname, "speedup_geomean");
+                        else if (m < M_FIXED + S) snprintf(mname, sizeof mname, "accuracy[%s]", d->suite_name[m - M_FIXED]);
+                        else snprintf(mname, sizeof mname, "speedup_mean[%s]", d->suite_name[m - M_FIXED - S]);
+                        fprintf(f, "%s,%s,%s,%s,%s,%.6g,%.6g,%d\n", fs_name[fs], proto_name[pr],
+                                mir_devmap_platform_name[plat], variant_name[v], mname, mean, sd, ns);
+                    }
+    }
+    if (fclose(f)) return mir_fail(err, "%s: write error", path);
+
+    /* summary.json: the shape */
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    f = fopen(path, "w");
+    if (!f) return mir_fail(err, "%s: cannot write", path);
+    fprintf(f, "{\n");
+    for (int b = 0; b < 2; b++) {
+        int fs = b ? FS_OPC : FS_EMB;
+        const char *ind = b ? "    " : "  ";
+        if (b) fprintf(f, ",\n  \"baseline\": {\n");
+        for (int pr = 0; pr < P_N; pr++) {
+            fprintf(f, "%s\"%s\": {", ind, proto_name[pr]);
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                double acc, sp, sd;
+                agg(R, fs, plat, pr, MIR_CLF_N, M_ACC, &acc, &sd);
+                agg(R, fs, plat, pr, MIR_CLF_N, M_SPM, &sp, &sd);
+                fprintf(f, "%s\"%s\": {\"accuracy\": ", plat ? ", " : "", mir_devmap_platform_name[plat]);
+                mir_json_number(f, acc);
+                fprintf(f, ", \"speedup\": ");
+                mir_json_number(f, sp);
+                fprintf(f, "}");
+            }
+            fprintf(f, "}%s", pr + 1 < P_N ? ",\n" : "");
+        }
+        if (b) fprintf(f, "\n  }\n");
+    }
+    fprintf(f, "}\n");
+    if (fclose(f)) return mir_fail(err, "%s: write error", path);
+
+    /* plots */
+    static const int plot_fs[] = {FS_EMB, FS_OPC, FS_RANDOM, FS_AUX};
+    for (int which = 0; which < 2; which++) {
+        snprintf(path, sizeof path, "%s/%s.dat", dir, which ? "speedup" : "accuracy");
+        f = fopen(path, "w");
+        if (!f) return mir_fail(err, "%s: cannot write", path);
+        for (int pr = 0; pr < P_N; pr++)
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                fprintf(f, "\"%s %s\"", proto_name[pr], mir_devmap_platform_name[plat]);
+                for (size_t q = 0; q < sizeof plot_fs / sizeof *plot_fs; q++) {
+                    double mean = NAN, sd = 0;
+                    if (fs_on[plot_fs[q]]) agg(R, plot_fs[q], plat, pr, MIR_CLF_N, which ? M_SPM : M_ACC, &mean, &sd);
+                    fprintf(f, " %.6g %.6g", isnan(mean) ? 0.0 : mean, sd);
+                }
+                fprintf(f, "\n");
+            }
+        fclose(f);
+        snprintf(path, sizeof path, "%s/%s.gp", dir, which ? "speedup" : "accuracy");
+        f = fopen(path, "w");
+        if (!f) return mir_fail(err, "%s: cannot write", path);
+        fprintf(f, "set terminal pngcairo size 1100,520 font 'sans,10'\nset output '%s.png'\n", which ? "speedup" : "accuracy");
+        fprintf(f, "set title 'Device mapping: %s (mean and deviation over seeds; classifier picked by inner CV)'\n",
+                which ? "speedup over static mapping, arithmetic mean over rows" : "accuracy");
+        fprintf(f, "set style data histogram\nset style histogram errorbars gap 1 lw 1\nset style fill solid 0.85 border -1\n"
+                   "set key below\nset grid ytics\nset xtics nomirror\n");
+        if (which) fprintf(f, "set ylabel 'speedup over static mapping'\nset yrange [0:*]\n");
+        else fprintf(f, "set ylabel 'accuracy (%%)'\nset yrange [0:100]\n");
+        fprintf(f, "plot ");
+        int first = 1;
+        for (size_t q = 0; q < sizeof plot_fs / sizeof *plot_fs; q++) {
+            if (!fs_on[plot_fs[q]]) continue;
+            fprintf(f, "%s'%s.dat' using %zu:%zu%s title \"%s\"", first ? "" : ", ", which ? "speedup" : "accuracy",
+                    2 + 2 * q, 3 + 2 * q, first ? ":xtic(1)" : "", fs_label[plot_fs[q]]);
+            first = 0;
+        }
+        fprintf(f, "\n");
+        fclose(f);
+        snprintf(path, sizeof path, "%s.gp", which ? "speedup" : "accuracy");
+        mir_run_gnuplot(dir, path);
+    }
+
+    /* summary.md (the cost section is appended by the caller: it is collective) */
+    snprintf(path, sizeof path, "%s/summary.md", dir);
+    f = fopen(path, "w");
+    if (!f) return mir_fail(err, "%s: cannot write", path);
+    char machine[512];
+    mir_machine_string(machine, sizeof machine);
+    fprintf(f, "# Device mapping: MIREncoder embeddings against the opcode-count baseline\n\n");
+    if (o->command_line) fprintf(f, "Command: `%s`  \n", o->command_line);
+    fprintf(f, "Model: `%s` (hash %s, embedding %d floats). Data: `%s/devmap` (%d rows per platform, %d kernel files"
+               " in `%s`, %d suites). Seeds: %d (ablations: %d), base seed %llu. Machine: %s. Time: %.0f s.\n\n",
+            o->model, model_hash, D, o->data_dir, n, d->n_kernels, kernels_dir, S, o->n_seeds,
+            o->ablations ? o->ablation_seeds : 0, (unsigned long long)o->seed, machine, seconds);
+    if (emb_failed || opc_failed)
+        fprintf(f, "**%d kernel file(s) could not be embedded and %d not counted**: their rows use zero features "
+                   "(see the log).\n\n", emb_failed, opc_failed);
+    fprintf(f, "Features: the kernel's features plus log2(1 + transfer) and log2(1 + wgsize) of the row. "
+               "Classifiers: XGBoost (gradient-boosted trees) and an MLP on the project's layers; in every outer fold "
+               "the one with the better inner 3-fold cross-validation accuracy on the training rows is used "
+               "(\"selected\"). Figures are the mean ± sample deviation over the seeds. Speedup: runtime of the "
+               "static mapping (CPU on AMD, GPU on NVIDIA) over the runtime of the predicted device, arithmetic "
+               "mean over rows (geometric mean beside it). F1: macro average over the two classes.\n\n");
+    for (int pr = 0; pr < P_N; pr++) {
+        fprintf(f, "## %s: %s\n\n", proto_name[pr], proto_label[pr]);
+        fprintf(f, "| features | AMD accuracy %% | AMD F1 %% | AMD speedup | AMD geo. speedup | NVIDIA accuracy %% | "
+                   "NVIDIA F1 %% | NVIDIA speedup | NVIDIA geo. speedup |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int fs = 0; fs < FS_N; fs++) {
+            if (!fs_on[fs]) continue;
+            fprintf(f, "| %s%s%s |", fs <= FS_OPC ? "**" : "", fs_label[fs], fs <= FS_OPC ? "**" : "");
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                double mean, sd;
+                int ns = agg(R, fs, plat, pr, MIR_CLF_N, M_ACC, &mean, &sd);
+                pm(f, mean, sd, ns, "%.1f");
+                ns = agg(R, fs, plat, pr, MIR_CLF_N, M_F1, &mean, &sd);
+                pm(f, mean, sd, ns, "%.1f");
+                ns = agg(R, fs, plat, pr, MIR_CLF_N, M_SPM, &mean, &sd);
+                pm(f, mean, sd, ns, "%.3f");
+                ns = agg(R, fs, plat, pr, MIR_CLF_N, M_SPG, &mean, &sd);
+                pm(f, mean, sd, ns, "%.3f");
+            }
+            fprintf(f, "\n");
+        }
+        fprintf(f, "| oracle | 100 | 100 | %.3f | %.3f | 100 | 100 | %.3f | %.3f |\n", oracle[0], oracle[1], oracle[2],
+                oracle[3]);
+        fprintf(f, "| opcode counts + GBT, the issue's plain script | %.1f | | | | %.1f | | | |\n",
+                script_baseline[pr][0], script_baseline[pr][1]);
+        if (pr == P_STRAT)
+            for (size_t q = 0; q < sizeof published / sizeof *published; q++)
+                fprintf(f, "| published: %s | %.1f | | %s | | %.1f | | %s | |\n", published[q].name, published[q].amd,
+                        q == 0 ? "1.000" : "", published[q].nvidia, q == 0 ? "1.000" : "");
+        fprintf(f, "\n");
+    }
+    fprintf(f, "## Classifiers: XGBoost, MLP and the one picked by inner cross-validation (accuracy %%)\n\n");
+    fprintf(f, "| features | protocol | AMD xgboost | AMD mlp | AMD selected | AMD folds picking xgboost | NVIDIA xgboost | "
+               "NVIDIA mlp | NVIDIA selected | NVIDIA folds picking xgboost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int fs = 0; fs < FS_N; fs++) {
+        if (!fs_on[fs]) continue;
+        for (int pr = 0; pr < P_N; pr++) {
+            fprintf(f, "| %s | %s |", fs_name[fs], proto_name[pr]);
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                for (int v = 0; v <= MIR_CLF_N; v++) {
+                    double mean, sd;
+                    int ns = agg(R, fs, plat, pr, v, M_ACC, &mean, &sd);
+                    pm(f, mean, sd, ns, "%.1f");
+                }
+                fprintf(f, " %.0f %% |", xgb_share(R, fs, plat, pr));
+            }
+            fprintf(f, "\n");
+        }
+    }
+    if (fs_on[FS_RANDOM]) {
+        fprintf(f, "\n## What the pre-training buys\n\nSelected classifier's accuracy. \"Helps\" when the pre-trained "
+                   "encoder beats the same encoder with random weights by more than the larger of their deviations "
+                   "over seeds; the token-only and graph-only halves are in the tables above.\n\n");
+        for (int pr = 0; pr < P_N; pr++)
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                double me, se, mr, sr, mo, so, ma, sa;
+                agg(R, FS_EMB, plat, pr, MIR_CLF_N, M_ACC, &me, &se);
+                agg(R, FS_RANDOM, plat, pr, MIR_CLF_N, M_ACC, &mr, &sr);
+                agg(R, FS_OPC, plat, pr, MIR_CLF_N, M_ACC, &mo, &so);
+                agg(R, FS_AUX, plat, pr, MIR_CLF_N, M_ACC, &ma, &sa);
+                double margin = se > sr ? se : sr;
+                fprintf(f, "- %s, %s: pre-trained %.1f %%, random weights %.1f %%, opcode counts %.1f %%, aux features "
+                           "alone %.1f %%: %s; %s.\n", proto_name[pr], mir_devmap_platform_name[plat], me, mr, mo, ma,
+                        me - mr > margin ? "pre-training helps"
+                        : mr - me > margin ? "**pre-training hurts** (random weights do better)"
+                                           : "**pre-training does not help measurably** (within the spread over seeds)",
+                        me > mo ? "the embedding beats the opcode counts" : "**the opcode counts do at least as well**");
+            }
+    }
+    for (int pr = 0; pr < P_N; pr++) {
+        fprintf(f, "\n## Per suite, %s (selected classifier; accuracy %% and mean speedup)\n\n", proto_name[pr]);
+        fprintf(f, "| suite | rows | AMD MIREncoder | AMD opcodes | AMD speedup MIREncoder | AMD speedup opcodes | "
+                   "NVIDIA MIREncoder | NVIDIA opcodes | NVIDIA speedup MIREncoder | NVIDIA speedup opcodes |\n"
+                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int s = 0; s < S; s++) {
+            int rows = 0;
+            for (int j = 0; j < n; j++) rows += d->suite[j] == s;
+            fprintf(f, "| %s | %d |", d->suite_name[s], rows);
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                double mean, sd;
+                int ns;
+                ns = agg(R, FS_EMB, plat, pr, MIR_CLF_N, M_FIXED + s, &mean, &sd); pm(f, mean, sd, ns, "%.1f");
+                ns = agg(R, FS_OPC, plat, pr, MIR_CLF_N, M_FIXED + s, &mean, &sd); pm(f, mean, sd, ns, "%.1f");
+                ns = agg(R, FS_EMB, plat, pr, MIR_CLF_N, M_FIXED + S + s, &mean, &sd); pm(f, mean, sd, ns, "%.3f");
+                ns = agg(R, FS_OPC, plat, pr, MIR_CLF_N, M_FIXED + S + s, &mean, &sd); pm(f, mean, sd, ns, "%.3f");
+            }
+            fprintf(f, "\n");
+        }
+    }
+    fprintf(f, "\nPlots: [accuracy.png](accuracy.png), [speedup.png](speedup.png). Per-row predictions: predictions.csv "
+               "(first seed; gpu_votes = seeds that predicted GPU). Every aggregate: metrics.csv.\n");
+    if (fclose(f)) return mir_fail(err, "%s: write error", path);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+
+enum { PH_EMBED, PH_EMBED_RANDOM, PH_OPCODES, PH_FIT, PH_PREDICT = PH_FIT + MIR_CLF_N, PH_N = PH_PREDICT + MIR_CLF_N };
+static const char *const phase_names[PH_N] = {"embed", "embed-random", "opcodes", "fit xgboost", "fit mlp",
+                                              "predict xgboost", "predict mlp"};
+
+int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    double t0 = mir_wall_seconds();
+    char dir[4096], kdir[4096];
+    snprintf(dir, sizeof dir, "%s/devmap", o->out_dir);
+    int rc = rank == 0 ? mir_mkdir_p(dir, err) : 0;
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) {
+        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
+        return -1;
+    }
+    if (mir_kernels_dir(o, "devmap", "task_devmap", comm, kdir, sizeof kdir, err)) return -1;
+    mir_devmap d;
+    if (mir_devmap_load(&d, o->data_dir, kdir, o->limit, err)) return -1;
+    mir_model *model = mir_model_load(o->model, err);
+    if (!model) { mir_devmap_free(&d); return -1; }
+    const int D = (int)mir_embedding_dim(model), n = d.n;
+    if (rank == 0 && !o->quiet)
+        mir_log(MIR_LOG_INFO, "devmap: %d rows, %d kernel files, %d suites, %d benchmarks; model %s (%d floats)", n,
+                d.n_kernels, d.n_suites, d.n_groups, o->model, D);
+    mir_probe *probe = mir_probe_create("mir_analyze", phase_names, PH_N, NULL, 0, rank != 0 || o->quiet);
+
+    /* features of every kernel file */
+    float *emb = mir_malloc((size_t)d.n_kernels * D * sizeof *emb), *rnd = NULL;
+    double *opc = mir_malloc((size_t)d.n_kernels * MIR_N_OPCODES * sizeof *opc);
+    uint8_t *ok = mir_malloc((size_t)d.n_kernels);
+    int opc_failed = mir_opcode_counts_mpi(d.kernel_file, d.n_kernels, opc, ok, comm, probe, PH_OPCODES);
+    int emb_failed = mir_embed_files_mpi(model, d.kernel_file, d.n_kernels, emb, ok, comm, probe, PH_EMBED);
+    if (rank == 0 && !o->quiet)
+        mir_log(MIR_LOG_INFO, "devmap: features of %d kernels (%d failed to embed) in %.1f s", d.n_kernels, emb_failed,
+                mir_wall_seconds() - t0);
+    if (o->ablations) {
+        char rpath[4200];
+        snprintf(rpath, sizeof rpath, "%s/random-weights.h5", dir);
+        rc = rank == 0 ? mir_write_random_model(model, rpath, o->seed, err) : 0;
+        MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+        mir_model *rm = NULL;
+        if (!rc) rm = mir_model_load(rpath, err);
+        int bad = rm == NULL, any = 0;
+        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+        if (any) {
+            mir_fail(err, "%s: cannot write or read the random-weight model", rpath);
+            mir_model_free(rm);
+            rc = -1;
+            goto out_features;
+        }
+        rnd = mir_malloc((size_t)d.n_kernels * D * sizeof *rnd);
+        mir_embed_files_mpi(rm, d.kernel_file, d.n_kernels, rnd, ok, comm, probe, PH_EMBED_RANDOM);
+        mir_model_free(rm);
+    }
+    const char *model_hash = mir_model_hash(model);
+
+    /* the runs */
+    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations};
+    results R = {0};
+    R.d = &d;
+    R.max_k = d.n_suites > 10 ? d.n_suites : 10;
+    R.n_metrics = M_FIXED + 2 * d.n_suites;
+    R.runs = mir_malloc(sizeof *R.runs * FS_N * MIR_DEVMAP_N_PLATFORMS * P_N * (size_t)(o->n_seeds > o->ablation_seeds ? o->n_seeds : o->ablation_seeds));
+    for (int fs = 0; fs < FS_N; fs++) {
+        if (!fs_on[fs]) continue;
+        int ns = fs <= FS_OPC ? o->n_seeds : o->ablation_seeds;
+        for (int s = 0; s < ns; s++)
+            for (int pr = 0; pr < P_N; pr++)
+                for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) R.runs[R.n_runs++] = (run_id){fs, plat, pr, s};
+    }
+    R.pred = mir_calloc((size_t)R.n_runs * 3 * n, sizeof *R.pred);
+    R.fold = mir_calloc((size_t)R.n_runs * n, sizeof *R.fold);
+    R.chosen = mir_calloc((size_t)R.n_runs * R.max_k, sizeof *R.chosen);
+    R.metric = mir_calloc((size_t)R.n_runs * 3 * R.n_metrics, sizeof *R.metric);
+    feature_src F = {&d, D, emb, rnd, opc};
+    int max_dim = fs_dim(FS_EMB, D) > fs_dim(FS_OPC, D) ? fs_dim(FS_EMB, D) : fs_dim(FS_OPC, D);
+    float *X = mir_malloc((size_t)n * max_dim * sizeof *X);
+    int *fold = mir_malloc((size_t)n * sizeof *fold);
+    int *pred[3];
+    for (int v = 0; v < 3; v++) pred[v] = mir_malloc((size_t)n * sizeof **pred);
+    int *chosen = mir_malloc((size_t)R.max_k * sizeof *chosen);
+    int64_t n_fits[MIR_CLF_N] = {0}, n_pred_rows[MIR_CLF_N] = {0};
+    double t_runs = mir_wall_seconds(), next_log = t_runs + 30;
+    rc = 0;
+    for (int r = rank; r < R.n_runs && !rc; r += size) {
+        const run_id *id = &R.runs[r];
+        build_features(&F, id->fs, id->plat, X);
+        mir_rng rng;
+        mir_rng_seed(&rng, mir_seed_mix(o->seed, (uint64_t)id->seed), 0x666f6c64 + (uint64_t)id->proto);
+        int k;
+        mir_cv_task t = {n, fs_dim(id->fs, D), 2, X, d.label[id->plat], d.group, NULL, score_accuracy,
+                         d.label[id->plat], MIR_INNER_GROUPED, 3, &o->clf, probe, PH_FIT, PH_PREDICT};
+        if (id->proto == P_STRAT) {
+            k = 10;
+            mir_folds_stratified(d.label[id->plat], n, 2, k, &rng, fold);
+            t.inner = MIR_INNER_STRATIFIED;
+        } else if (id->proto == P_GROUP) {
+            k = 10;
+            mir_folds_grouped(d.group, n, k, &rng, fold);
+        } else {
+            k = d.n_suites;
+            memcpy(fold, d.suite, (size_t)n * sizeof *fold);
+        }
+        uint64_t cv_seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)id->seed), (uint64_t)(id->proto * 2 + id->plat));
+        rc = mir_cv_run(&t, fold, k, cv_seed, pred, chosen, n_fits, n_pred_rows, err);
+        for (int v = 0; v < 3; v++) {
+            for (int j = 0; j < n; j++) R.pred[((size_t)r * 3 + v) * n + j] = pred[v][j];
+            devmap_metrics(&d, id->plat, pred[v], R.metric + ((size_t)r * 3 + v) * R.n_metrics);
+        }
+        memcpy(R.fold + (size_t)r * n, fold, (size_t)n * sizeof *fold);
+        for (int f = 0; f < R.max_k; f++) R.chosen[(size_t)r * R.max_k + f] = f < k ? chosen[f] + 1 : 0;
+        if (rank == 0 && !o->quiet && mir_wall_seconds() > next_log) {
+            mir_log(MIR_LOG_INFO, "devmap: run %d of %d (%s, %s, %s, seed %d), %.0f s", r + 1, R.n_runs, fs_name[id->fs],
+                    proto_name[id->proto], mir_devmap_platform_name[id->plat], id->seed, mir_wall_seconds() - t_runs);
+            next_log = mir_wall_seconds() + 30;
+        }
+    }
+    int any = rc != 0, all_ok;
+    MPI_Allreduce(&any, &all_ok, 1, MPI_INT, MPI_MAX, comm);
+    if (all_ok) {
+        if (!rc) mir_fail(err, "devmap: a classifier failed on another rank (see its log)");
+        rc = -1;
+        goto out_runs;
+    }
+    /* gather: every run was done by exactly one rank, the others hold zeros */
+    MPI_Allreduce(MPI_IN_PLACE, R.pred, (int)((size_t)R.n_runs * 3 * n), MPI_INT, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, R.fold, (int)((size_t)R.n_runs * n), MPI_INT, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, R.chosen, (int)((size_t)R.n_runs * R.max_k), MPI_INT, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, R.metric, (int)((size_t)R.n_runs * 3 * R.n_metrics), MPI_DOUBLE, MPI_SUM, comm);
+    for (size_t i = 0; i < (size_t)R.n_runs * R.max_k; i++) R.chosen[i] -= 1;
+    int64_t tot[4] = {n_fits[0], n_fits[1], n_pred_rows[0], n_pred_rows[1]};
+    MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
+    double items[PH_N] = {(double)(d.n_kernels - emb_failed), o->ablations ? (double)d.n_kernels : 0,
+                          (double)(d.n_kernels - opc_failed), (double)tot[0], (double)tot[1], (double)tot[2],
+                          (double)tot[3]};
+    static const char *const item_names[PH_N] = {"kernel", "kernel", "kernel", "fit", "fit", "predicted row",
+                                                 "predicted row"};
+    if (rank == 0) {
+        double oracle[4];
+        for (int plat = 0; plat < 2; plat++) {
+            double *sp = mir_malloc((size_t)n * sizeof *sp);
+            for (int j = 0; j < n; j++)
+                sp[j] = mir_devmap_speedup(&d, plat, j, d.label[plat][j]);
+            oracle[2 * plat] = mir_mean(sp, n);
+            oracle[2 * plat + 1] = mir_geomean(sp, n);
+            free(sp);
+        }
+        rc = write_outputs(o, dir, &R, fs_on, oracle, emb_failed, opc_failed, kdir, model_hash, D,
+                           mir_wall_seconds() - t0, err);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) {
+        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
+        goto out_runs;
+    }
+    {
+        FILE *f = NULL;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/summary.md", dir);
+        if (rank == 0) {
+            f = fopen(path, "a");
+            if (f) fprintf(f, "\n## Cost (PAPI probe, common/probe.h)\n\n");
+        }
+        mir_probe_markdown(probe, comm, f, phase_names, PH_N, item_names, items);
+        if (f) {
+            fprintf(f, "A fit trains one classifier on one training set (%lld fits of each classifier, inner cross-"
+                       "validation included); a predicted row is one row's class probabilities from a fitted "
+                       "classifier. Total wall time of the task: %.1f s on %d rank(s).\n", (long long)tot[0],
+                    mir_wall_seconds() - t0, size);
+            fclose(f);
+        }
+        if (rank == 0 && !o->quiet) {
+            double acc[2][2], sd;
+            for (int b = 0; b < 2; b++)
+                for (int plat = 0; plat < 2; plat++)
+                    agg(&R, b ? FS_OPC : FS_EMB, plat, P_STRAT, MIR_CLF_N, M_ACC, &acc[b][plat], &sd);
+            mir_log(MIR_LOG_INFO, "devmap: stratified accuracy AMD %.1f %% (opcodes %.1f), NVIDIA %.1f %% (opcodes %.1f); "
+                    "wrote %s/summary.md in %.0f s", acc[0][0], acc[1][0], acc[0][1], acc[1][1], dir, mir_wall_seconds() - t0);
+        }
+    }
+out_runs:
+    free(chosen);
+    for (int v = 0; v < 3; v++) free(pred[v]);
+    free(fold); free(X);
+    free(R.runs); free(R.pred); free(R.fold); free(R.chosen); free(R.metric);
+out_features:
+    free(ok); free(opc); free(emb); free(rnd);
+    mir_probe_free(probe);
+    mir_model_free(model);
+    mir_devmap_free(&d);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/* kernel_features.c: opcode counts and embeddings of kernel files, shared out over MPI ranks (see kernel_features.h). */
+#include "kernel_features.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "embed.h"
+#include "irmodule.h"
+#include "probe.h"
+#include "wordpiece.h"
+
+int mir_opcode_counts_text(const char *text, const char *name, double *counts, mir_error *err) {
+    memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = NULL;
+    int rc = mir_parse_ir(ctx, text, strlen(text), name, &m, err);
+    if (!rc) {
+        for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
+            for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
+                for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i)) {
+                    int op = (int)LLVMGetInstructionOpcode(i);
+                    if (op >= 0 && op < MIR_N_OPCODES) counts[op] += 1;
+                }
+        LLVMDisposeModule(m);
+    }
+    LLVMContextDispose(ctx);
+    return rc;
+}
+
+int mir_opcode_counts_file(const char *path, double *counts, mir_error *err) {
+    char *text = NULL;
+    size_t n = 0;
+    if (mir_read_file(path, &text, &n, err)) {
+        memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
+        return -1;
+    }
+    int rc = mir_opcode_counts_text(text, path, counts, err);
+    free(text);
+    return rc;
+}
+
+const char *mir_opcode_slot_name(int k, char *buf, size_t cap) {
+    const char *s = mir_opcode_name((LLVMOpcode)k);
+    if (s && *s && strcmp(s, "unknown")) snprintf(buf, cap, "%s", s);
+    else snprintf(buf, cap, "op%d", k);
+    return buf;
+}
+
+int mir_opcode_counts_mpi(char *const *files, int n_files, double *out, uint8_t *ok, MPI_Comm comm,
+                          struct mir_probe *probe, int phase) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    memset(out, 0, (size_t)n_files * MIR_N_OPCODES * sizeof *out);
+    memset(ok, 0, (size_t)n_files);
+    if (probe) mir_probe_begin(probe, phase);
+    for (int i = rank; i < n_files; i += size) {
+        mir_error err = {{0}};
+        if (mir_opcode_counts_file(files[i], out + (size_t)i * MIR_N_OPCODES, &err))
+            mir_log(MIR_LOG_WARN, "opcode counts: %s", err.msg);
+        else
+            ok[i] = 1;
+    }
+    if (probe) mir_probe_end(probe, phase);
+    MPI_Allreduce(MPI_IN_PLACE, out, n_files * MIR_N_OPCODES, MPI_DOUBLE, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, ok, n_files, MPI_UINT8_T, MPI_SUM, comm);
+    int failed = 0;
+    for (int i = 0; i < n_files; i++) failed += !ok[i];
+    return failed;
+}
+
+int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, float *out, uint8_t *ok, MPI_Comm comm,
+                        struct mir_probe *probe, int phase) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const size_t D = mir_embedding_dim(m);
+    memset(out, 0, (size_t)n_files * D * sizeof *out);
+    memset(ok, 0, (size_t)n_files);
+    for (int i = rank; i < n_files; i += size) {
+        mir_error err = {{0}};
+        if (probe) mir_probe_begin(probe, phase);
+        int rc = mir_embed_file(m, files[i], out + (size_t)i * D, &err);
+        if (probe) mir_probe_end(probe, phase);
+        if (rc) {
+            memset(out + (size_t)i * D, 0, D * sizeof *out);
+            mir_log(MIR_LOG_WARN, "embedding: %s", err.msg);
+        } else {
+            ok[i] = 1;
+        }
+    }
+    MPI_Allreduce(MPI_IN_PLACE, out, (int)((size_t)n_files * D), MPI_FLOAT, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, ok, n_files, MPI_UINT8_T, MPI_SUM, comm);
+    int failed = 0;
+    for (int i = 0; i < n_files; i++) failed += !ok[i];
+    return failed;
+}
+
+int mir_write_random_model(const mir_model *m, const char *path, uint64_t seed, mir_error *err) {
+    const mir_config *cfg = mir_model_config(m);
+    const mir_vocab *v = mir_model_vocab(m);
+    mir_model_f32 net;
+    if (mir_model_create_f32(&net, cfg)) return mir_fail(err, "%s: cannot create a model", path);
+    mir_rng r;
+    mir_rng_seed(&r, seed, 0x72616e646f6d);
+    mir_model_init_params_f32(&net, &r);
+    int32_t V = mir_vocab_size(v);
+    char **tok = mir_malloc((size_t)V * sizeof *tok);
+    int64_t *cnt = mir_malloc((size_t)V * sizeof *cnt);
+    for (int32_t i = 0; i < V; i++) {
+        tok[i] = (char *)mir_vocab_token(v, i);
+        cnt[i] = mir_vocab_count(v, i);
+    }
+    mir_train_state st;
+    memset(&st, 0, sizeof st);
+    st.seed = seed;
+    int rc = mir_checkpoint_save(path, cfg, tok, cnt, net.params, NULL, NULL, &st, "(random weights, not trained)", err);
+    free(tok);
+    free(cnt);
+    mir_model_free_f32(&net);
+    return rc;
+}

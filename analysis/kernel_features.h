@@ -1,0 +1,43 @@
+/*
+ * kernel_features.h: per-kernel features of the analyses, computed once per kernel file and shared by all rows
+ * that use it.
+ *
+ *   opcode counts: the number of instructions of each LLVM opcode over every function of the module
+ *                  (LLVMGetInstructionOpcode; MIR_N_OPCODES slots indexed by the LLVMOpcode value) —
+ *                  the trivial baseline the embeddings must beat.
+ *   embeddings:    mir_embed_file with the given model (infer/embed.c, the one code path), 2 x d_model
+ *                  floats: the token half, then the graph half.
+ *
+ * The _mpi functions deal the files to the ranks of comm (file i to rank i mod size) and give every rank
+ * the full matrix (one MPI_Allreduce). A file that cannot be read or parsed gives a row of zeros and
+ * ok[i] = 0 with its reason logged; the result does not depend on the number of ranks.
+ */
+#ifndef MIR_KERNEL_FEATURES_H
+#define MIR_KERNEL_FEATURES_H
+#include <mpi.h>
+
+#include "mir/mir.h"
+#include "mir_common.h"
+
+#define MIR_N_OPCODES 69 /* LLVMOpcode values 0..68 (LLVMFreeze = 68 in LLVM 16) */
+struct mir_probe;
+
+/* Opcode counts of one IR file (.ll or .bc): counts (MIR_N_OPCODES) overwritten. */
+int mir_opcode_counts_file(const char *path, double *counts, mir_error *err);
+/* Same for IR text in memory (NUL-terminated). */
+int mir_opcode_counts_text(const char *text, const char *name, double *counts, mir_error *err);
+/* Column name of opcode slot k ("add", "getelementptr", or "op<k>" for an unused value). */
+const char *mir_opcode_slot_name(int k, char *buf, size_t cap);
+
+/* out (n_files, MIR_N_OPCODES); ok (n_files). Returns the number of files that failed. */
+int mir_opcode_counts_mpi(char *const *files, int n_files, double *out, uint8_t *ok, MPI_Comm comm,
+                          struct mir_probe *probe, int phase);
+/* out (n_files, mir_embedding_dim(m)); ok (n_files). Returns the number of files that failed. */
+int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, float *out, uint8_t *ok, MPI_Comm comm,
+                        struct mir_probe *probe, int phase);
+
+/* Write a model file with the configuration and vocabulary of m but freshly drawn weights (the encoder
+ * before pre-training: mir_model_init_params with seed). 0, or -1 with err. */
+int mir_write_random_model(const mir_model *m, const char *path, uint64_t seed, mir_error *err);
+
+#endif

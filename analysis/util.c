@@ -1,0 +1,203 @@
+/* util.c: directories, unpacking, gnuplot, cost tables (see analysis.h). */
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "probe.h"
+
+extern char **environ;
+
+void mir_analyze_options_default(mir_analyze_options *o) {
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->n_seeds = 10;
+    o->ablation_seeds = 3;
+    o->ablations = 1;
+    mir_clf_params_default(&o->clf);
+}
+
+int mir_mkdir_p(const char *path, mir_error *err) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) && errno != EEXIST) return mir_fail(err, "%s: cannot create: %s", buf, strerror(errno));
+            *p = c;
+            if (!c) break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) || !S_ISDIR(st.st_mode)) return mir_fail(err, "%s: not a directory", path);
+    return 0;
+}
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int run_argv(char *const argv[], const char *dir) {
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
+    (void)dir;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) return -1;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, MPI_Comm comm, char *out,
+                    size_t cap, mir_error *err) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (o->kernels_dir) {
+        snprintf(out, cap, "%s", o->kernels_dir);
+        if (!is_dir(out)) return mir_fail(err, "--kernels %s: not a directory", out);
+        return 0;
+    }
+    snprintf(out, cap, "%s/data/%s/%s/kernels_ir", o->out_dir, sub, stem);
+    int rc = 0;
+    char msg[MIR_ERROR_MAX] = "";
+    if (rank == 0 && !is_dir(out)) {
+        char zip[2048], dest[2048], tmp[2100];
+        snprintf(zip, sizeof zip, "%s/%s/%s.zip", o->data_dir, sub, stem);
+        snprintf(dest, sizeof dest, "%s/data/%s/%s", o->out_dir, sub, stem);
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", dest, (int)getpid());
+        mir_error e = {{0}};
+        if (access(zip, R_OK)) {
+            snprintf(msg, sizeof msg, "%s: cannot read (%s), and %s does not exist: give --data or --kernels", zip,
+                     strerror(errno), out);
+            rc = -1;
+        } else if (mir_mkdir_p(tmp, &e)) {
+            snprintf(msg, sizeof msg, "%s", e.msg);
+            rc = -1;
+        } else {
+            mir_log(MIR_LOG_INFO, "unpacking %s into %s", zip, dest);
+            char *argv[] = {"unzip", "-q", "-o", zip, "-d", tmp, "-x", "__MACOSX/*", NULL};
+            int st = run_argv(argv, NULL);
+            if (st != 0) {
+                snprintf(msg, sizeof msg, "unzip %s failed (%s): is unzip installed (scripts/install-deps)?", zip,
+                         st < 0 ? "could not run it" : "non-zero exit");
+                rc = -1;
+            } else if (rename(tmp, dest)) {
+                snprintf(msg, sizeof msg, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
+                rc = -1;
+            } else if (!is_dir(out)) {
+                snprintf(msg, sizeof msg, "%s has no kernels_ir/ folder", zip);
+                rc = -1;
+            }
+        }
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
+    if (rc) return mir_fail(err, "%s", msg);
+    return 0;
+}
+
+int mir_run_gnuplot(const char *dir, const char *script) {
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) return -1;
+    if (chdir(dir)) return -1;
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    int st = run_argv(argv, NULL);
+    if (chdir(cwd)) {}
+    if (st != 0) {
+        mir_log(MIR_LOG_WARN, "gnuplot %s/%s: %s: no plot", dir, script,
+                st < 0 ? "gnuplot could not be run (apt-get install gnuplot-nox)" : "gnuplot failed");
+        return -1;
+    }
+    return 0;
+}
+
+void mir_probe_markdown(struct mir_probe *p, MPI_Comm comm, FILE *f, const char *const *phase_names, int n_phases,
+                        const char *const *items, const double *n_items) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    int n = mir_probe_export(p, NULL), nmin = 0, nmax = 0;
+    MPI_Allreduce(&n, &nmin, 1, MPI_INT, MPI_MIN, comm);
+    MPI_Allreduce(&n, &nmax, 1, MPI_INT, MPI_MAX, comm);
+    double *v = mir_calloc((size_t)nmax, sizeof *v);
+    mir_probe_export(p, v);
+    int64_t *calls = mir_calloc((size_t)n_phases, sizeof *calls);
+    for (int i = 0; i < n_phases; i++) calls[i] = mir_probe_calls(p, i);
+    int summed = nmin == nmax;
+    if (summed) {
+        MPI_Reduce(rank ? v : MPI_IN_PLACE, v, nmax, MPI_DOUBLE, MPI_SUM, 0, comm);
+        MPI_Reduce(rank ? calls : MPI_IN_PLACE, calls, n_phases, MPI_INT64_T, MPI_SUM, 0, comm);
+    }
+    if (rank == 0 && f) {
+        int nhw = mir_probe_n_hw(p), stride = 2 + nhw, size;
+        MPI_Comm_size(comm, &size);
+        fprintf(f, "| phase | wall s | CPU s | calls | per item |");
+        for (int k = 0; k < nhw; k++) fprintf(f, " %s |", mir_probe_hw_name(p, k));
+        if (nhw) fprintf(f, " IPC |");
+        fprintf(f, "\n|---|---:|---:|---:|---|");
+        for (int k = 0; k < nhw + (nhw ? 1 : 0); k++) fprintf(f, "---:|");
+        fprintf(f, "\n");
+        for (int i = 0; i < n_phases; i++) {
+            const double *r = v + (size_t)i * stride;
+            fprintf(f, "| %s | %.3f | %.3f | %lld |", phase_names[i], r[0], r[1], (long long)calls[i]);
+            if (items && items[i] && n_items && n_items[i] > 0)
+                fprintf(f, " %.3g ms per %s (%.0f) |", 1e3 * r[0] / n_items[i], items[i], n_items[i]);
+            else
+                fprintf(f, " |");
+            int cyc = -1, ins = -1;
+            for (int k = 0; k < nhw; k++) {
+                fprintf(f, " %.3g |", r[2 + k]);
+                if (!strcmp(mir_probe_hw_name(p, k), "PAPI_TOT_CYC")) cyc = k;
+                if (!strcmp(mir_probe_hw_name(p, k), "PAPI_TOT_INS")) ins = k;
+            }
+            if (nhw) {
+                if (cyc >= 0 && ins >= 0 && r[2 + cyc] > 0) fprintf(f, " %.2f |", r[2 + ins] / r[2 + cyc]);
+                else fprintf(f, " |");
+            }
+            fprintf(f, "\n");
+        }
+        fprintf(f, "\nWall and CPU time %s over %d rank(s).", summed ? "summed" : "of rank 0 only", size);
+        if (!mir_probe_hw_available(p))
+            fprintf(f, " Hardware counters: not available on this machine (%s); wall and CPU time only.\n",
+                    mir_probe_hw_reason(p));
+        else
+            fprintf(f, " Hardware counters from PAPI's perf_event component, summed over the ranks.\n");
+    }
+    free(calls);
+    free(v);
+}
+
+void mir_machine_string(char *out, size_t cap) {
+    char model[256] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "model name", 10)) {
+                char *c = strchr(line, ':');
+                if (c) {
+                    c++;
+                    while (*c == ' ') c++;
+                    c[strcspn(c, "\n")] = '\0';
+                    snprintf(model, sizeof model, "%s", c);
+                }
+                break;
+            }
+        fclose(f);
+    }
+    snprintf(out, cap, "%s, %ld CPUs online", model, sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+void mir_json_number(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fprintf(f, "null");
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# mir-analyze end to end on a subset, with a tiny model trained here: devmap (60 rows, 2 seeds, ablations
+# with 1 seed) and coarsen (17 kernels, 2 seeds) at 2 ranks; summary.json has the issue's keys and sane
+# values; predictions.csv has a row per (platform, protocol, feature set, row); the figures do not depend
+# on the number of ranks; errors name the file and exit non-zero. Skipped (77) without the data sets.
+source "$(dirname "$0")/common.sh"
+TR=${MIR_TRAIN:?}; AN=${MIR_ANALYZE:?}
+DATA=${MIR_DATA_DIR:-${MIR_ANALYZE_DATA:?}}
+for f in devmap/cgo17-amd.csv devmap/task_devmap.zip thread_coarsening/pact-2014-runtimes.csv \
+         thread_coarsening/task_threadcoarsening.zip; do
+  [[ -r $DATA/$f ]] || { echo "analyze: $DATA/$f missing: SKIPPED"; exit 77; }
+done
+export OPENBLAS_NUM_THREADS=1
+"$PP" -q -o "$WORK/c.h5" "$SRC"/tests/data/ir
+"$TR" -q --corpus "$WORK/c.h5" --config tiny --steps 3 --batch 4 --micro-batch 2 -o "$WORK/m.h5"
+
+"$AN" --help | grep -q "devmap" || { echo "FAIL: --help"; exit 1; }
+expect_status 2 "$AN" --model "$WORK/m.h5"
+expect_status 2 "$AN" nosuchtask --model "$WORK/m.h5"
+set +e
+msg=$("$AN" coarsen --model "$WORK/none.h5" --data "$DATA" --out "$WORK/o" -q 2>&1); rc=$?
+[[ $rc == 1 && $msg == *none.h5* ]] || { echo "FAIL: missing model ($rc): $msg"; exit 1; }
+msg=$("$AN" devmap --model "$WORK/m.h5" --data "$WORK/nodata" --out "$WORK/o" -q 2>&1); rc=$?
+[[ $rc == 1 && $msg == *nodata* ]] || { echo "FAIL: missing data ($rc): $msg"; exit 1; }
+set -e
+
+FAST="--xgb-rounds 20 --mlp-epochs 15"   # the arithmetic, not the accuracy, is under test
+t0=$SECONDS
+mpi 2 "$AN" devmap -q --model "$WORK/m.h5" --data "$DATA" --out "$WORK/o2" --limit 60 --seeds 2 --ablation-seeds 1 $FAST
+mpi 2 "$AN" coarsen -q --model "$WORK/m.h5" --data "$DATA" --out "$WORK/o2" --seeds 2 --no-ablations $FAST
+# one rank, no ablations: the same headline figures (runs depend on the seed only, not on the rank)
+"$AN" devmap -q --model "$WORK/m.h5" --data "$DATA" --out "$WORK/o1" --limit 60 --seeds 2 --no-ablations $FAST \
+  --kernels "$WORK/o2/data/devmap/task_devmap/kernels_ir"
+"$AN" coarsen -q --model "$WORK/m.h5" --data "$DATA" --out "$WORK/o1" --seeds 2 --no-ablations $FAST
+echo "analyze: 4 runs in $((SECONDS - t0)) s"
+cmp "$WORK/o1/devmap/summary.json" "$WORK/o2/devmap/summary.json"
+cmp "$WORK/o1/coarsen/summary.json" "$WORK/o2/coarsen/summary.json"
+cmp "$WORK/o1/coarsen/predictions.csv" "$WORK/o2/coarsen/predictions.csv"
+
+"$PY" - "$WORK/o2" <<'PY'
+import sys, json, csv, math, os
+o = sys.argv[1]
+s = json.load(open(f"{o}/devmap/summary.json"))
+assert set(s) == {"stratified", "grouped", "suite", "baseline"}, s.keys()
+assert set(s["baseline"]) == {"stratified", "grouped", "suite"}
+for block in (s, s["baseline"]):
+    for p in ("stratified", "grouped", "suite"):
+        assert set(block[p]) == {"amd", "nvidia"}, block[p]
+        for plat in ("amd", "nvidia"):
+            v = block[p][plat]
+            assert set(v) == {"accuracy", "speedup"}, v
+            assert 0 <= v["accuracy"] <= 100, v
+            assert 0 < v["speedup"] < 100 and math.isfinite(v["speedup"]), v
+rows = list(csv.DictReader(open(f"{o}/devmap/predictions.csv")))
+assert len(rows) == 6 * 2 * 3 * 60, len(rows)       # feature sets x platforms x protocols x rows
+for r in rows[:50]:
+    assert r["predicted"] in ("CPU", "GPU") and r["oracle"] in ("CPU", "GPU")
+    assert int(r["seeds"]) == (2 if r["features"] in ("mirencoder", "opcodes") else 1)
+suites = {r["suite"] for r in rows if r["protocol"] == "suite"}
+assert len(suites) == 7, suites
+# suite protocol: the fold of a row is its suite
+fold_of = {}
+for r in rows:
+    if r["protocol"] == "suite":
+        assert fold_of.setdefault(r["suite"], r["fold"]) == r["fold"]
+# grouped protocol: no benchmark in two folds
+fb = {}
+for r in rows:
+    if r["protocol"] == "grouped" and r["features"] == "mirencoder" and r["platform"] == "amd":
+        assert fb.setdefault(r["benchmark"], r["fold"]) == r["fold"], r["benchmark"]
+c = json.load(open(f"{o}/coarsen/summary.json"))
+assert set(c) == {"Cypress", "Tahiti", "Fermi", "Kepler", "geomean", "oracle_geomean"}, c.keys()
+for g in ("Cypress", "Tahiti", "Fermi", "Kepler"):
+    assert set(c[g]) == {"speedup"} and 0.1 < c[g]["speedup"] <= 1.6, c[g]
+assert abs(c["oracle_geomean"] - 1.277) < 0.005, c["oracle_geomean"]   # the data README's 1.28
+assert 0.1 < c["geomean"] <= c["oracle_geomean"] + 1e-9
+pc = list(csv.DictReader(open(f"{o}/coarsen/predictions.csv")))
+assert len(pc) == 2 * 4 * 17, len(pc)
+for r in pc:
+    assert float(r["speedup"]) <= float(r["oracle_speedup"]) + 1e-9, r
+for t in ("devmap", "coarsen"):
+    md = open(f"{o}/{t}/summary.md").read()
+    assert "## Cost" in md and "| fit xgboost |" in md and "| predict mlp |" in md and "| embed |" in md, t
+md = open(f"{o}/devmap/summary.md").read()
+assert "PERFOGRAPH" in md and "What the pre-training buys" in md and "## Per suite, suite" in md
+if os.path.exists("/usr/bin/gnuplot"):
+    for p in ("devmap/accuracy.png", "devmap/speedup.png", "coarsen/speedup.png"):
+        assert open(f"{o}/{p}", "rb").read(4) == b"\x89PNG", p
+print("analyze: summary.json, predictions.csv, summary.md: PASSED")
+PY
+echo "analyze: PASSED"
