@@ -180,7 +180,7 @@ static void edge_push(edge_list *e, int32_t s, int32_t d, int8_t f) {
  * A graph with more than max_nodes nodes keeps the root, a run of max_nodes/2 consecutive instruction
  * nodes (random start when training) and the variable/constant nodes they touch, up to max_nodes. */
 static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_config *c, const mir_batch_options *o,
-                        mir_rng *rng, edge_list *el, int *n_inst_first, int *n_inst_count) {
+                        mir_rng *rng, edge_list *el) {
     int64_t nn = mv->n_nodes;
     int32_t base = bt->N;
     int32_t *map = mir_malloc((size_t)(nn + 1) * sizeof *map);
@@ -222,8 +222,6 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
         if (s < 0 || d < 0 || s >= nn || d >= nn || map[s] < 0 || map[d] < 0) continue;
         edge_push(el, base + map[s], base + map[d], mv->edge_flow[e]);
     }
-    *n_inst_first = (int)el->n;
-    *n_inst_count = 0;
     bt->N += kept;
     free(map);
 }
@@ -266,8 +264,7 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
         build_tokens(b, i, &mods[i], c, o, rng);
         b->node_offset[i] = b->N;
         edge_first[i] = (int64_t)el.n;
-        int dummy1, dummy2;
-        build_graph(b, &mods[i], c, o, rng, &el, &dummy1, &dummy2);
+        build_graph(b, &mods[i], c, o, rng, &el);
     }
     b->node_offset[m] = b->N;
     edge_first[m] = (int64_t)el.n;
