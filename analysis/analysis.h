@@ -39,6 +39,9 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
 struct mir_probe;
 /* mkdir -p */
 int mir_mkdir_p(const char *path, mir_error *err);
+/* OUT/TASK made by rank 0 and its path on every rank (dir, cap bytes); collective, the error everywhere. */
+int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, char *dir, size_t cap,
+                 mir_error *err);
 /* The kernels directory of a data set: o->kernels_dir if given, else OUT/data/SUB/STEM/kernels_ir if it
  * exists, else DATA/SUB/STEM.zip unpacked into OUT/data/SUB/STEM (rank 0; collective). out: cap bytes. */
 int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, MPI_Comm comm, char *out,

@@ -75,13 +75,8 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
     MPI_Comm_size(comm, &size);
     double t0 = mir_wall_seconds();
     char dir[4096], kdir[4096];
-    snprintf(dir, sizeof dir, "%s/coarsen", o->out_dir);
-    int rc = rank == 0 ? mir_mkdir_p(dir, err) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
-        return -1;
-    }
+    if (mir_task_dir(o, "coarsen", comm, dir, sizeof dir, err)) return -1;
+    int rc = 0;
     if (mir_kernels_dir(o, "thread_coarsening", "task_threadcoarsening", comm, kdir, sizeof kdir, err)) return -1;
     mir_coarsen c;
     if (mir_coarsen_load(&c, o->data_dir, kdir, err)) return -1;

@@ -433,13 +433,8 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     MPI_Comm_size(comm, &size);
     double t0 = mir_wall_seconds();
     char dir[4096], kdir[4096];
-    snprintf(dir, sizeof dir, "%s/devmap", o->out_dir);
-    int rc = rank == 0 ? mir_mkdir_p(dir, err) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
-        return -1;
-    }
+    if (mir_task_dir(o, "devmap", comm, dir, sizeof dir, err)) return -1;
+    int rc = 0;
     if (mir_kernels_dir(o, "devmap", "task_devmap", comm, kdir, sizeof kdir, err)) return -1;
     mir_devmap d;
     if (mir_devmap_load(&d, o->data_dir, kdir, o->limit, err)) return -1;

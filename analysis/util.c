@@ -201,3 +201,14 @@ void mir_json_number(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "%.6g", v);
     else fprintf(f, "null");
 }
+
+int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, char *dir, size_t cap,
+                 mir_error *err) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    snprintf(dir, cap, "%s/%s", o->out_dir, task);
+    int rc = rank == 0 ? mir_mkdir_p(dir, err) : 0;
+    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    if (rc) MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
+    return rc ? -1 : 0;
+}
