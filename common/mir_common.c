@@ -153,3 +153,14 @@ int mir_read_file(const char *path, char **data, size_t *bytes, mir_error *err) 
     *bytes = n;
     return 0;
 }
+
+int64_t mir_available_memory_bytes(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1) break;
+    fclose(f);
+    return (int64_t)kb * 1024;
+}

@@ -54,6 +54,9 @@ double mir_wall_seconds(void);
 double mir_cpu_seconds(void);
 /* Peak resident set size of this process, in bytes (from getrusage). */
 int64_t mir_peak_rss_bytes(void);
+/* Memory available to new allocations on this machine (MemAvailable of /proc/meminfo), in bytes; 0 if
+ * unknown. */
+int64_t mir_available_memory_bytes(void);
 
 /* Read a whole file into a fresh buffer (NUL-terminated, *bytes excludes the NUL). */
 int mir_read_file(const char *path, char **data, size_t *bytes, mir_error *err);

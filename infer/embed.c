@@ -1,6 +1,7 @@
 /* embed.c: model loading and the embedding of one module (see embed.h and include/mir/mir.h). */
 #include "embed.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,15 +10,26 @@
 #include "mir_common.h"
 #include "preprocess.h"
 
+/* Working memory (a forward pass's activation arena) kept for reuse: a fresh arena per call costs more
+ * in page faults than the tokens' matrix products (docs/performance.md). Arenas above POOL_KEEP_BYTES
+ * (a huge graph's) are freed rather than kept. */
+enum { POOL_MAX = 16 };
+#define POOL_KEEP_BYTES ((size_t)512 << 20)
+
 struct mir_model {
     mir_config cfg;
     mir_vocab *vocab;
     mir_model_f32 net;   /* parameters; activations are per call (shallow copies) */
     char hash[32];
+    mir_embed_options opts;
+    pthread_mutex_t lock; /* guards the pool */
+    void *pool[POOL_MAX];
+    int n_pool;
 };
 
 mir_model *mir_model_load(const char *path, mir_error *err) {
     mir_model *m = mir_calloc(1, sizeof *m);
+    pthread_mutex_init(&m->lock, NULL);
     if (mir_checkpoint_read_config(path, &m->cfg, NULL, err)) goto fail;
     char msg[256];
     if (mir_config_check(&m->cfg, msg, sizeof msg)) {
@@ -48,8 +60,49 @@ fail:
 void mir_model_free(mir_model *m) {
     if (!m) return;
     if (m->vocab) mir_vocab_free(m->vocab);
+    for (int i = 0; i < m->n_pool; i++) {
+        mir_model_f32 tmp = m->net;
+        tmp.acts = m->pool[i];
+        mir_model_release_acts_f32(&tmp);
+    }
     if (m->net.params) mir_model_free_f32(&m->net);
+    pthread_mutex_destroy(&m->lock);
     free(m);
+}
+
+mir_embed_options mir_embed_options_fast(const mir_model *m) {
+    return (mir_embed_options){1, m->cfg.max_nodes};
+}
+
+int mir_model_set_options(mir_model *m, const mir_embed_options *o, mir_error *err) {
+    if (o->max_windows < 0) return mir_fail(err, "max_windows must be 0 (all) or positive, not %d", o->max_windows);
+    if (o->max_nodes < 0 || o->max_nodes > MIR_INFER_MAX_NODES)
+        return mir_fail(err, "max_nodes must be 0 (%d) or between 1 and %d, not %d", MIR_INFER_MAX_NODES,
+                        MIR_INFER_MAX_NODES, o->max_nodes);
+    m->opts = *o;
+    return 0;
+}
+
+mir_embed_options mir_model_options(const mir_model *m) { return m->opts; }
+
+static void *pool_take(mir_model *m) {
+    void *a = NULL;
+    pthread_mutex_lock(&m->lock);
+    if (m->n_pool > 0) a = m->pool[--m->n_pool];
+    pthread_mutex_unlock(&m->lock);
+    return a;
+}
+
+static void pool_give(mir_model *m, mir_model_f32 *net) {
+    if (mir_model_acts_bytes_f32(net) <= POOL_KEEP_BYTES) {
+        pthread_mutex_lock(&m->lock);
+        if (m->n_pool < POOL_MAX) {
+            m->pool[m->n_pool++] = net->acts;
+            net->acts = NULL;
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    mir_model_release_acts_f32(net);
 }
 
 size_t mir_embedding_dim(const mir_model *m) { return (size_t)(2 * m->cfg.d_model); }
@@ -124,12 +177,20 @@ int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, m
 
 enum { WINDOWS_PER_BATCH = 8 };
 
-int mir_embed_view(const mir_model *m, const mir_module_view *v, float *out, mir_error *err) {
+/* The windows read (embed.h): all, or K spread evenly: window j of K is floor(j (n - 1) / (K - 1)). */
+static int64_t window_index(int64_t j, int64_t k, int64_t n) {
+    if (k >= n) return j;
+    return k == 1 ? 0 : j * (n - 1) / (k - 1);
+}
+
+int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mir_error *err) {
+    /* the pool is the only state a call changes; it has its own lock (mir.h: a loaded model is read-only) */
+    mir_model *m = (mir_model *)mc;
     const int C = m->cfg.d_model, T = m->cfg.max_seq;
     mir_config cfg = m->cfg;
-    cfg.max_nodes = MIR_INFER_MAX_NODES;
+    cfg.max_nodes = m->opts.max_nodes ? m->opts.max_nodes : MIR_INFER_MAX_NODES;
     mir_model_f32 net = m->net; /* shallow copy: shared parameters, own activations */
-    net.acts = NULL;
+    net.acts = pool_take(m);
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options bo = {0.0f, 0, 0}; /* no masking, no pairs, windows from the start */
@@ -138,27 +199,32 @@ int mir_embed_view(const mir_model *m, const mir_module_view *v, float *out, mir
     float *tmp = mir_malloc((size_t)WINDOWS_PER_BATCH * 2 * C * sizeof *tmp);
     double *u = mir_calloc((size_t)C, sizeof *u);
     /* tokens, window by window */
-    int64_t n_win = (v->n_tokens + T - 1) / T;
+    int64_t n_all = (v->n_tokens + T - 1) / T;
+    int64_t n_win = m->opts.max_windows && m->opts.max_windows < n_all ? m->opts.max_windows : n_all;
+    int64_t n_read = 0; /* tokens read */
     mir_module_view wins[WINDOWS_PER_BATCH];
     for (int64_t w0 = 0; w0 < n_win; w0 += WINDOWS_PER_BATCH) {
         int k = (int)(n_win - w0 < WINDOWS_PER_BATCH ? n_win - w0 : WINDOWS_PER_BATCH);
         for (int j = 0; j < k; j++) {
-            int64_t first = (w0 + j) * T, len = v->n_tokens - first < T ? v->n_tokens - first : T;
+            int64_t first = window_index(w0 + j, n_win, n_all) * T;
+            int64_t len = v->n_tokens - first < T ? v->n_tokens - first : T;
             wins[j] = (mir_module_view){v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
         }
         mir_batch_build(&b, wins, k, &cfg, &bo, &rng);
         mir_model_embed_f32(&net, &b, tmp);
-        for (int j = 0; j < k; j++)
+        for (int j = 0; j < k; j++) {
             for (int c = 0; c < C; c++) u[c] += (double)tmp[(size_t)j * 2 * C + c] * (double)wins[j].n_tokens;
+            n_read += wins[j].n_tokens;
+        }
     }
-    for (int c = 0; c < C; c++) out[c] = v->n_tokens ? (float)(u[c] / (double)v->n_tokens) : 0.0f;
+    for (int c = 0; c < C; c++) out[c] = n_read ? (float)(u[c] / (double)n_read) : 0.0f;
     /* graph, whole (or its first window) */
     mir_module_view g = *v;
     g.n_tokens = 0;
     mir_batch_build(&b, &g, 1, &cfg, &bo, &rng);
     mir_model_embed_f32(&net, &b, tmp);
     memcpy(out + C, tmp + C, (size_t)C * sizeof *out);
-    mir_model_release_acts_f32(&net);
+    pool_give(m, &net);
     mir_batch_free(&b);
     free(tmp);
     free(u);

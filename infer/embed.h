@@ -4,11 +4,12 @@
  * model's vocabulary, exactly as mir-preprocess --vocab would) or as a view of corpus data.
  *
  * Windowing (docs/inference.md): the tokens are cut into consecutive windows of max_seq; the windows go
- * through the token encoder in batches of 8, and u is the mean of the final states over all the module's
- * tokens (each window's pooled state weighted by its length). The graph goes through the graph encoder
- * whole when it has at most MIR_INFER_MAX_NODES nodes; a larger graph is windowed as in training
- * (the root, the first run of instructions and the values they touch), from its start. The embedding
- * is [u, v].
+ * through the token encoder in batches of 8, and u is the mean of the final states over the tokens read
+ * (each window's pooled state weighted by its length). By default every window is read; with
+ * mir_embed_options.max_windows = K, K windows spread evenly (the first, the last, evenly between). The
+ * graph goes through the graph encoder whole when it has at most max_nodes (default
+ * MIR_INFER_MAX_NODES) nodes; a larger graph is windowed as in training (the root, the first run of
+ * instructions and the values they touch), from its start. The embedding is [u, v].
  */
 #ifndef MIR_EMBED_H
 #define MIR_EMBED_H

@@ -103,6 +103,9 @@ static int write_h5(const char *path, char **names, const int32_t *status, char 
     rc |= mir_h5_attr_int64(root, "n_graph_layers", c->n_graph_layers, &e);
     rc |= mir_h5_attr_int64(root, "max_seq", c->max_seq, &e);
     rc |= mir_h5_attr_int64(root, "vocab_size", c->vocab_size, &e);
+    mir_embed_options eo = mir_model_options(m);
+    rc |= mir_h5_attr_int64(root, "max_windows", eo.max_windows, &e);
+    rc |= mir_h5_attr_int64(root, "max_nodes", eo.max_nodes ? eo.max_nodes : MIR_INFER_MAX_NODES, &e);
     H5Gclose(root);
     if (H5Fclose(f) < 0) rc = -1;
     if (rc || rename(tmp, path) != 0) {
@@ -147,6 +150,12 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
     if (!all) {
         if (m) mir_fail(err, "%s: model unreadable on another rank", o->model);
+        mir_model_free(m);
+        return -1;
+    }
+    mir_embed_options eo = {o->max_windows, o->max_nodes};
+    if (o->max_windows < 0) eo = mir_embed_options_fast(m);
+    if (mir_model_set_options(m, &eo, err)) {
         mir_model_free(m);
         return -1;
     }

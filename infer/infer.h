@@ -20,6 +20,8 @@ typedef struct mir_infer_options {
     int compile;
     mir_compile_options cc;
     int64_t max_module_bytes;
+    int max_windows;               /* mir_embed_options (mir.h); -1: the fast preset */
+    int max_nodes;
     int quiet;
 } mir_infer_options;
 

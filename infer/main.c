@@ -28,6 +28,11 @@ static void usage(FILE *f) {
 "      --compile            compile .c/.cpp/.cl/.cu sources with clang 16 (as mir-preprocess)\n"
 "  -D MACRO[=V], -I DIR, --cflag FLAG, -O LEVEL, --clang PATH: passed to clang, as in mir-preprocess\n"
 "      --max-module-mb N    larger modules are recorded as too_large (default 256)\n"
+"      --windows K          read K token windows spread evenly over each module (default 0: all of them)\n"
+"      --max-nodes N        read the graph's first N-node window (default 65536)\n"
+"      --fast               one token window and the training graph window (--windows 1 --max-nodes of the\n"
+"                           model): about 20x faster on the device-mapping kernels, an approximation of the\n"
+"                           exact embedding (docs/inference.md measures how close)\n"
 "  -q, --quiet              only errors\n"
 "  -h, --help               this text\n"
 "\n"
@@ -35,7 +40,15 @@ static void usage(FILE *f) {
 "2 bad usage; 1 fatal error.\n");
 }
 
-enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB };
+enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST };
+
+static int parse_count(const char *s, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > 1 << 30) return -1;
+    *out = (int)v;
+    return 0;
+}
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
@@ -48,7 +61,9 @@ int main(int argc, char **argv) {
     int n_flags = 0, c, bad = 0;
     static const struct option lo[] = {{"model", 1, 0, O_MODEL}, {"output", 1, 0, 'o'}, {"format", 1, 0, O_FORMAT},
                                        {"compile", 0, 0, O_COMPILE}, {"cflag", 1, 0, O_CFLAG}, {"clang", 1, 0, O_CLANG},
-                                       {"max-module-mb", 1, 0, O_MAXMB}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+                                       {"max-module-mb", 1, 0, O_MAXMB}, {"windows", 1, 0, O_WINDOWS},
+                                       {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST},
+                                       {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     while ((c = getopt_long(argc, argv, "o:D:I:O:qh", lo, NULL)) != -1) {
         switch (c) {
@@ -70,6 +85,9 @@ int main(int argc, char **argv) {
         case 'O': o.cc.opt_level = optarg; break;
         case O_CLANG: o.cc.clang = optarg; break;
         case O_MAXMB: o.max_module_bytes = (int64_t)atoll(optarg) << 20; if (o.max_module_bytes <= 0) bad = 1; break;
+        case O_WINDOWS: if (parse_count(optarg, &o.max_windows)) bad = 1; break;
+        case O_MAXNODES: if (parse_count(optarg, &o.max_nodes)) bad = 1; break;
+        case O_FAST: o.max_windows = -1; break;
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);

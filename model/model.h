@@ -52,6 +52,20 @@ typedef struct mir_tensor_info {
  * the table, in the order of the flat buffer. */
 int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_elements);
 
+/* Model parallelism (train/dist.h): a model whose wide weight matrices are distributed over a process grid
+ * routes their products through this hook. `w` is the weight as the model's parameter pointer names it (a
+ * local piece when distributed); matrices are row-major as in the layers: inp (N,C), w (C,OC), out (N,OC).
+ * Only the float model takes a hook. */
+typedef struct mir_linear_hook {
+    void *ctx;
+    int (*owns)(void *ctx, const void *w);  /* 1: w is distributed, use the functions below */
+    /* out (N,OC) = inp @ W (accumulate 0), or out += inp @ W (accumulate 1); no bias */
+    void (*forward)(void *ctx, void *out, const void *inp, const void *w, int N, int C, int OC, int accumulate);
+    /* dinp (N,C) += dout @ W^T;  dw (local piece of W's gradient) += inp^T @ dout */
+    void (*backward)(void *ctx, void *dinp, void *dw, const void *dout, const void *inp, const void *w, int N,
+                     int C, int OC);
+} mir_linear_hook;
+
 /* ---- a micro-batch: m modules, built from corpus data; type-independent ---- */
 typedef struct mir_batch {
     int B, T;                 /* sequences and padded window length */

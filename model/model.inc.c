@@ -12,6 +12,12 @@ void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c) {
     int nt = mir_params_table(c, NULL, NULL);
     mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
     mir_params_table(c, t, NULL);
+    R(mir_params_point_table)(p, base, c, t);
+    free(t);
+}
+
+void R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c, const mir_tensor_info *t) {
+    int nt = mir_params_table(c, NULL, NULL);
     int k = 0;
     const int L = c->n_layers, G = c->n_graph_layers;
 #define NEXT() (base + t[k++].offset)
@@ -46,7 +52,6 @@ void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c) {
         fprintf(stderr, "mir_params_point: %d tensors pointed, table has %d\n", k, nt);
         abort();
     }
-    free(t);
 }
 
 void R(mir_params_release)(R(mir_params) *p) {
@@ -169,6 +174,19 @@ int R(mir_model_create)(R(mir_model) *m, const mir_config *cfg) {
     return 0;
 }
 
+int R(mir_model_create_layout)(R(mir_model) *m, const mir_config *cfg, const mir_tensor_info *table, size_t n) {
+    memset(m, 0, sizeof *m);
+    char msg[256];
+    if (mir_config_check(cfg, msg, sizeof msg)) return -1;
+    m->cfg = *cfg;
+    m->n_params = n;
+    m->params = mir_calloc(n, sizeof(real));
+    m->grads = mir_calloc(n, sizeof(real));
+    R(mir_params_point_table)(&m->p, m->params, cfg, table);
+    R(mir_params_point_table)(&m->g, m->grads, cfg, table);
+    return 0;
+}
+
 void R(mir_model_free)(R(mir_model) *m) {
     R(acts) *a = m->acts;
     if (a) {
@@ -220,6 +238,40 @@ static int R(argmax_row)(const real *row, int V) {
     return best;
 }
 
+/* The products with weight matrices: through the model-parallel hook when the weight is distributed
+ * (the bias, replicated, is added here), else the plain layer. */
+static void R(lin_fwd)(const R(mir_model) *m, real *out, const real *inp, const real *w, const real *bias, int N,
+                       int C, int OC) {
+    if (!m->hook || !m->hook->owns(m->hook->ctx, w)) {
+        R(mir_linear_forward)(out, inp, w, bias, N, C, OC);
+        return;
+    }
+    m->hook->forward(m->hook->ctx, out, inp, w, N, C, OC, 0);
+    if (bias)
+        for (int i = 0; i < N; i++)
+            for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
+}
+
+/* out (N,OC) += inp @ w */
+static void R(lin_acc)(const R(mir_model) *m, real *out, const real *inp, const real *w, int N, int C, int OC) {
+    if (m->hook && m->hook->owns(m->hook->ctx, w))
+        m->hook->forward(m->hook->ctx, out, inp, w, N, C, OC, 1);
+    else
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, OC, C, 1, inp, C, w, OC, 1, out, OC);
+}
+
+static void R(lin_bwd)(const R(mir_model) *m, real *dinp, real *dw, real *dbias, const real *dout, const real *inp,
+                       const real *w, int N, int C, int OC) {
+    if (!m->hook || !m->hook->owns(m->hook->ctx, w)) {
+        R(mir_linear_backward)(dinp, dw, dbias, dout, inp, w, N, C, OC);
+        return;
+    }
+    m->hook->backward(m->hook->ctx, dinp, dw, dout, inp, w, N, C, OC);
+    if (dbias)
+        for (int i = 0; i < N; i++)
+            for (int o = 0; o < OC; o++) dbias[o] += dout[(size_t)i * OC + o];
+}
+
 void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss) {
     const mir_config *c = &m->cfg;
     R(acts) *a = R(acts_prepare)(m, b);
@@ -238,15 +290,15 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
         real *fch = a->fch + (size_t)l * BT * F, *fchg = a->fchg + (size_t)l * BT * F;
         R(mir_layernorm_forward)(ln1, a->mean1 + (size_t)l * BT, a->rstd1 + (size_t)l * BT, x, p->ln1_g[l],
                                  p->ln1_b[l], BT, C);
-        R(mir_linear_forward)(qkv, ln1, p->w_qkv[l], p->b_qkv[l], BT, C, 3 * C);
+        R(lin_fwd)(m, qkv, ln1, p->w_qkv[l], p->b_qkv[l], BT, C, 3 * C);
         R(mir_attention_forward)(atty, att, qkv, b->tok_valid, B, T, C, NH);
-        R(mir_linear_forward)(xmid, atty, p->w_proj[l], p->b_proj[l], BT, C, C);
+        R(lin_fwd)(m, xmid, atty, p->w_proj[l], p->b_proj[l], BT, C, C);
         R(add_inplace)(xmid, x, (size_t)BT * C);
         R(mir_layernorm_forward)(ln2, a->mean2 + (size_t)l * BT, a->rstd2 + (size_t)l * BT, xmid, p->ln2_g[l],
                                  p->ln2_b[l], BT, C);
-        R(mir_linear_forward)(fch, ln2, p->w_fc[l], p->b_fc[l], BT, C, F);
+        R(lin_fwd)(m, fch, ln2, p->w_fc[l], p->b_fc[l], BT, C, F);
         R(mir_gelu_forward)(fchg, fch, (long)BT * F);
-        R(mir_linear_forward)(xn, fchg, p->w_fc2[l], p->b_fc2[l], BT, F, C);
+        R(lin_fwd)(m, xn, fchg, p->w_fc2[l], p->b_fc2[l], BT, F, C);
         R(add_inplace)(xn, xmid, (size_t)BT * C);
     }
     R(mir_layernorm_forward)(a->xf, a->meanf, a->rstdf, a->x + (size_t)L * BT * C, p->lnf_g, p->lnf_b, BT, C);
@@ -262,7 +314,7 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
         }
     if (a->Mt > 0) {
         int counted = 0;
-        R(mir_linear_forward)(a->mt_logits, a->mt_x, p->w_mlm, p->b_mlm, a->Mt, C, V);
+        R(lin_fwd)(m, a->mt_logits, a->mt_x, p->w_mlm, p->b_mlm, a->Mt, C, V);
         real sum = R(mir_xent_forward)(a->mt_probs, a->mt_logits, a->mt_target, a->Mt, V, &counted);
         loss->mlm = counted ? (double)sum / counted : 0.0;
         int hits = 0;
@@ -285,12 +337,11 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
         real *ln = a->gln + (size_t)g * N * C, *z = a->z + (size_t)g * N * C;
         R(mir_layernorm_forward)(ln, a->gmean + (size_t)g * N, a->grstd + (size_t)g * N, h, p->gln_g[g], p->gln_b[g],
                                  N, C);
-        R(mir_linear_forward)(z, ln, p->w_self[g], p->b_g[g], N, C, C);
+        R(lin_fwd)(m, z, ln, p->w_self[g], p->b_g[g], N, C, C);
         for (int r = 0; r < MIR_N_RELATIONS; r++) {
             real *agg = a->agg + ((size_t)g * MIR_N_RELATIONS + r) * N * C;
             R(mir_spmm_mean_forward)(agg, ln, &b->rel[r], C);
-            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, C, 1, agg, C, p->w_rel[g * MIR_N_RELATIONS + r], C,
-                 1, z, C);
+            R(lin_acc)(m, z, agg, p->w_rel[g * MIR_N_RELATIONS + r], N, C, C);
         }
         R(mir_gelu_forward)(hn, z, (long)N * C);
         R(add_inplace)(hn, h, (size_t)N * C);
@@ -307,7 +358,7 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
             }
         if (a->Mn > 0) {
             int counted = 0;
-            R(mir_linear_forward)(a->mn_logits, a->mn_x, p->w_node, p->b_node, a->Mn, C, V);
+            R(lin_fwd)(m, a->mn_logits, a->mn_x, p->w_node, p->b_node, a->Mn, C, V);
             real sum = R(mir_xent_forward)(a->mn_probs, a->mn_logits, a->mn_target, a->Mn, V, &counted);
             loss->node = counted ? (double)sum / counted : 0.0;
             int hits = 0;
@@ -316,7 +367,7 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
             loss->n_node = a->Mn;
         }
         if (a->P > 0) {
-            R(mir_linear_forward)(a->e, a->hf, p->w_edge, NULL, N, C, C);
+            R(lin_fwd)(m, a->e, a->hf, p->w_edge, NULL, N, C, C);
             R(mir_edge_score_forward)(a->score, a->e, b->pair_a, b->pair_b, a->P, C);
             for (int i = 0; i < a->P; i++) a->pair_label[i] = (real)b->pair_label[i];
             loss->edge = (double)R(mir_bce_forward)(a->score, a->pair_label, a->P) / a->P;
@@ -339,7 +390,7 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
             }
             a->mlabel[q] = (real)b->match_label[q];
         }
-        R(mir_linear_forward)(a->mlogit, a->mfeat, p->w_match, p->b_match, a->Q, 3 * C, 1);
+        R(lin_fwd)(m, a->mlogit, a->mfeat, p->w_match, p->b_match, a->Q, 3 * C, 1);
         loss->match = (double)R(mir_bce_forward)(a->mlogit, a->mlabel, a->Q) / a->Q;
         int hits = 0;
         for (int q = 0; q < a->Q; q++) hits += (a->mlogit[q] > 0) == (a->mlabel[q] > (real)0.5);
@@ -390,7 +441,7 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
     /* ---- matching ---- */
     if (a->Q > 0) {
         R(mir_bce_backward)(dmlogit, a->mlogit, a->mlabel, a->Q, scale / a->Q);
-        R(mir_linear_backward)(dmfeat, gp->w_match, gp->b_match, dmlogit, a->mfeat, p->w_match, a->Q, 3 * C, 1);
+        R(lin_bwd)(m, dmfeat, gp->w_match, gp->b_match, dmlogit, a->mfeat, p->w_match, a->Q, 3 * C, 1);
         for (int k = 0; k < a->Q; k++) {
             int i = b->match_tok[k], j = b->match_graph[k];
             const real *u = a->u + (size_t)i * C, *v = a->v + (size_t)j * C, *df = dmfeat + (size_t)k * 3 * C;
@@ -408,13 +459,13 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
             R(mir_bce_backward)(dscore, a->score, a->pair_label, a->P, scale / a->P);
             memset(dz, 0, NC * sizeof(real));
             R(mir_edge_score_backward)(dz, dscore, a->e, b->pair_a, b->pair_b, a->P, C); /* dz: d e */
-            R(mir_linear_backward)(dhf, gp->w_edge, NULL, dz, a->hf, p->w_edge, N, C, C);
+            R(lin_bwd)(m, dhf, gp->w_edge, NULL, dz, a->hf, p->w_edge, N, C, C);
         }
         if (a->Mn > 0) {
             memset(dlogits, 0, (size_t)a->Mn * V * sizeof(real));
             memset(drows, 0, (size_t)a->Mn * C * sizeof(real));
             R(mir_xent_backward)(dlogits, a->mn_probs, a->mn_target, a->Mn, V, scale / a->Mn);
-            R(mir_linear_backward)(drows, gp->w_node, gp->b_node, dlogits, a->mn_x, p->w_node, a->Mn, C, V);
+            R(lin_bwd)(m, drows, gp->w_node, gp->b_node, dlogits, a->mn_x, p->w_node, a->Mn, C, V);
             for (int k = 0; k < a->Mn; k++) R(add_inplace)(dhf + (size_t)a->mn_row[k] * C, drows + (size_t)k * C, (size_t)C);
         }
         R(mir_layernorm_backward)(dh, gp->glnf_g, gp->glnf_b, dhf, a->h + (size_t)G * NC, p->glnf_g, a->hmean,
@@ -424,11 +475,11 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
             memset(dz, 0, NC * sizeof(real));
             memset(dln_g, 0, NC * sizeof(real));
             R(mir_gelu_backward)(dz, z, dh, (long)NC); /* h_{g+1} = h_g + gelu(z): dh flows on unchanged too */
-            R(mir_linear_backward)(dln_g, gp->w_self[g], gp->b_g[g], dz, ln, p->w_self[g], N, C, C);
+            R(lin_bwd)(m, dln_g, gp->w_self[g], gp->b_g[g], dz, ln, p->w_self[g], N, C, C);
             for (int r = 0; r < MIR_N_RELATIONS; r++) {
                 const real *agg = a->agg + ((size_t)g * MIR_N_RELATIONS + r) * NC;
                 memset(dagg, 0, NC * sizeof(real));
-                R(mir_linear_backward)(dagg, gp->w_rel[g * MIR_N_RELATIONS + r], NULL, dz, agg,
+                R(lin_bwd)(m, dagg, gp->w_rel[g * MIR_N_RELATIONS + r], NULL, dz, agg,
                                        p->w_rel[g * MIR_N_RELATIONS + r], N, C, C);
                 R(mir_spmm_mean_backward)(dln_g, dagg, &b->rel[r], C);
             }
@@ -445,7 +496,7 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
         memset(dlogits, 0, (size_t)a->Mt * V * sizeof(real));
         memset(drows, 0, (size_t)a->Mt * C * sizeof(real));
         R(mir_xent_backward)(dlogits, a->mt_probs, a->mt_target, a->Mt, V, scale / a->Mt);
-        R(mir_linear_backward)(drows, gp->w_mlm, gp->b_mlm, dlogits, a->mt_x, p->w_mlm, a->Mt, C, V);
+        R(lin_bwd)(m, drows, gp->w_mlm, gp->b_mlm, dlogits, a->mt_x, p->w_mlm, a->Mt, C, V);
         for (int k = 0; k < a->Mt; k++) R(add_inplace)(dxf + (size_t)a->mt_row[k] * C, drows + (size_t)k * C, (size_t)C);
     }
     R(mir_layernorm_backward)(dx, gp->lnf_g, gp->lnf_b, dxf, a->x + (size_t)L * BTC, p->lnf_g, a->meanf, a->rstdf,
@@ -459,18 +510,18 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
         memset(dfchg, 0, (size_t)BT * F * sizeof(real));
         memset(dfch, 0, (size_t)BT * F * sizeof(real));
         memset(dln, 0, BTC * sizeof(real));
-        R(mir_linear_backward)(dfchg, gp->w_fc2[l], gp->b_fc2[l], dx, fchg, p->w_fc2[l], BT, F, C);
+        R(lin_bwd)(m, dfchg, gp->w_fc2[l], gp->b_fc2[l], dx, fchg, p->w_fc2[l], BT, F, C);
         R(mir_gelu_backward)(dfch, fch, dfchg, (long)BT * F);
-        R(mir_linear_backward)(dln, gp->w_fc[l], gp->b_fc[l], dfch, ln2, p->w_fc[l], BT, C, F);
+        R(lin_bwd)(m, dln, gp->w_fc[l], gp->b_fc[l], dfch, ln2, p->w_fc[l], BT, C, F);
         R(mir_layernorm_backward)(dx, gp->ln2_g[l], gp->ln2_b[l], dln, xmid, p->ln2_g[l], a->mean2 + (size_t)l * BT,
                                   a->rstd2 + (size_t)l * BT, BT, C);
         /* xmid = x + proj(attention(qkv(LN1(x)))) : dx now holds d xmid */
         memset(datty, 0, BTC * sizeof(real));
         memset(dqkv, 0, 3 * BTC * sizeof(real));
         memset(dln, 0, BTC * sizeof(real));
-        R(mir_linear_backward)(datty, gp->w_proj[l], gp->b_proj[l], dx, atty, p->w_proj[l], BT, C, C);
+        R(lin_bwd)(m, datty, gp->w_proj[l], gp->b_proj[l], dx, atty, p->w_proj[l], BT, C, C);
         R(mir_attention_backward)(dqkv, scratch, datty, qkv, att, b->tok_valid, B, T, C, NH);
-        R(mir_linear_backward)(dln, gp->w_qkv[l], gp->b_qkv[l], dqkv, ln1, p->w_qkv[l], BT, C, 3 * C);
+        R(lin_bwd)(m, dln, gp->w_qkv[l], gp->b_qkv[l], dqkv, ln1, p->w_qkv[l], BT, C, 3 * C);
         R(mir_layernorm_backward)(dx, gp->ln1_g[l], gp->ln1_b[l], dln, x, p->ln1_g[l], a->mean1 + (size_t)l * BT,
                                   a->rstd1 + (size_t)l * BT, BT, C);
     }
@@ -492,6 +543,11 @@ const real *R(mir_model_last_edge_scores)(const R(mir_model) *m, int *n) {
     const R(acts) *a = m->acts;
     *n = a ? a->P : 0;
     return a ? a->score : NULL;
+}
+
+size_t R(mir_model_acts_bytes)(const R(mir_model) *m) {
+    const R(acts) *a = m->acts;
+    return a ? (a->cap + a->gcap) * sizeof(real) + sizeof *a : 0;
 }
 
 void R(mir_model_release_acts)(R(mir_model) *m) {

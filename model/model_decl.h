@@ -23,15 +23,20 @@ typedef struct R(mir_model) {
     real *params, *grads;         /* flat (n_params) each */
     R(mir_params) p, g;           /* pointers into params and grads */
     void *acts;                   /* activations of the last forward (opaque) */
+    const mir_linear_hook *hook;  /* distributed weights' products (model parallelism), or NULL */
 } R(mir_model);
 
 /* Allocate a model for cfg (parameters zero; call mir_model_init_params to draw them). */
 int R(mir_model_create)(R(mir_model) *m, const mir_config *cfg);
+/* The same with another layout of the flat buffers: table[i].offset (i in mir_params_table order) and n
+ * elements in all (model parallelism keeps only local pieces of distributed tensors). */
+int R(mir_model_create_layout)(R(mir_model) *m, const mir_config *cfg, const mir_tensor_info *table, size_t n);
 void R(mir_model_free)(R(mir_model) *m);
 /* Weights ~ N(0, 0.02^2) (output projections scaled by 1/sqrt(2 n_layers)), biases 0, LayerNorm gains 1. */
 void R(mir_model_init_params)(R(mir_model) *m, mir_rng *rng);
 /* Point a params struct into a flat buffer laid out by mir_params_table. */
 void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c);
+void R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c, const mir_tensor_info *t);
 void R(mir_params_release)(R(mir_params) *p);
 
 /* Forward over a micro-batch: fills *loss; keeps the activations for backward. */
@@ -47,3 +52,5 @@ const real *R(mir_model_last_edge_scores)(const R(mir_model) *m, int *n);
 /* Free the activation memory of the last forward (a model shared read-only between threads uses a
  * shallow copy per call, then releases the copy's activations with this). */
 void R(mir_model_release_acts)(R(mir_model) *m);
+/* Bytes held by the activation memory of the last forward (0 when released). */
+size_t R(mir_model_acts_bytes)(const R(mir_model) *m);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grid.h"
 #include "trainer.h"
 
 static void usage(FILE *f) {
@@ -42,6 +43,12 @@ static void usage(FILE *f) {
 "      --metrics FILE       per-step CSV (default OUTPUT.metrics.csv; evaluations in .eval.csv)\n"
 "      --progress-interval S seconds between progress lines (default 10)\n"
 "      --stop-after S       checkpoint and exit after S steps, as on SIGTERM (for tests)\n"
+"      --grid PxQ           model parallelism: groups of P x Q ranks share the wide weight matrices, block-\n"
+"                           cyclic, multiplied with ScaLAPACK's PSGEMM; ranks / (P x Q) such groups share\n"
+"                           the batch (default: 1x1, plain data parallelism, unless the model does not fit\n"
+"                           in a rank's share of memory; the log says which layout and why). Checkpoints\n"
+"                           do not depend on the layout: a run may resume under another one.\n"
+"      --block NB           block size of the block-cyclic weights (default 64)\n"
 "  -q, --quiet              only errors\n"
 "  -h, --help               this text\n"
 "\n"
@@ -50,7 +57,7 @@ static void usage(FILE *f) {
 }
 
 enum { O_CORPUS = 256, O_CONFIG, O_STEPS, O_BATCH, O_MICRO, O_LR, O_LRMIN, O_WARMUP, O_WD, O_CLIP, O_SEED, O_RESUME,
-       O_CKPT, O_EVAL, O_EVALN, O_MAXG, O_METRICS, O_PROG, O_STOP };
+       O_CKPT, O_EVAL, O_EVALN, O_MAXG, O_METRICS, O_PROG, O_STOP, O_GRID, O_BLOCK };
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
@@ -65,7 +72,7 @@ int main(int argc, char **argv) {
         {"warmup", 1, 0, O_WARMUP}, {"weight-decay", 1, 0, O_WD}, {"clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
         {"resume", 0, 0, O_RESUME}, {"checkpoint-every", 1, 0, O_CKPT}, {"eval-every", 1, 0, O_EVAL},
         {"eval-modules", 1, 0, O_EVALN}, {"max-graph-nodes", 1, 0, O_MAXG}, {"metrics", 1, 0, O_METRICS},
-        {"progress-interval", 1, 0, O_PROG}, {"stop-after", 1, 0, O_STOP}, {"quiet", 0, 0, 'q'},
+        {"progress-interval", 1, 0, O_PROG}, {"stop-after", 1, 0, O_STOP}, {"grid", 1, 0, O_GRID}, {"block", 1, 0, O_BLOCK}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c, bad = 0;
     char *end;
@@ -97,6 +104,10 @@ int main(int argc, char **argv) {
         case O_METRICS: o.metrics = optarg; break;
         case O_PROG: NUM(o.progress_interval_s, strtod); break;
         case O_STOP: NUM(o.stop_after, L10); break;
+        case O_GRID:
+            if (mir_grid_parse(optarg, &o.grid_p, &o.grid_q)) bad = 1;
+            break;
+        case O_BLOCK: NUM(o.block, L10); if (o.block < 1) bad = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);
@@ -123,6 +134,13 @@ int main(int argc, char **argv) {
     mir_error err = {{0}};
     int rc = mir_train_run(&o, MPI_COMM_WORLD, &res, &err);
     if (rc && rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
+    if (!rc && !o.quiet && res.grid_p * res.grid_q > 1) {
+        double t[3] = {res.pgemm_s, res.grid_comm_s, res.allreduce_s};
+        MPI_Allreduce(MPI_IN_PLACE, t, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        if (rank == 0)
+            mir_log(MIR_LOG_INFO, "grid %dx%d: %.2f s in PSGEMM, %.2f s assembling its results, %.2f s summing "
+                    "gradients over the groups (slowest rank)", res.grid_p, res.grid_q, t[0], t[1], t[2]);
+    }
     MPI_Finalize();
     return rc ? 1 : 0;
 }

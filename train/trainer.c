@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "corpus.h"
+#include "dist.h"
+#include "grid.h"
 #include "wordpiece.h"
 
 void mir_train_options_default(mir_train_options *o) {
@@ -26,6 +28,7 @@ void mir_train_options_default(mir_train_options *o) {
     o->warmup = 50;
     o->seed = 1234;
     o->checkpoint_every = 200;
+    o->block = 64;
     o->eval_every = 0;
     o->eval_modules = 256;
     o->max_graph_nodes = 200000;
@@ -119,8 +122,11 @@ typedef struct trainer {
     mir_corpus corpus;
     mir_config cfg;
     mir_train_state st;
-    mir_model_f32 model;
-    float *m1, *m2;             /* AdamW moments (n_params) */
+    mir_grid grid;              /* data-parallel groups x P x Q grid */
+    mir_dist dist;              /* which tensors are distributed, and the local layout of the flat buffers */
+    int have_grid;
+    mir_model_f32 model;        /* local layout: n_params = dist.n_local */
+    float *m1, *m2;             /* AdamW moments (n_params, local layout) */
     int64_t *train_ids, n_train, *eval_ids, n_eval;
     stream data;
     mir_module_buf *bufs;       /* (micro_batch) */
@@ -168,11 +174,20 @@ static void adamw(trainer *t, double lr, int64_t step) {
     }
 }
 
+/* The checkpoint holds full tensors whatever the layout: group 0 gathers them on world rank 0. */
 static int save(trainer *t, mir_error *err) {
     int rc = 0;
+    float *full[3] = {NULL, NULL, NULL};
+    const float *local[3] = {t->model.params, t->m1, t->m2};
+    if (t->grid.group_id == 0)
+        for (int i = 0; i < 3; i++) {
+            if (t->rank == 0) full[i] = mir_malloc(t->dist.n_full * sizeof(float));
+            mir_dist_gather(&t->dist, local[i], full[i]);
+        }
     if (t->rank == 0)
-        rc = mir_checkpoint_save(t->o->output, &t->cfg, t->corpus.vocab, t->corpus.vocab_count, t->model.params,
-                                 t->m1, t->m2, &t->st, t->o->corpus, err);
+        rc = mir_checkpoint_save(t->o->output, &t->cfg, t->corpus.vocab, t->corpus.vocab_count, full[0], full[1],
+                                 full[2], &t->st, t->o->corpus, err);
+    for (int i = 0; i < 3; i++) free(full[i]);
     MPI_Bcast(&rc, 1, MPI_INT, 0, t->comm);
     if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, t->comm);
     return rc;
@@ -224,7 +239,9 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     mir_batch_options bo;
     mir_batch_options_default(&bo);
     bo.train = 0;
-    for (int64_t k = t->rank; k < G; k += t->nranks) {
+    const int D = t->grid.n_groups;
+    MPI_Comm across = t->grid.across;
+    for (int64_t k = t->grid.group_id; k < G; k += D) {
         int mm = (int)((k + 1) * m <= n ? m : n - k * m);
         mir_rng rng;
         mir_rng_seed(&rng, t->st.seed ^ 0xE7A1ULL, (uint64_t)k);
@@ -246,19 +263,20 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         MIR_GROW(sc, csc, nsc + (size_t)np + 1);
         for (int i = 0; i < np; i++) sc[nsc++] = (scored){s[i], t->batch.pair_label[i]};
     }
-    MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, t->comm);
-    MPI_Allreduce(MPI_IN_PLACE, tcount, V, MPI_INT64_T, MPI_SUM, t->comm);
-    /* edge scores to rank 0 for the AUC */
+    /* every rank of a group computed the same; sum over the groups */
+    MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, across);
+    MPI_Allreduce(MPI_IN_PLACE, tcount, V, MPI_INT64_T, MPI_SUM, across);
+    /* edge scores to every rank for the AUC */
     int mine = (int)(nsc * 2);
-    int *sizes = mir_malloc((size_t)t->nranks * sizeof(int)), *displs = mir_malloc((size_t)t->nranks * sizeof(int));
-    MPI_Allgather(&mine, 1, MPI_INT, sizes, 1, MPI_INT, t->comm);
+    int *sizes = mir_malloc((size_t)D * sizeof(int)), *displs = mir_malloc((size_t)D * sizeof(int));
+    MPI_Allgather(&mine, 1, MPI_INT, sizes, 1, MPI_INT, across);
     int64_t tot = 0;
-    for (int r = 0; r < t->nranks; r++) {
+    for (int r = 0; r < D; r++) {
         displs[r] = (int)tot;
         tot += sizes[r];
     }
     scored *all = mir_malloc((size_t)tot / 2 * sizeof *all + sizeof *all);
-    MPI_Allgatherv(sc, mine, MPI_FLOAT, all, sizes, displs, MPI_FLOAT, t->comm);
+    MPI_Allgatherv(sc, mine, MPI_FLOAT, all, sizes, displs, MPI_FLOAT, across);
     int64_t best = 0, total = 0;
     for (int32_t i = 0; i < V; i++) {
         total += tcount[i];
@@ -340,22 +358,70 @@ static int setup_model(trainer *t, mir_error *err) {
     }
     char msg[256];
     if (mir_config_check(&t->cfg, msg, sizeof msg)) return mir_fail(err, "configuration: %s", msg);
-    if (t->st.micro_batch < 1 || t->st.global_batch % (t->st.micro_batch * t->nranks) != 0)
-        return mir_fail(err, "--batch %d must be a multiple of --micro-batch %d times the number of ranks %d",
-                        t->st.global_batch, t->st.micro_batch, t->nranks);
-    if (mir_model_create_f32(&t->model, &t->cfg)) return mir_fail(err, "cannot create the model");
+    /* the layout */
+    int P = o->grid_p, Q = o->grid_q;
+    char why[512] = "";
+    if (P == 0 || Q == 0) {
+        MPI_Comm node;
+        MPI_Comm_split_type(t->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+        int per_node = 1;
+        MPI_Comm_size(node, &per_node);
+        MPI_Comm_free(&node);
+        double avail = (double)mir_available_memory_bytes();
+        MPI_Allreduce(MPI_IN_PLACE, &avail, 1, MPI_DOUBLE, MPI_MIN, t->comm);
+        mir_train_choose_grid(&t->cfg, t->nranks, avail / per_node, &P, &Q, why, sizeof why);
+    } else {
+        snprintf(why, sizeof why, "as --grid asked");
+    }
+    if (mir_grid_init(&t->grid, t->comm, P, Q, o->block, err)) return -1;
+    t->have_grid = 1;
+    const int D = t->grid.n_groups;
+    if (t->st.micro_batch < 1 || t->st.global_batch % (t->st.micro_batch * D) != 0)
+        return mir_fail(err, "--batch %d must be a multiple of --micro-batch %d times the number of data-parallel "
+                        "groups %d (%d ranks / grid %dx%d)", t->st.global_batch, t->st.micro_batch, D, t->nranks, P, Q);
+    mir_dist_init(&t->dist, &t->grid, &t->cfg);
+    if (t->rank == 0 && !o->quiet)
+        mir_log(MIR_LOG_INFO, "layout: %d data-parallel group%s x grid %dx%d (block %d): %s; rank 0 holds %zu of "
+                "the %zu parameters (%.1f of %.1f MiB with gradients and AdamW moments)", D, D > 1 ? "s" : "", P, Q,
+                o->block, why, t->dist.n_local, t->dist.n_full, t->dist.n_local * 16.0 / 1048576.0,
+                t->dist.n_full * 16.0 / 1048576.0);
+    if (mir_model_create_layout_f32(&t->model, &t->cfg, t->dist.table, t->dist.n_local))
+        return mir_fail(err, "cannot create the model");
+    mir_dist_attach(&t->dist, &t->model);
     t->m1 = mir_calloc(t->model.n_params, sizeof(float));
     t->m2 = mir_calloc(t->model.n_params, sizeof(float));
+    /* parameters (and moments) in the full layout first, then each rank keeps its pieces */
+    float *full = mir_malloc(t->dist.n_full * sizeof(float));
     if (have) {
-        if (mir_checkpoint_load(o->output, &t->cfg, t->model.params, t->m1, t->m2, err)) return -1;
+        float *fm = mir_malloc(t->dist.n_full * sizeof(float)), *fv = mir_malloc(t->dist.n_full * sizeof(float));
+        int lrc = mir_checkpoint_load(o->output, &t->cfg, full, fm, fv, err);
+        if (!lrc) {
+            mir_dist_scatter(&t->dist, fm, t->m1);
+            mir_dist_scatter(&t->dist, fv, t->m2);
+        }
+        free(fm);
+        free(fv);
+        if (lrc) {
+            free(full);
+            return -1;
+        }
         if (t->rank == 0 && !o->quiet)
             mir_log(MIR_LOG_INFO, "resuming %s at step %lld of %lld", o->output, (long long)t->st.step,
                     (long long)t->st.total_steps);
     } else {
+        mir_model_f32 tmp;
+        if (mir_model_create_f32(&tmp, &t->cfg)) {
+            free(full);
+            return mir_fail(err, "cannot create the model");
+        }
         mir_rng r;
         mir_rng_seed(&r, t->st.seed, 0x1417ULL);
-        mir_model_init_params_f32(&t->model, &r);
+        mir_model_init_params_f32(&tmp, &r);
+        memcpy(full, tmp.params, t->dist.n_full * sizeof(float));
+        mir_model_free_f32(&tmp);
     }
+    mir_dist_scatter(&t->dist, full, t->model.params);
+    free(full);
     return 0;
 }
 
@@ -398,12 +464,12 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         if (t.evalcsv && t.st.step == 0)
             fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc\n");
         if (!o->quiet) {
-            size_t np = t.model.n_params;
             mir_log(MIR_LOG_INFO,
                     "model: d_model %d, %d heads, %d layers, d_ff %d, %d graph layers, window %d, vocabulary %d: "
-                    "%.2f M parameters; batch %d = %d micro-batches of %d on %d rank%s",
+                    "%.2f M parameters; batch %d = %d micro-batches of %d on %d data-parallel group%s",
                     t.cfg.d_model, t.cfg.n_heads, t.cfg.n_layers, t.cfg.d_ff, t.cfg.n_graph_layers, t.cfg.max_seq,
-                    t.cfg.vocab_size, np / 1e6, t.st.global_batch, G, m, t.nranks, t.nranks > 1 ? "s" : "");
+                    t.cfg.vocab_size, t.dist.n_full / 1e6, t.st.global_batch, G, m, t.grid.n_groups,
+                    t.grid.n_groups > 1 ? "s" : "");
         }
     }
     mir_batch_options bo;
@@ -416,7 +482,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         int64_t step = t.st.step;
         memset(t.model.grads, 0, t.model.n_params * sizeof(float));
         memset(loss_sum, 0, sizeof loss_sum);
-        for (int k = t.rank; k < G; k += t.nranks) {
+        for (int k = t.grid.group_id; k < G; k += t.grid.n_groups) {
             for (int j = 0; j < m; j++) ids[j] = stream_at(&t.data, step * t.st.global_batch + (int64_t)k * m + j);
             mir_rng rng;
             mir_rng_seed(&rng, t.st.seed ^ mix64((uint64_t)step), (uint64_t)k);
@@ -431,11 +497,12 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
             for (int i = 0; i < t.batch.B * t.batch.T; i++) parts[8] += t.batch.tok_valid[i];
             for (int i = 0; i < 9; i++) loss_sum[i] += parts[i];
         }
-        MPI_Allreduce(MPI_IN_PLACE, t.model.grads, (int)t.model.n_params, MPI_FLOAT, MPI_SUM, comm);
-        MPI_Allreduce(MPI_IN_PLACE, loss_sum, 9, MPI_DOUBLE, MPI_SUM, comm);
-        double norm2 = 0;
-        for (size_t i = 0; i < t.model.n_params; i++) norm2 += (double)t.model.grads[i] * t.model.grads[i];
-        double norm = sqrt(norm2);
+        /* ranks at one grid position hold the same pieces: sum them over the groups */
+        double c0 = mir_wall_seconds();
+        MPI_Allreduce(MPI_IN_PLACE, t.model.grads, (int)t.model.n_params, MPI_FLOAT, MPI_SUM, t.grid.across);
+        MPI_Allreduce(MPI_IN_PLACE, loss_sum, 9, MPI_DOUBLE, MPI_SUM, t.grid.across);
+        double norm = sqrt(mir_dist_norm2(&t.dist, t.model.grads));
+        res->allreduce_s += mir_wall_seconds() - c0;
         if (t.st.clip > 0 && norm > t.st.clip) {
             float s = (float)(t.st.clip / norm);
             for (size_t i = 0; i < t.model.n_params; i++) t.model.grads[i] *= s;
@@ -523,6 +590,13 @@ out:
     free(t.views);
     mir_batch_free(&t.batch);
     if (t.model.params) mir_model_free_f32(&t.model);
+    res->pgemm_s = t.dist.t_gemm;
+    res->grid_comm_s = t.dist.t_comm;
+    res->grid_p = t.grid.P;
+    res->grid_q = t.grid.Q;
+    res->n_local_params = t.dist.n_local;
+    mir_dist_free(&t.dist);
+    if (t.have_grid) mir_grid_free(&t.grid);
     free(t.m1);
     free(t.m2);
     free(t.train_ids);
@@ -530,4 +604,33 @@ out:
     free(t.data.perm);
     mir_corpus_close(&t.corpus);
     return rc;
+}
+
+void mir_train_choose_grid(const mir_config *c, int n, double memory_per_rank, int *P, int *Q, char *why,
+                           size_t why_size) {
+    size_t n_params = 0;
+    mir_params_table(c, NULL, &n_params);
+    /* parameters, gradients, two moments, and as much again for activations and buffers */
+    double need = 2.0 * 16.0 * (double)n_params;
+    *P = *Q = 1;
+    if (memory_per_rank <= 0 || need <= 0.5 * memory_per_rank) {
+        snprintf(why, why_size,
+                 "data parallelism, since the model with its optimiser state (%.0f MiB with room for activations) "
+                 "fits in half a rank's share of memory (%.0f MiB), and data parallelism is the faster layout on "
+                 "the machines measured (docs/performance.md); --grid PxQ overrides",
+                 need / 1048576.0, memory_per_rank / 1048576.0);
+        return;
+    }
+    for (int q = 2; q <= n; q++) {
+        if (n % q) continue;
+        if (need / q <= 0.5 * memory_per_rank || q == n) {
+            *Q = q;
+            snprintf(why, why_size,
+                     "the model with its optimiser state (%.0f MiB with room for activations) does not fit in half "
+                     "a rank's share of memory (%.0f MiB): its wide matrices are split over %d ranks%s",
+                     need / 1048576.0, memory_per_rank / 1048576.0, q,
+                     need / q <= 0.5 * memory_per_rank ? "" : " (all of them, and it may still not fit)");
+            return;
+        }
+    }
 }

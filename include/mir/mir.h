@@ -17,7 +17,8 @@
  *
  * Every function returns 0 (or a pointer) on success and -1 (or NULL) on failure with a message in err;
  * nothing in the library exits or prints. A loaded model is read-only: several threads may embed with
- * one model at the same time (each call uses its own working memory).
+ * one model at the same time (each call uses its own working memory, taken from and returned to a pool
+ * the model keeps, so that repeated calls do not allocate).
  *
  * Link with `pkg-config --libs mirencoder` or CMake's `find_package(MIREncoder)` (target
  * MIREncoder::mirencoder).
@@ -50,6 +51,21 @@ void mir_model_free(mir_model *m);
 size_t mir_embedding_dim(const mir_model *m);
 /* The model file's parameter hash (16 hex digits), as stored in embeddings files. */
 const char *mir_model_hash(const mir_model *m);
+
+/* How much of a module the encoders read. All zero (the default after mir_model_load) is exact: every
+ * token window of the module and the whole graph up to 65,536 nodes. Fewer windows and a node cap trade
+ * accuracy for speed (docs/inference.md measures both): max_windows = K reads K windows spread evenly
+ * over the module (the first, the last, and evenly spaced ones between); max_nodes = N reads the graph's
+ * window of N nodes from its start, as training does. */
+typedef struct mir_embed_options {
+    int max_windows; /* 0: all */
+    int max_nodes;   /* 0: 65,536 */
+} mir_embed_options;
+/* The fast setting: the one window and one graph window that pre-training itself reads per module. */
+mir_embed_options mir_embed_options_fast(const mir_model *m);
+/* Set the options of a loaded model; call before the model is shared between threads. -1 if invalid. */
+int mir_model_set_options(mir_model *m, const mir_embed_options *opts, mir_error *err);
+mir_embed_options mir_model_options(const mir_model *m);
 
 /* Embed an LLVM IR file (.ll text or .bc bitcode): out receives mir_embedding_dim floats. */
 int mir_embed_file(const mir_model *m, const char *path, float *out, mir_error *err);

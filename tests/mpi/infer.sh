@@ -42,6 +42,24 @@ assert e[1].attrs["model_hash"] == h5py.File(f"{w}/m.h5").attrs["model_hash"]
 print("rank invariance, corpus path, attributes: PASSED")
 PY
 "$CAPI" "$WORK/m.h5" "$WORK/e1.h5" "$WORK"/in/long.ll "$WORK"/in/loop.ll "$WORK"/in/v3.ll "$WORK"/in/calls.ll
+# reading modes (mir_embed_options): references built from the exact mode, pooled working memory
+"${MIR_TEST_EMBED_OPTIONS:?}" "$WORK/m.h5" "$WORK/in/long.ll" "$WORK/in/loop.ll"
+mpi 2 "$INF" -q --model "$WORK/m.h5" --windows 0 -o "$WORK/w0.h5" "$WORK/in"
+mpi 2 "$INF" -q --model "$WORK/m.h5" --fast -o "$WORK/fast.h5" "$WORK/in"
+"$PY" - "$WORK" <<'PY'
+import sys, h5py, numpy as np
+w = sys.argv[1]
+e, z, f = (h5py.File(f"{w}/{n}.h5") for n in ("e1", "w0", "fast"))
+assert np.array_equal(e["embeddings"][()], z["embeddings"][()]), "--windows 0 is not the default"
+assert e.attrs["max_windows"] == 0 and e.attrs["max_nodes"] == 65536
+assert f.attrs["max_windows"] == 1 and f.attrs["max_nodes"] == h5py.File(f"{w}/m.h5").attrs["max_nodes"]
+names = [n.decode() for n in e["names"][()]]
+i = names.index(f"{w}/in/long.ll")
+assert not np.array_equal(e["embeddings"][i], f["embeddings"][i]), "--fast did not change a long module"
+print("--windows/--fast: PASSED")
+PY
+set +e; msg=$("$INF" --model "$WORK/m.h5" --windows -2 -o "$WORK/x.h5" "$WORK/in" 2>&1); rc=$?; set -e
+[[ $rc == 2 ]] || { echo "FAIL: --windows -2 accepted ($rc)"; exit 1; }
 # CSV, and failures
 : > "$WORK/in/empty.ll"; echo "garbage" > "$WORK/in/bad.ll"
 expect_status 3 mpi 2 "$INF" -q --model "$WORK/m.h5" --format csv -o "$WORK/e.csv" "$WORK/in"

@@ -1,0 +1,128 @@
+/*
+ * test_embed_options: the reading modes of mir_embed_options (mir.h) against references built from the
+ * exact mode, and the reuse of working memory.
+ *   test_embed_options MODEL.h5 LONG.ll SMALL.ll
+ * LONG.ll must span several token windows of the model and have more graph nodes than 8.
+ *  (1) invalid options are refused with a message;
+ *  (2) K >= the number of windows, and max_nodes >= the number of nodes, give the exact embedding bit for bit;
+ *  (3) K = 3 windows: the token half equals the length-weighted mean of the exact token halves of the three
+ *      windows embedded on their own (window j of K at floor(j (n - 1) / (K - 1)));
+ *  (4) a node cap changes the graph half only, and the fast preset is (1 window, the model's max_nodes);
+ *  (5) pooled working memory: long, small, long again give the same vectors bit for bit.
+ */
+#include <llvm-c/Core.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "irmodule.h"
+#include "mir_test.h"
+
+static mir_encoded encode_file(const mir_model *m, const char *path) {
+    char *data = NULL;
+    size_t n = 0;
+    mir_error err;
+    CHECK_FATAL(mir_read_file(path, &data, &n, &err) == 0);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    CHECK_FATAL(mir_parse_ir(ctx, data, n, path, &mod, &err) == 0);
+    mir_encoded e;
+    CHECK_FATAL(mir_encode_module(mir_model_vocab(m), mod, &e, &err) == 0);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    free(data);
+    return e;
+}
+
+static void embed(mir_model *m, mir_embed_options o, const mir_module_view *v, float *out) {
+    mir_error err;
+    CHECK_FATAL(mir_model_set_options(m, &o, &err) == 0);
+    CHECK_FATAL(mir_embed_view(m, v, out, &err) == 0);
+}
+
+int main(int argc, char **argv) {
+    CHECK_FATAL(argc == 4);
+    mir_error err;
+    mir_model *m = mir_model_load(argv[1], &err);
+    if (!m) fprintf(stderr, "%s\n", err.msg);
+    CHECK_FATAL(m != NULL);
+    const mir_config *c = mir_model_config(m);
+    const int C = c->d_model, T = c->max_seq;
+    const size_t D = mir_embedding_dim(m);
+    mir_encoded el = encode_file(m, argv[2]), es = encode_file(m, argv[3]);
+    mir_module_view vl = mir_encoded_view(&el), vs = mir_encoded_view(&es);
+    const int64_t n_win = (vl.n_tokens + T - 1) / T;
+    printf("%s: %lld tokens (%lld windows of %d), %lld nodes\n", argv[2], (long long)vl.n_tokens,
+           (long long)n_win, T, (long long)vl.n_nodes);
+    CHECK_FATAL(n_win >= 4 && vl.n_nodes > 8);
+
+    /* (1) */
+    mir_embed_options bad = {-1, 0};
+    CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "max_windows"));
+    bad = (mir_embed_options){0, MIR_INFER_MAX_NODES + 1};
+    CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "max_nodes"));
+
+    float *exact = malloc(D * sizeof(float)), *got = malloc(D * sizeof(float)), *tmp = malloc(D * sizeof(float));
+    embed(m, (mir_embed_options){0, 0}, &vl, exact);
+    /* (2) */
+    embed(m, (mir_embed_options){(int)n_win, (int)vl.n_nodes}, &vl, got);
+    CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
+    embed(m, (mir_embed_options){1000000, 0}, &vl, got);
+    CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
+
+    /* (3) */
+    const int K = 3;
+    double *ref = calloc((size_t)C, sizeof *ref);
+    int64_t read = 0;
+    for (int j = 0; j < K; j++) {
+        int64_t w = (int64_t)j * (n_win - 1) / (K - 1), first = w * T;
+        int64_t len = vl.n_tokens - first < T ? vl.n_tokens - first : T;
+        mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+        embed(m, (mir_embed_options){0, 0}, &one, tmp);
+        for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
+        read += len;
+    }
+    embed(m, (mir_embed_options){K, 0}, &vl, got);
+    double worst = 0, moved = 0;
+    for (int k = 0; k < C; k++) {
+        double r = ref[k] / (double)read;
+        worst = fmax(worst, fabs(got[k] - r) / (fabs(r) + 1e-3));
+        moved = fmax(moved, fabs(got[k] - exact[k]));
+    }
+    printf("3 windows vs their own embeddings: worst relative difference %.3g; vs exact %.3g\n", worst, moved);
+    CHECK(worst < 1e-5);
+    CHECK(moved > 1e-6); /* a real approximation: it is not the exact embedding */
+    CHECK(memcmp(got + C, exact + C, (size_t)C * sizeof(float)) == 0); /* graph half untouched */
+
+    /* (4) */
+    embed(m, (mir_embed_options){0, 8}, &vl, got);
+    CHECK(memcmp(got, exact, (size_t)C * sizeof(float)) == 0);
+    double gdiff = 0;
+    for (int k = C; k < 2 * C; k++) gdiff = fmax(gdiff, fabs(got[k] - exact[k]));
+    CHECK(gdiff > 1e-6);
+    mir_embed_options fast = mir_embed_options_fast(m);
+    CHECK_EQ_INT(fast.max_windows, 1);
+    CHECK_EQ_INT(fast.max_nodes, c->max_nodes);
+
+    /* (5) */
+    mir_model_set_options(m, &(mir_embed_options){0, 0}, &err);
+    float *a = malloc(D * sizeof(float)), *b = malloc(D * sizeof(float)), *s1 = malloc(D * sizeof(float));
+    CHECK(mir_embed_view(m, &vl, a, &err) == 0);
+    CHECK(mir_embed_view(m, &vs, s1, &err) == 0);
+    CHECK(mir_embed_view(m, &vl, b, &err) == 0);
+    CHECK(memcmp(a, exact, D * sizeof(float)) == 0 && memcmp(b, exact, D * sizeof(float)) == 0);
+    CHECK(mir_embed_view(m, &vs, a, &err) == 0);
+    CHECK(memcmp(a, s1, D * sizeof(float)) == 0);
+
+    free(a);
+    free(b);
+    free(s1);
+    free(ref);
+    free(exact);
+    free(got);
+    free(tmp);
+    mir_encoded_free(&el);
+    mir_encoded_free(&es);
+    mir_model_free(m);
+    return mir_test_finish("test_embed_options");
+}
