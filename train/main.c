@@ -134,12 +134,17 @@ int main(int argc, char **argv) {
     mir_error err = {{0}};
     int rc = mir_train_run(&o, MPI_COMM_WORLD, &res, &err);
     if (rc && rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
-    if (!rc && !o.quiet && res.grid_p * res.grid_q > 1) {
-        double t[3] = {res.pgemm_s, res.grid_comm_s, res.allreduce_s};
-        MPI_Allreduce(MPI_IN_PLACE, t, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        if (rank == 0)
-            mir_log(MIR_LOG_INFO, "grid %dx%d: %.2f s in PSGEMM, %.2f s assembling its results, %.2f s summing "
-                    "gradients over the groups (slowest rank)", res.grid_p, res.grid_q, t[0], t[1], t[2]);
+    if (!rc && !o.quiet) {
+        /* where the time and memory went, slowest rank */
+        double t[5] = {res.seconds, res.pgemm_s, res.grid_comm_s, res.allreduce_s,
+                       (double)mir_peak_rss_bytes() / 1048576.0};
+        MPI_Allreduce(MPI_IN_PLACE, t, 5, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        int64_t steps = res.steps_done - res.first_step;
+        if (rank == 0 && steps > 0)
+            mir_log(MIR_LOG_INFO, "timing: %lld steps in %.2f s (%.4f s/step): PSGEMM %.4f s/step, assembling its "
+                    "results %.4f s/step, gradient sums %.4f s/step; peak memory %.1f MiB per rank (grid %dx%d)",
+                    (long long)steps, t[0], t[0] / steps, t[1] / steps, t[2] / steps, t[3] / steps, t[4], res.grid_p,
+                    res.grid_q);
     }
     MPI_Finalize();
     return rc ? 1 : 0;

@@ -477,6 +477,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     int64_t *ids = mir_malloc((size_t)m * sizeof *ids);
     double t0 = mir_wall_seconds(), last_print = t0, tokens_window = 0, window_t0 = t0;
     int64_t start_step = t.st.step;
+    res->first_step = start_step;
     double loss_sum[9];
     while (t.st.step < t.st.total_steps) {
         int64_t step = t.st.step;
@@ -557,6 +558,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         if (t.evalcsv) fflush(t.evalcsv);
     }
     res->steps_done = t.st.step;
+    res->seconds = mir_wall_seconds() - t0;
     if (!rc && !res->interrupted) {
         rc = save(&t, err);
         if (!rc && t.n_eval > 0) {

@@ -58,7 +58,9 @@ typedef struct mir_train_result {
     double allreduce_s;           /* seconds in the gradient sums over the groups */
     double pgemm_s, grid_comm_s;  /* seconds in PSGEMM and in the group's allreduces (model parallelism) */
     int grid_p, grid_q;
-    size_t n_local_params;        /* parameter elements held by this rank */
+    size_t n_local_params;
+    int64_t first_step;           /* step the run started from (0, or the resumed checkpoint's) */
+    double seconds;               /* wall time of the training loop */        /* parameter elements held by this rank */
 } mir_train_result;
 
 /* Collective. Returns 0 on success (also when interrupted by SIGTERM/SIGUSR1 after a checkpoint), -1 with
