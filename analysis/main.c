@@ -1,6 +1,7 @@
 /*
  * mir-analyze: the downstream analyses of the embeddings (docs/analysis.md).
- *   mpirun -np N mir-analyze devmap|coarsen --model model.h5 [--data DIR] [--out DIR] [--seed K]
+ *   mpirun -np N mir-analyze devmap|coarsen|vectorize --model model.h5 [--data DIR] [--out DIR] [--seed K]
+ *   mpirun -np N mir-analyze vectorize-label [--data DIR] [--out DIR] [--subset K] [--repeats R] [--full]
  */
 #include <getopt.h>
 #include <mpi.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "vectorize.h"
 
 #ifndef MIR_DATA_DIR_DEFAULT
 #define MIR_DATA_DIR_DEFAULT "../shared/data"
@@ -16,13 +18,21 @@
 static void usage(FILE *f) {
     fprintf(f,
 "usage: mpirun -np N mir-analyze TASK --model model.h5 [options]\n"
+"       mpirun -np N mir-analyze vectorize-label [options]\n"
 "\n"
-"Evaluate a pre-trained model's embeddings on published performance data, against an opcode-count\n"
-"baseline, and write OUT/TASK/: summary.md (tables, cost), summary.json (headline figures),\n"
-"predictions.csv, metrics.csv and PNG plots. TASK:\n"
-"  devmap   CPU or GPU for 680 OpenCL kernel runs per platform (AMD, NVIDIA; Grewe et al. data):\n"
-"           stratified 10-fold, 10 folds grouped by benchmark, leave one suite out\n"
-"  coarsen  thread-coarsening factor for 17 kernels on 4 GPUs (Magni et al. data): leave one kernel out\n"
+"Evaluate a pre-trained model's embeddings on performance data, against an opcode-count baseline, and\n"
+"write OUT/TASK/: summary.md (tables, cost), summary.json (headline figures), predictions.csv,\n"
+"metrics.csv and PNG plots. TASK:\n"
+"  devmap     CPU or GPU for 680 OpenCL kernel runs per platform (AMD, NVIDIA; Grewe et al. data):\n"
+"             stratified 10-fold, 10 folds grouped by benchmark, leave one suite out\n"
+"  coarsen    thread-coarsening factor for 17 kernels on 4 GPUs (Magni et al. data): leave one kernel out\n"
+"  vectorize  (VF, IF) of the loop in NeuroVectorizer's C programs, from labels measured by\n"
+"             vectorize-label: leave one loop family out; speedup over plain -O3, fraction of the best\n"
+"  vectorize-label  measure those labels here (no --model): for each program and each (VF, IF) of the\n"
+"             grid, '#pragma clang loop vectorize_width(VF) interleave_count(IF)' before its loop, clang -O3,\n"
+"             best of R runs; plain -O3 before and after the grid. Whole programs are dealt to the ranks (run\n"
+"             one rank per core); results are journaled as they come in and merged into\n"
+"             OUT/vectorize-label/labels.h5; a rerun skips what is measured (kill it at any time)\n"
 "Classifiers: XGBoost and a small MLP, picked in every fold by inner cross-validation on the training\n"
 "rows. Ranks share the kernels to embed and the evaluation runs; results do not depend on their number.\n"
 "\n"
@@ -38,6 +48,18 @@ static void usage(FILE *f) {
 "      --no-ablations      only the embedding and the opcode-count baseline\n"
 "      --limit N           devmap: use N rows spread over the data set (tests; default all)\n"
 "      --xgb-rounds N      boosting rounds (default 60)    --mlp-epochs N  MLP epochs (default 40)\n"
+"vectorize-label and vectorize:\n"
+"      --loops DIR         the C programs (default: OUT/data/loop_vectorization/neurovectorizer-training_data/\n"
+"                          training_data, unpacked there from DATA/loop_vectorization/ when missing)\n"
+"      --subset K          programs per loop family, spread over its sorted names (default 8; 0: all 7,812)\n"
+"      --repeats R         runs per job, the best is the label (default 3)\n"
+"      --vf LIST --if LIST the grid, powers of two (default VF 1,2,4,8,16 x IF 1,2,4)\n"
+"      --full              the whole grid: VF 1..64 x IF 1..16 (35 configs)\n"
+"      --cflags STR        more compiler flags after -O3, blank-separated (e.g. '-march=native')\n"
+"      --timeout S         seconds (wall clock) allowed to one compile or run (default 60)\n"
+"      --max-jobs N        stop after N jobs on each rank     --time-limit MIN  start no job after MIN minutes\n"
+"      --iter-divisor N    time 1/N of each program's iterations (tests: fast, but not the published setup)\n"
+"      --labels FILE       vectorize: labels.h5 or a CSV of them (default OUT/vectorize-label/labels.h5)\n"
 "  -q, --quiet             only errors\n"
 "  -h, --help              this text\n"
 "\n"
@@ -45,7 +67,9 @@ static void usage(FILE *f) {
             MIR_DATA_DIR_DEFAULT);
 }
 
-enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOABL, O_LIMIT, O_XGB, O_MLP };
+enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOABL, O_LIMIT, O_XGB, O_MLP,
+       O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
+       O_ITERDIV };
 
 static int parse_int(const char *s, long lo, long hi, long *v) {
     char *end;
@@ -60,6 +84,8 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     mir_analyze_options o;
     mir_analyze_options_default(&o);
+    mir_vec_options vo;
+    mir_vec_options_default(&vo, &o);
     o.data_dir = getenv("MIR_DATA_DIR") && *getenv("MIR_DATA_DIR") ? getenv("MIR_DATA_DIR") : MIR_DATA_DIR_DEFAULT;
     o.out_dir = getenv("MIR_OUT_DIR") && *getenv("MIR_OUT_DIR") ? getenv("MIR_OUT_DIR") : "out";
     /* the command line, for the report */
@@ -75,8 +101,12 @@ int main(int argc, char **argv) {
         {"model", 1, 0, O_MODEL}, {"data", 1, 0, O_DATA}, {"out", 1, 0, O_OUT}, {"kernels", 1, 0, O_KERNELS},
         {"seed", 1, 0, O_SEED}, {"seeds", 1, 0, O_SEEDS}, {"ablation-seeds", 1, 0, O_ASEEDS},
         {"no-ablations", 0, 0, O_NOABL}, {"limit", 1, 0, O_LIMIT}, {"xgb-rounds", 1, 0, O_XGB},
-        {"mlp-epochs", 1, 0, O_MLP}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    int c, bad = 0;
+        {"mlp-epochs", 1, 0, O_MLP}, {"loops", 1, 0, O_LOOPS}, {"subset", 1, 0, O_SUBSET},
+        {"repeats", 1, 0, O_REPEATS}, {"vf", 1, 0, O_VF}, {"if", 1, 0, O_IF}, {"full", 0, 0, O_FULL},
+        {"cflags", 1, 0, O_CFLAGS}, {"timeout", 1, 0, O_TIMEOUT}, {"max-jobs", 1, 0, O_MAXJOBS},
+        {"time-limit", 1, 0, O_TLIMIT}, {"labels", 1, 0, O_LABELS}, {"iter-divisor", 1, 0, O_ITERDIV}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c, bad = 0, full = 0;
     long v;
     while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
         switch (c) {
@@ -96,6 +126,23 @@ int main(int argc, char **argv) {
         case O_LIMIT: if (parse_int(optarg, 20, 1000000, &v)) bad = 1; else o.limit = (int)v; break;
         case O_XGB: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else o.clf.xgb_rounds = (int)v; break;
         case O_MLP: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else o.clf.mlp_epochs = (int)v; break;
+        case O_LOOPS: vo.loops_dir = optarg; break;
+        case O_SUBSET: if (parse_int(optarg, 0, 1000000, &v)) bad = 1; else vo.subset = (int)v; break;
+        case O_REPEATS: if (parse_int(optarg, 1, 100, &v)) bad = 1; else vo.repeats = (int)v; break;
+        case O_VF: if (mir_vec_parse_factors(optarg, 64, &vo.vf_mask)) bad = 1; break;
+        case O_IF: if (mir_vec_parse_factors(optarg, 16, &vo.if_mask)) bad = 1; break;
+        case O_FULL: full = 1; break;
+        case O_CFLAGS: vo.cflags = optarg; break;
+        case O_TIMEOUT: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else vo.timeout_s = (int)v; break;
+        case O_MAXJOBS: if (parse_int(optarg, 1, 1000000000, &v)) bad = 1; else vo.max_jobs = (int)v; break;
+        case O_TLIMIT: {
+            char *end;
+            vo.time_limit_min = strtod(optarg, &end);
+            if (!*optarg || *end || !(vo.time_limit_min > 0)) bad = 1;
+            break;
+        }
+        case O_LABELS: vo.labels = optarg; break;
+        case O_ITERDIV: if (parse_int(optarg, 1, 1000000, &v)) bad = 1; else vo.iter_divisor = (int)v; break;
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);
@@ -106,17 +153,26 @@ int main(int argc, char **argv) {
         }
     }
     mir_log_init("mir-analyze", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+    if (full) {
+        vo.vf_mask = (1 << MIR_VEC_N_VF) - 1;
+        vo.if_mask = (1 << MIR_VEC_N_IF) - 1;
+    }
     const char *task = optind < argc ? argv[optind] : NULL;
+    static const char *const tasks[] = {"devmap", "coarsen", "vectorize", "vectorize-label"};
+    int t_id = -1;
+    for (int i = 0; task && i < 4; i++)
+        if (!strcmp(task, tasks[i])) t_id = i;
     if (!bad) {
-        if (!task || optind + 1 != argc || (strcmp(task, "devmap") && strcmp(task, "coarsen"))) {
-            if (rank == 0) mir_log(MIR_LOG_ERROR, "one TASK is required: devmap or coarsen");
+        if (t_id < 0 || optind + 1 != argc) {
+            if (rank == 0) mir_log(MIR_LOG_ERROR, "one TASK is required: devmap, coarsen, vectorize or vectorize-label");
             bad = 1;
-        } else if (!o.model) {
+        } else if (!o.model && t_id != 3) {
             if (rank == 0) mir_log(MIR_LOG_ERROR, "--model is required");
             bad = 1;
         }
     } else if (rank == 0) {
-        mir_log(MIR_LOG_ERROR, "bad option or value (--limit at least 20, --seeds 1..200)");
+        mir_log(MIR_LOG_ERROR, "bad option or value (--limit at least 20, --seeds 1..200, --vf powers of two up to 64, "
+                "--if up to 16, --repeats 1..100)");
     }
     if (bad) {
         if (rank == 0) fprintf(stderr, "try 'mir-analyze --help'\n");
@@ -125,8 +181,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     mir_error err = {{0}};
-    int rc = !strcmp(task, "devmap") ? mir_analyze_devmap(&o, MPI_COMM_WORLD, &err)
-                                     : mir_analyze_coarsen(&o, MPI_COMM_WORLD, &err);
+    int rc = t_id == 0   ? mir_analyze_devmap(&o, MPI_COMM_WORLD, &err)
+             : t_id == 1 ? mir_analyze_coarsen(&o, MPI_COMM_WORLD, &err)
+             : t_id == 2 ? mir_analyze_vectorize(&vo, MPI_COMM_WORLD, &err)
+                         : mir_analyze_vectorize_label(&vo, MPI_COMM_WORLD, &err);
     if (rc && rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
     free(cl);
     MPI_Finalize();
