@@ -30,7 +30,8 @@ export OPENBLAS_NUM_THREADS=1
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/mir-grid.XXXXXX"); trap 'rm -rf "$OUT"' EXIT
 printf 'd_model = 1024\nn_heads = 8\nn_layers = 2\nd_ff = 4096\nn_graph_layers = 2\nmax_seq = 128\nmax_nodes = 128\n' > "$OUT/wide.cfg"
 echo "bench_grid: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); corpus $CORPUS; $STEPS steps"
-printf '%-8s %5s %-6s %9s %9s %9s %9s %9s %9s %7s\n' width ranks grid "s/step" PSGEMM assemble gradsum rest "MiB/rank" "vs 1x1"
+printf '%-8s %5s %-6s %9s %9s %9s %9s %9s %9s %9s %9s %7s\n' width ranks grid "s/step" PSGEMM assemble gradsum rest \
+  "state MiB" "peak MiB" "rank0 MiB" "vs 1x1"
 for width in $WIDTHS; do
   cfg=small; [[ $width == wide ]] && cfg=$OUT/wide.cfg
   for n in $RANKS; do
@@ -42,13 +43,16 @@ for width in $WIDTHS; do
       mpirun -np "$n" "$TR" --corpus "$CORPUS" --config "$cfg" --grid "$g" --steps "$STEPS" --batch 8 --micro-batch 2 \
         --checkpoint-every 0 --eval-modules 2 -o "$OUT/m.h5" > "$log" 2>&1 || { echo "FAILED: $width $n $g"; tail "$log"; exit 1; }
       line=$(grep "timing:" "$log")
-      read -r step gemm asm red mem < <(sed -E 's/.*\(([0-9.]+) s\/step\): PSGEMM ([0-9.]+) s\/step, assembling its results ([0-9.]+) s\/step, gradient sums ([0-9.]+) s\/step; peak memory ([0-9.]+) MiB.*/\1 \2 \3 \4 \5/' <<<"$line")
+      read -r step gemm asm red mem mem0 < <(sed -E 's/.*\(([0-9.]+) s\/step\): PSGEMM ([0-9.]+) s\/step, assembling its results ([0-9.]+) s\/step, gradient sums ([0-9.]+) s\/step; peak memory ([0-9.]+) MiB per rank \(([0-9.]+) on rank 0.*/\1 \2 \3 \4 \5 \6/' <<<"$line")
+      state=$(grep "layout:" "$log" | sed -E 's/.*\(([0-9.]+) of [0-9.]+ MiB with gradients.*/\1/')
       [[ $g == 1x1 ]] && ref=$step
       rest=$(awk -v s="$step" -v a="$asm" -v r="$red" 'BEGIN{printf "%.4f", s-a-r}')
       ratio=$(awk -v s="$step" -v r="$ref" 'BEGIN{printf "%.2fx", r/s}')
-      printf '%-8s %5d %-6s %9.4f %9.4f %9.4f %9.4f %9s %9.1f %7s\n' "$width" "$n" "$g" "$step" "$gemm" "$asm" "$red" "$rest" "$mem" "$ratio"
+      printf '%-8s %5d %-6s %9.4f %9.4f %9.4f %9.4f %9s %9.1f %9.1f %9.1f %7s\n' "$width" "$n" "$g" "$step" "$gemm" "$asm" "$red" \
+        "$rest" "$state" "$mem" "$mem0" "$ratio"
       rm -f "$OUT/m.h5"*
     done
   done
 done
-echo "(vs 1x1: the data-parallel step time at the same rank count divided by this layout's; >1 means faster)"
+echo "(state: parameters, gradients and AdamW moments held by rank 0; peak: largest peak RSS of the other ranks;"
+echo " vs 1x1: the data-parallel step time at the same rank count divided by this layout's; >1 means faster)"

@@ -136,15 +136,16 @@ int main(int argc, char **argv) {
     if (rc && rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
     if (!rc && !o.quiet) {
         /* where the time and memory went, slowest rank */
-        double t[5] = {res.seconds, res.pgemm_s, res.grid_comm_s, res.allreduce_s,
-                       (double)mir_peak_rss_bytes() / 1048576.0};
-        MPI_Allreduce(MPI_IN_PLACE, t, 5, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        double rss = (double)mir_peak_rss_bytes() / 1048576.0;
+        double t[6] = {res.seconds, res.pgemm_s, res.grid_comm_s, res.allreduce_s, rank ? rss : 0, rss};
+        MPI_Allreduce(MPI_IN_PLACE, t, 6, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
         int64_t steps = res.steps_done - res.first_step;
         if (rank == 0 && steps > 0)
             mir_log(MIR_LOG_INFO, "timing: %lld steps in %.2f s (%.4f s/step): PSGEMM %.4f s/step, assembling its "
-                    "results %.4f s/step, gradient sums %.4f s/step; peak memory %.1f MiB per rank (grid %dx%d)",
-                    (long long)steps, t[0], t[0] / steps, t[1] / steps, t[2] / steps, t[3] / steps, t[4], res.grid_p,
-                    res.grid_q);
+                    "results %.4f s/step, gradient sums %.4f s/step; peak memory %.1f MiB per rank (%.1f on rank 0, "
+                    "which also gathers the checkpoint) (grid %dx%d)",
+                    (long long)steps, t[0], t[0] / steps, t[1] / steps, t[2] / steps, t[3] / steps,
+                    nranks > 1 ? t[4] : rss, rss, res.grid_p, res.grid_q);
     }
     MPI_Finalize();
     return rc ? 1 : 0;
