@@ -28,8 +28,10 @@ static int find_sorted(char *const *v, int n, const char *s) {
 /* Sorted distinct copies of the n strings (fresh array of fresh strings). */
 static char **distinct(char *const *s, int n, int *n_out) {
     char **v = mir_malloc((size_t)(n ? n : 1) * sizeof *v);
-    memcpy(v, s, (size_t)n * sizeof *v);
-    qsort(v, (size_t)n, sizeof *v, cmp_str);
+    if (n > 0) {
+        memcpy(v, s, (size_t)n * sizeof *v);
+        qsort(v, (size_t)n, sizeof *v, cmp_str);
+    }
     int m = 0;
     for (int i = 0; i < n; i++)
         if (!m || strcmp(v[m - 1], v[i])) v[m++] = v[i];
@@ -41,7 +43,7 @@ static char **distinct(char *const *s, int n, int *n_out) {
 int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_table *t, mir_error *err) {
     memset(t, 0, sizeof *t);
     mir_vec_result *rows = mir_malloc((n_rows ? n_rows : 1) * sizeof *rows);
-    memcpy(rows, rows_in, n_rows * sizeof *rows);
+    if (n_rows) memcpy(rows, rows_in, n_rows * sizeof *rows);
     n_rows = mir_vec_dedupe(rows, n_rows);
     /* configs */
     int vf[MIR_VEC_N_VF * MIR_VEC_N_IF], ifc[MIR_VEC_N_VF * MIR_VEC_N_IF], n_all;

@@ -726,7 +726,7 @@ int mir_vec_collect(const char *dir, mir_vec_result **rows, size_t *n, int *n_ba
         }
     }
     closedir(d);
-    qsort(files, (size_t)nf, sizeof *files, cmp_name);
+    if (nf > 1) qsort(files, (size_t)nf, sizeof *files, cmp_name);
     int rc = 0;
     for (int i = 0; i < nf && !rc; i++) {
         char path[4300], *text = NULL;

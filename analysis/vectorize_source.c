@@ -33,8 +33,10 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 void mir_vec_select(char *const *names, int n, int k, const char ***out, int *n_out) {
     char **sorted = mir_malloc((size_t)(n ? n : 1) * sizeof *sorted);
-    memcpy(sorted, names, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+    if (n > 0) {
+        memcpy(sorted, names, (size_t)n * sizeof *sorted);
+        qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+    }
     /* families: runs of the same family in the sorted order are not contiguous ("s1_" < "s10_" < "s1n"...
      * is not an issue since '_' sorts after digits: group by family name explicitly) */
     char (*fam)[32] = mir_malloc((size_t)(n ? n : 1) * sizeof *fam);
