@@ -224,8 +224,9 @@ mir_train_batch() {
 # waits for it. USR1 (the scheduler's warning before the time limit), TERM or INT make it forward USR1 to
 # the launcher: mir-train finishes the current step, writes its checkpoint and exits 0. After USR1, when
 # the model has not reached MIR_STEPS, REQUEUE_FUNCTION is called (scontrol requeue, or a PBS
-# continuation job) so that the next run resumes from the checkpoint. After TERM (cancelled, or killed
-# at the time limit without a warning) or INT the job only checkpoints: running it again resumes.
+# continuation job) so that the next run resumes from the checkpoint, and the stage succeeds. After TERM
+# (cancelled, requeued by the scheduler, killed at the time limit without a warning) or INT it only
+# checkpoints and fails (143, 130) unless the training was complete: running it again resumes.
 mir_stage_train() {
   local requeue=$1 tr pid rc=0 step
   shift
@@ -246,6 +247,9 @@ mir_stage_train() {
   trap 'MIR_SIGNAL=${MIR_SIGNAL:-TERM}' TERM
   trap 'MIR_SIGNAL=${MIR_SIGNAL:-INT}' INT   # Ctrl-C when run by hand (jobs/local)
   mir_launch_cmd "$tr" "${args[@]}" "${extra[@]}" "$@"
+  # run by hand (jobs/local), the launcher gets a session of its own: Ctrl-C then reaches only this shell,
+  # which asks for a checkpoint, instead of killing the ranks
+  if [[ "${MIR_OWN_SESSION:-0}" == 1 ]] && command -v setsid >/dev/null; then MIR_CMD=(setsid "${MIR_CMD[@]}"); fi
   mir_log "train: $(mir_ranks) ranks: ${MIR_CMD[*]}"
   "${MIR_CMD[@]}" &   # the launcher itself is the child, so that it receives the forwarded signal
   pid=$!
@@ -275,9 +279,14 @@ mir_stage_train() {
     "$requeue"
     return 0
   fi
-  [[ -z "$MIR_SIGNAL" ]] || mir_log "train: stopped by SIG$MIR_SIGNAL at step ${step:-?} of $MIR_STEPS (resubmit to resume)"
-  [[ -z "$step" || "$step" == "$MIR_STEPS" || -n "$MIR_SIGNAL" ]] ||
-    mir_log "train: warning: the model is at step $step, not $MIR_STEPS"
+  if [[ -n "$MIR_SIGNAL" && "$step" != "$MIR_STEPS" ]]; then
+    # not done: fail, so that nothing that needs the trained model runs after it (a requeue by Slurm
+    # itself, which sent the TERM, still happens)
+    mir_log "train: stopped by SIG$MIR_SIGNAL at step ${step:-?} of $MIR_STEPS; run it again to resume"
+    [[ "$MIR_SIGNAL" == INT ]] && return 130
+    return 143
+  fi
+  [[ -z "$step" || "$step" == "$MIR_STEPS" ]] || mir_log "train: warning: the model is at step $step, not $MIR_STEPS"
   return 0
 }
 

@@ -27,6 +27,7 @@ mir_pipeline_args "$MIR_JOBS_DIR/local/pipeline.sh" "$@"
 : "${MIR_LAUNCHER:=mpirun}" "${MIR_RANKS:=$(nproc)}"
 export MIR_RANKS
 mir_pipeline_prepare local
+MIR_OWN_SESSION=1   # mpirun for training in a session of its own: Ctrl-C reaches only this shell
 
 no_requeue() { mir_log "train: stopped at a checkpoint; run this command again to resume"; }
 run_stage() { # STAGE: run it with its output on the terminal and appended to its log
@@ -42,7 +43,7 @@ run_stage() { # STAGE: run it with its output on the terminal and appended to it
       rc=0
       for ((i = 0; i < $(mir_sweep_size); i++)); do (mir_stage_sweep "$i") || rc=$?; done
       (exit $rc) ;;
-  esac > >(tee -a "$MIR_LOG_DIR/$stage.log") 2>&1
+  esac > >(trap '' INT; exec tee -a "$MIR_LOG_DIR/$stage.log") 2>&1   # tee outlives a Ctrl-C
   rc=$?
   set -e
   return $rc
