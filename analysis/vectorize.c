@@ -6,7 +6,7 @@
  * --compile makes the pre-training corpus, through the same mir_compile_source) or its opcode counts (the
  * baseline). Label: the fastest config of the grid. Protocols: leave one loop family out (the 20 families of
  * the data set), and leave one base family out (s6/s6n, s12/s12n/s12nn ... together: the n variants are the
- * same loop unrolled by hand). Inner folds grouped by family; the inner criterion is the geometric-mean
+ * same loop unrolled by hand). Inner folds grouped as the outer ones; the inner criterion is the geometric-mean
  * speedup. Classifiers as the other tasks (classifier.h, cv.h). Runs (feature set x protocol x seed) are
  * shared out over the ranks; results do not depend on their number.
  *
@@ -90,6 +90,11 @@ static void pm(FILE *f, double mean, double sd, int n, const char *fmt) {
         fprintf(f, fmt, sd);
     }
     fprintf(f, " |");
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static const char *cfg_str(const mir_vec_table *t, int c, char *buf, size_t cap) {
@@ -225,7 +230,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         }
         const int *fold = id->pr == PR_FAMILY ? t.family_id : t.base_id;
         int k = id->pr == PR_FAMILY ? t.n_families : t.n_bases;
-        mir_cv_task task = {n, dim, C, X, y, t.family_id, allowed, score_log_speedup, &t, MIR_INNER_GROUPED, 3,
+        mir_cv_task task = {n, dim, C, X, y, fold, allowed, score_log_speedup, &t, MIR_INNER_GROUPED, 3,
                             &o->clf, probe, PH_FIT, PH_PREDICT};
         uint64_t seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)id->seed), 0x7ec70000u + (uint64_t)id->pr);
         rc = mir_cv_run(&task, fold, k, seed, pred, chosen, n_fits, n_pred, err);
@@ -347,17 +352,12 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
                 agv[n_ag++] = fabs(a - b) / (a < b ? a : b);
             }
         double sp_med = NAN, ag_med = NAN, ag_p90 = NAN;
-        {
-            /* medians by sorting copies */
-            for (int a = 1; a < n_nz; a++)
-                for (int b2 = a; b2 > 0 && spv[b2 - 1] > spv[b2]; b2--) { double x = spv[b2]; spv[b2] = spv[b2 - 1]; spv[b2 - 1] = x; }
-            for (int a = 1; a < n_ag; a++)
-                for (int b2 = a; b2 > 0 && agv[b2 - 1] > agv[b2]; b2--) { double x = agv[b2]; agv[b2] = agv[b2 - 1]; agv[b2 - 1] = x; }
-            if (n_nz) sp_med = spv[n_nz / 2];
-            if (n_ag) {
-                ag_med = agv[n_ag / 2];
-                ag_p90 = agv[(int)(0.9 * (n_ag - 1) + 0.5)];
-            }
+        qsort(spv, (size_t)n_nz, sizeof *spv, cmp_dbl);
+        qsort(agv, (size_t)n_ag, sizeof *agv, cmp_dbl);
+        if (n_nz) sp_med = spv[n_nz / 2];
+        if (n_ag) {
+            ag_med = agv[n_ag / 2];
+            ag_p90 = agv[(int)(0.9 * (n_ag - 1) + 0.5)];
         }
         /* programs where the oracle's gain over -O3 is within the -O3 noise */
         for (int i = 0; i < n; i++)
@@ -513,7 +513,8 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
                    "the program's IR (clang -O1, as the pre-training corpus), or its opcode counts. Protocols: leave one "
                    "loop family out (%d folds), and leave one base family out (%d folds: s6/s6n, s7/s7n, s8/s8n, s9/s9n, "
                    "s12/s12n/s12nn are the same loop, the n variants unrolled by hand). XGBoost or MLP, picked in each "
-                   "fold by inner 3-fold cross-validation grouped by family on the training programs (criterion: "
+                   "fold by inner 3-fold cross-validation grouped as the outer folds (by family, or base family) "
+                   "on the training programs (criterion: "
                    "geometric-mean speedup); a prediction is restricted to the configs measured validly for the "
                    "program. Speedup = -O3 time / time at the predicted config; fraction of the oracle = time at the "
                    "best config / time at the predicted one; geometric means over the programs (and the arithmetic "

@@ -68,12 +68,12 @@ int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_ta
     char **prog = distinct(names, (int)n_rows, &n_prog);
     free(names);
     const int C = t->n_cfg;
-    double *o3 = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *o3), *o3b = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *o3b);
-    double *tt = mir_malloc((size_t)(n_prog ? n_prog : 1) * (C ? C : 1) * sizeof *tt);
-    double *sp = mir_malloc((size_t)(n_prog ? n_prog : 1) * (C ? C : 1) * sizeof *sp);
-    uint8_t *present = mir_calloc((size_t)(n_prog ? n_prog : 1) * (C ? C : 1), 1);
-    uint32_t *dig = mir_calloc((size_t)(n_prog ? n_prog : 1) * (C ? C : 1), sizeof *dig), *dig_o3 = mir_calloc((size_t)(n_prog ? n_prog : 1), sizeof *dig_o3);
-    int *ovf = mir_calloc((size_t)(n_prog ? n_prog : 1), sizeof *ovf), *oif = mir_calloc((size_t)(n_prog ? n_prog : 1), sizeof *oif);
+    const size_t np = (size_t)(n_prog ? n_prog : 1), nc = (size_t)(C ? C : 1);
+    double *o3 = mir_malloc(np * sizeof *o3), *o3b = mir_malloc(np * sizeof *o3b);
+    double *tt = mir_malloc(np * nc * sizeof *tt), *sp = mir_malloc(np * nc * sizeof *sp);
+    uint8_t *present = mir_calloc(np * nc, 1);
+    uint32_t *dig = mir_calloc(np * nc, sizeof *dig), *dig_o3 = mir_calloc(np, sizeof *dig_o3);
+    int *ovf = mir_calloc(np, sizeof *ovf), *oif = mir_calloc(np, sizeof *oif);
     for (int p = 0; p < n_prog; p++) o3[p] = o3b[p] = NAN;
     for (int i = 0; i < n_prog * C; i++) tt[i] = sp[i] = NAN;
     for (size_t i = 0; i < n_rows; i++) {
@@ -104,7 +104,7 @@ int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_ta
     }
     /* keep the usable programs */
     int n = 0;
-    int *keep = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *keep);
+    int *keep = mir_malloc(np * sizeof *keep);
     for (int p = 0; p < n_prog; p++) {
         int any = 0, complete = 1;
         for (int c = 0; c < C; c++) complete &= present[(size_t)p * C + c];
