@@ -10,7 +10,8 @@
  *    oracle, the best fixed config, wrong digests and failures, incomplete programs);
  *  - with the data set (../shared/data or $MIR_DATA_DIR): one program of every family gets the pragma
  *    before its kernel loop, compiles with clang 16, clang reports the requested factors, and the
- *    program leaves the same output digest as the unmodified one. Skipped (with a note) without the data.
+ *    program leaves the same output digest as the unmodified one; the timer built with PAPI runs too (its
+ *    counts are -1 without a PMU). Skipped (with a note) without the data.
  */
 #include <math.h>
 #include <stdio.h>
@@ -395,6 +396,20 @@ static void test_programs(void) {
     char why[400];
     CHECK(mir_vec_bench_run(&b, "nosuch_1.c", MIR_VEC_O3, 0, 0, &r, why, sizeof why, &err) == -1);
     CHECK(strstr(err.msg, "nosuch_1.c") != NULL);
+    mir_vec_bench_free(&b);
+    /* the timer with PAPI (used where the probe finds hardware counters): it builds, links with -lpapi and
+     * runs; here the counts are -1 when the machine exposes no PMU, else positive */
+    char work2[4400];
+    snprintf(work2, sizeof work2, "%s/work-papi", tmp);
+    if (mir_vec_bench_setup(&b, work2, loops, co.clang, NULL, 1, 64, 60, 1, &err)) {
+        fprintf(stderr, "bench setup with PAPI: %s\n", err.msg);
+        CHECK(0);
+    } else {
+        CHECK(mir_vec_bench_run(&b, sel[0], MIR_VEC_PRAGMA, 4, 1, &r, why, sizeof why, &err) == 0);
+        CHECK_EQ_INT(r.status, MIR_VEC_OK);
+        for (int k = 0; k < 4; k++) CHECK(r.hw[k] == -1 || r.hw[k] > 0);
+        printf("test_vectorize: PAPI in the child: cycles %lld, instructions %lld\n", (long long)r.hw[0], (long long)r.hw[1]);
+    }
     mir_vec_bench_free(&b);
     free(sel);
     mir_vec_free_names(names, n);
