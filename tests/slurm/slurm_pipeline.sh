@@ -17,7 +17,8 @@
 #    step), the job must end COMPLETED after 2 restarts, and the final model must have all its steps;
 #  - jobs/pbs/*, jobs/local/pipeline.sh: bash -n; the local pipeline runs for real (tiny settings), and so
 #    do the PBS stage scripts, run by hand as a PBS mom would run them (there is no PBS server here).
-# The daemons are stopped at the end by their pids (trap EXIT). Exit status 77 (skipped) only when Slurm is
+# The daemons run as children of this script and are stopped at the end by their pids (trap EXIT; and by
+# a deadline of its own, 540 s, inside CTest's 600). Exit status 77 (skipped) only when Slurm is
 # absent and cannot be installed (not root, or no apt-get).
 set -euo pipefail
 SRC=${MIR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -69,19 +70,29 @@ cleanup() {
     echo "---- slurmd.log (last lines)"; tail -n 25 "$T/log/slurmd.log" 2>/dev/null
     find "$T/out" -name '*.out' -o -name '*.log' | sort | while read -r f; do echo "---- $f"; tail -n 30 "$f"; done
   fi
-  # the daemons, by the pids they wrote (slurmd first, munged last)
+  # the daemons, by their process ids (children of this script) and the pid files they wrote; slurmd
+  # first, munged last
   local pids
-  pids=$(pids_of "$T/run/slurmd.pid" "$T/run/slurmctld.pid" "$T/run/munged.pid")
+  pids=$(printf '%s\n' "${daemons[@]}" $(pids_of "$T/run/slurmd.pid" "$T/run/slurmctld.pid" "$T/run/munged.pid") |
+    awk 'NF && !seen[$0]++')
   for p in $pids; do kill -TERM "$p" 2>/dev/null; done
   for p in $pids; do
     for n in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null
   done
+  [[ -z "${watchdog:-}" ]] || kill -TERM "$watchdog" 2>/dev/null
   if [[ "${MIR_KEEP_TMP:-0}" == 1 ]]; then echo "kept $T"; else rm -rf "$T"; fi
   say "done (exit status $rc)"
   exit "$rc"
 }
+daemons=()
 trap cleanup EXIT
+trap 'exit 1' TERM INT   # through cleanup
+# a deadline of its own, inside CTest's: a test killed from outside could not stop its daemons
+deadline=${MIR_SLURM_TEST_DEADLINE:-540}
+(trap 'kill "$s" 2>/dev/null; exit 0' TERM; sleep "$deadline" & s=$!
+  wait "$s" && { echo "FAIL: slurm_pipeline still running after $deadline s: stopping"; kill -TERM $$; }) &
+watchdog=$!
 
 if command -v mungekey >/dev/null; then
   mungekey -c -k "$T/munge/munge.key"
@@ -89,9 +100,12 @@ else
   dd if=/dev/urandom of="$T/munge/munge.key" bs=1024 count=1 status=none
 fi
 chmod 400 "$T/munge/munge.key"
-munged --socket="$T/run/munge.sock" --key-file="$T/munge/munge.key" --pid-file="$T/run/munged.pid" \
-  --log-file="$T/log/munged.log" --seed-file="$T/munge/seed" ||
-  { cat "$T/log/munged.log"; fail "munged did not start"; }
+# the daemons stay in the foreground, as children of this script (their output in $T/log)
+munged -F --socket="$T/run/munge.sock" --key-file="$T/munge/munge.key" --pid-file="$T/run/munged.pid" \
+  --log-file="$T/log/munged.log" --seed-file="$T/munge/seed" >>"$T/log/munged.out" 2>&1 &
+daemons+=($!)
+for i in $(seq 1 50); do [[ -S $T/run/munge.sock ]] && break; sleep 0.1; done
+[[ -S $T/run/munge.sock ]] || { cat "$T/log/munged.log" "$T/log/munged.out"; fail "munged did not start"; }
 
 # two free TCP ports (asked from the kernel, then released for the daemons)
 read -r ctld_port slurmd_port < <("$PY" -c '
@@ -142,14 +156,16 @@ NodeName=$H NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=test Nodes=$H Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$T/slurm.conf
-slurmctld -f "$SLURM_CONF" || fail "slurmctld did not start"
-slurmd -f "$SLURM_CONF" || fail "slurmd did not start"
+slurmctld -D -f "$SLURM_CONF" >>"$T/log/slurmctld.out" 2>&1 &
+daemons=($! "${daemons[@]}")
+slurmd -D -f "$SLURM_CONF" >>"$T/log/slurmd.out" 2>&1 &
+daemons=($! "${daemons[@]}")   # slurmd first when stopping
 for i in $(seq 1 120); do
   state=$(sinfo -h -n "$H" -o %T 2>/dev/null || true)
   [[ $state == idle ]] && break
   sleep 0.5
 done
-[[ $state == idle ]] || fail "the node is not idle after 60 s (sinfo: '$state')"
+[[ $state == idle ]] || { cat "$T"/log/*.out; fail "the node is not idle after 60 s (sinfo: '$state')"; }
 say "Slurm $(sinfo -V | awk '{print $2}') up: node $H, $CPUS CPUs, ports $ctld_port/$slurmd_port, in $T"
 
 # --- helpers ---------------------------------------------------------------------------------------------
