@@ -789,6 +789,17 @@ static void idle_barrier(MPI_Comm comm) {
     }
 }
 
+/* The selected programs sorted by name (indices into sel), for bsearch. */
+typedef struct { const char *name; int idx; } name_idx;
+static int cmp_name_idx(const void *a, const void *b) {
+    return strcmp(((const name_idx *)a)->name, ((const name_idx *)b)->name);
+}
+static int find_program(const name_idx *ix, int n, const char *name) {
+    name_idx key = {name, -1};
+    const name_idx *hit = n > 0 ? bsearch(&key, ix, (size_t)n, sizeof *ix, cmp_name_idx) : NULL;
+    return hit ? hit->idx : -1;
+}
+
 static int cmp_dbl(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -907,6 +918,10 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
         return mir_fail(err, "%s", msg);
     }
 
+    name_idx *ix = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *ix);
+    for (int q = 0; q < n_prog; q++) ix[q] = (name_idx){sel[q], q};
+    if (n_prog > 1) qsort(ix, (size_t)n_prog, sizeof *ix, cmp_name_idx);
+
     /* what is measured already (rank 0 reads the journals and labels.h5) */
     uint8_t *done = mir_calloc((size_t)(n_jobs ? n_jobs : 1), 1);
     int n_bad_lines = 0;
@@ -916,11 +931,8 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
         mir_error e = {{0}};
         rc = mir_vec_collect(dir, &rows, &n, &n_bad_lines, &e);
         snprintf(msg, sizeof msg, "%s", e.msg);
-        /* programs by name: sorted copy of indices */
         for (size_t i = 0; i < n && !rc; i++) {
-            int p = -1;
-            for (int q = 0; q < n_prog; q++)
-                if (!strcmp(sel[q], rows[i].program)) { p = q; break; }
+            int p = find_program(ix, n_prog, rows[i].program);
             if (p < 0) continue;
             for (int j = 0; j < J; j++) {
                 job jb = job_of(p, j, n_cfg, vf, ifc);
@@ -934,7 +946,7 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     if (rc) {
         MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-        free(done); free(sel); mir_vec_free_names(all, n_all);
+        free(done); free(ix); free(sel); mir_vec_free_names(all, n_all);
         return mir_fail(err, "%s", msg);
     }
     MPI_Bcast(done, (int)n_jobs, MPI_UINT8_T, 0, comm);
@@ -974,7 +986,7 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
         if (jfd >= 0) close(jfd);
         mir_vec_bench_free(&b);
         mir_probe_free(probe);
-        free(done); free(sel); mir_vec_free_names(all, n_all);
+        free(done); free(ix); free(sel); mir_vec_free_names(all, n_all);
         return mir_fail(err, "vectorize-label: %s", msg);
     }
     if (rank == 0 && !o->quiet)
@@ -1070,14 +1082,13 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
         mir_vec_collect(dir, &rows, &n, NULL, &e);
         /* the selected programs' rows only */
         int st[MIR_VEC_N_STATUS] = {0}, n_pf = 0, n_mismatch = 0;
-        double *spread = mir_malloc((n ? n : 1) * sizeof *spread), *again = mir_malloc((n ? n : 1) * sizeof *again);
-        int n_sp = 0, n_ag = 0, n_sel_rows = 0;
+        double *spread = mir_malloc((n ? n : 1) * sizeof *spread), *again = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *again);
+        double *o3a = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *o3a), *o3b = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *o3b);
+        for (int q = 0; q < n_prog; q++) o3a[q] = o3b[q] = NAN;
+        int n_sp = 0, n_ag = 0;
         for (size_t i = 0; i < n; i++) {
-            int p = -1;
-            for (int q = 0; q < n_prog; q++)
-                if (!strcmp(sel[q], rows[i].program)) { p = q; break; }
+            int p = find_program(ix, n_prog, rows[i].program);
             if (p < 0) continue;
-            n_sel_rows++;
             st[rows[i].status]++;
             if (rows[i].status != MIR_VEC_OK) continue;
             if (rows[i].best_s > 0 && rows[i].repeats > 1) spread[n_sp++] = (rows[i].max_s - rows[i].best_s) / rows[i].best_s;
@@ -1085,14 +1096,13 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
                 n_pf += rows[i].pass_failed;
                 n_mismatch += rows[i].applied_vf != rows[i].vf || rows[i].applied_if != rows[i].ifc;
             }
-            if (rows[i].kind == MIR_VEC_O3_AGAIN)
-                for (size_t k = 0; k < n; k++)
-                    if (rows[k].kind == MIR_VEC_O3 && rows[k].status == MIR_VEC_OK && !strcmp(rows[k].program, rows[i].program)) {
-                        double a = rows[k].best_s, c = rows[i].best_s;
-                        again[n_ag++] = fabs(a - c) / (a < c ? a : c);
-                        break;
-                    }
+            if (rows[i].kind == MIR_VEC_O3) o3a[p] = rows[i].best_s;
+            if (rows[i].kind == MIR_VEC_O3_AGAIN) o3b[p] = rows[i].best_s;
         }
+        for (int q = 0; q < n_prog; q++)
+            if (!isnan(o3a[q]) && !isnan(o3b[q])) again[n_ag++] = fabs(o3a[q] - o3b[q]) / (o3a[q] < o3b[q] ? o3a[q] : o3b[q]);
+        free(o3a);
+        free(o3b);
         double sp50 = quantile(spread, n_sp, 0.5), sp90 = quantile(spread, n_sp, 0.9);
         double ag50 = quantile(again, n_ag, 0.5), ag90 = quantile(again, n_ag, 0.9);
         char path[4300], machine[512];
@@ -1133,7 +1143,7 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
                     tot[0], tot[1], n_done0, n_rows, dir, (mir_wall_seconds() - t0) / 60);
     }
     mir_probe_free(probe);
-    free(mine); free(done); free(sel);
+    free(mine); free(done); free(ix); free(sel);
     mir_vec_free_names(all, n_all);
     if (rc) return mir_fail(err, "%s", msg);
     if (bad) return mir_fail(err, "vectorize-label: a rank failed (see its log); what was measured is in %s", dir);
