@@ -29,27 +29,25 @@ export MIR_RANKS
 mir_pipeline_prepare local
 MIR_OWN_SESSION=1   # mpirun for training in a session of its own: Ctrl-C reaches only this shell
 
-no_requeue() { mir_log "train: stopped at a checkpoint; run this command again to resume"; }
-run_stage() { # STAGE: run it with its output on the terminal and appended to its log
-  local stage=$1 i rc
+# SIGUSR1 during training: there is no queue to go back to; stop here (138 = 128 + SIGUSR1)
+no_requeue() { mir_log "train: stopped at a checkpoint; run this command again to resume"; exit 138; }
+run_stage() { # STAGE: run it with its output on the terminal and appended to its log; a failure exits
+  local stage=$1 i rc=0
   mir_log "== $stage (log: $MIR_LOG_DIR/$stage.log)"
-  set +e
   case "$stage" in
     preprocess) mir_stage_preprocess ;;
     train) mir_stage_train no_requeue ;;
     infer) mir_stage_infer ;;
     analyze) mir_stage_analyze ;;
-    sweep)
-      rc=0
-      for ((i = 0; i < $(mir_sweep_size); i++)); do (mir_stage_sweep "$i") || rc=$?; done
-      (exit $rc) ;;
+    sweep) # every element, then the first failure's status
+      for ((i = 0; i < $(mir_sweep_size); i++)); do (mir_stage_sweep "$i") || rc=${rc/#0/$?}; done
+      return "$rc" ;;
   esac > >(trap '' INT; exec tee -a "$MIR_LOG_DIR/$stage.log") 2>&1   # tee outlives a Ctrl-C
-  rc=$?
-  set -e
-  return $rc
 }
-for s in $MIR_STAGES; do
-  # stages run in subshells (mir_die exits), training in this shell so that signals reach its trap
+for s in preprocess train infer analyze sweep; do   # in this order, whatever the order in MIR_STAGES
+  mir_has_stage "$s" || continue
+  # stages run in subshells (a failure ends the subshell with its status, and then this script),
+  # training in this shell so that signals reach its trap
   if [[ $s == train ]]; then run_stage train; else (run_stage "$s"); fi
 done
 mir_log "done: $MIR_STAGES in $MIR_OUT_DIR"
