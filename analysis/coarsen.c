@@ -17,11 +17,12 @@
 #include "probe.h"
 #include "protocol.h"
 
-enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_N };
-static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights"};
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_BOTH, FS_N };
+static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
+                                          "mirencoder+opcodes"};
 static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
                                            "token half of the embedding", "graph half of the embedding",
-                                           "encoder with random weights"};
+                                           "encoder with random weights", "embedding and opcode counts together"};
 static const char *const variant_name[MIR_CLF_N + 1] = {"xgboost", "mlp", "selected"};
 #define NG MIR_COARSEN_N_GPUS
 #define NF MIR_COARSEN_N_FACTORS
@@ -50,7 +51,7 @@ static double score_speedup(void *ctx, const int *rows, const int *pred, int m) 
 }
 
 static int fs_dim(int fs, int D) {
-    return fs == FS_OPC ? MIR_N_OPCODES : fs == FS_TOK || fs == FS_GRAPH ? D / 2 : D;
+    return fs == FS_OPC ? MIR_N_OPCODES : fs == FS_TOK || fs == FS_GRAPH ? D / 2 : fs == FS_BOTH ? D + MIR_N_OPCODES : D;
 }
 
 enum { PH_EMBED, PH_EMBED_RANDOM, PH_OPCODES, PH_FIT, PH_PREDICT = PH_FIT + MIR_CLF_N, PH_N = PH_PREDICT + MIR_CLF_N };
@@ -108,7 +109,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         mir_embed_files_mpi(rm, c.kernel_file, n, rnd, ok, comm, probe, PH_EMBED_RANDOM);
         mir_model_free(rm);
     }
-    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations};
+    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations};
     int max_seeds = o->n_seeds > o->ablation_seeds ? o->n_seeds : o->ablation_seeds;
     run_id *runs = mir_malloc(sizeof *runs * FS_N * NG * (size_t)max_seeds);
     int n_runs = 0;
@@ -135,7 +136,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
     }
     int *pred_all = mir_calloc((size_t)n_runs * 3 * n, sizeof *pred_all);
     int *chosen_all = mir_calloc((size_t)n_runs * n, sizeof *chosen_all);
-    float *X = mir_malloc((size_t)n * (D > MIR_N_OPCODES ? D : MIR_N_OPCODES) * sizeof *X);
+    float *X = mir_malloc((size_t)n * (size_t)fs_dim(FS_BOTH, D) * sizeof *X); /* the widest feature set */
     int *fold = mir_malloc((size_t)n * sizeof *fold), *pred[3], *chosen = mir_malloc((size_t)n * sizeof *chosen);
     for (int v = 0; v < 3; v++) pred[v] = mir_malloc((size_t)n * sizeof **pred);
     for (int k = 0; k < n; k++) fold[k] = k;
@@ -150,7 +151,10 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
             else if (id->fs == FS_RANDOM) memcpy(x, rnd + (size_t)k * D, (size_t)D * sizeof *x);
             else if (id->fs == FS_TOK) memcpy(x, emb + (size_t)k * D, (size_t)(D / 2) * sizeof *x);
             else if (id->fs == FS_GRAPH) memcpy(x, emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
-            else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
+            else if (id->fs == FS_BOTH) {
+                memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
+                for (int q = 0; q < MIR_N_OPCODES; q++) x[D + q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
+            } else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
         }
         score_ctx sc = {&c, id->gpu};
         mir_cv_task t = {n, dim, NF, X, y[id->gpu], NULL, allowed[id->gpu], score_speedup, &sc, MIR_INNER_RANDOM, 4,
@@ -364,6 +368,9 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
                     fabs(geo[FS_EMB][2] - geo[FS_RANDOM][2]) <= (geosd[FS_EMB][2] > geosd[FS_RANDOM][2] ? geosd[FS_EMB][2] : geosd[FS_RANDOM][2])
                         ? "**no measurable difference**" : geo[FS_EMB][2] > geo[FS_RANDOM][2] ? "pre-training helps" : "**random weights do better**",
                     geo[FS_OPC][2]);
+        if (fs_on[FS_BOTH])
+            fprintf(f, "The embedding and the opcode counts together: geometric-mean speedup %.3f (opcode counts alone "
+                       "%.3f).\n\n", geo[FS_BOTH][2], geo[FS_OPC][2]);
         fprintf(f, "Plot: [speedup.png](speedup.png). Per-kernel predictions: predictions.csv (first seed, and the "
                    "mean speedup over seeds). Every aggregate: metrics.csv.\n\n## Cost (PAPI probe, common/probe.h)\n\n");
         fclose(f);
