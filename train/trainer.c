@@ -378,7 +378,9 @@ static int setup_model(trainer *t, mir_error *err) {
     const int D = t->grid.n_groups;
     if (t->st.micro_batch < 1 || t->st.global_batch % (t->st.micro_batch * D) != 0)
         return mir_fail(err, "--batch %d must be a multiple of --micro-batch %d times the number of data-parallel "
-                        "groups %d (%d ranks / grid %dx%d)", t->st.global_batch, t->st.micro_batch, D, t->nranks, P, Q);
+                        "groups %d (%d ranks / grid %dx%d)%s", t->st.global_batch, t->st.micro_batch, D, t->nranks, P, Q,
+                        have ? "; these are the batch sizes stored in the checkpoint, which a resumed run keeps "
+                               "whatever --batch says: resume on a rank count that divides them" : "");
     mir_dist_init(&t->dist, &t->grid, &t->cfg);
     if (t->rank == 0 && !o->quiet)
         mir_log(MIR_LOG_INFO, "layout: %d data-parallel group%s x grid %dx%d (block %d): %s; rank 0 holds %zu of "
