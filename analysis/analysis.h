@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "classifier.h"
+#include "mir/mir.h"
 #include "mir_common.h"
 
 typedef struct mir_analyze_options {
@@ -26,6 +27,8 @@ typedef struct mir_analyze_options {
     int limit;                /* devmap: keep this many rows, spread evenly (0: all) */
     int quiet;
     const char *command_line; /* recorded in summary.md */
+    int embed_windows;        /* reading mode of the embeddings (mir.h mir_embed_options): 0 all windows; */
+    int embed_max_nodes;      /* 0: whole graph; embed_windows = -1: the fast preset */
     mir_clf_params clf;
 } mir_analyze_options;
 
@@ -36,6 +39,8 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
 int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *err);
 
 /* ---- shared by the tasks (util.c) ---- */
+/* mir_model_load, then the reading mode of o (embed_windows, embed_max_nodes). */
+mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path, mir_error *err);
 struct mir_probe;
 /* mkdir -p */
 int mir_mkdir_p(const char *path, mir_error *err);

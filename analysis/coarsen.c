@@ -81,7 +81,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
     if (mir_kernels_dir(o, "thread_coarsening", "task_threadcoarsening", comm, kdir, sizeof kdir, err)) return -1;
     mir_coarsen c;
     if (mir_coarsen_load(&c, o->data_dir, kdir, err)) return -1;
-    mir_model *model = mir_model_load(o->model, err);
+    mir_model *model = mir_analyze_model_load(o, o->model, err);
     if (!model) { mir_coarsen_free(&c); return -1; }
     const int D = (int)mir_embedding_dim(model), n = c.n;
     mir_probe *probe = mir_probe_create("mir_analyze", phase_names, PH_N, NULL, 0, rank != 0 || o->quiet);
@@ -95,7 +95,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         snprintf(rpath, sizeof rpath, "%s/random-weights.h5", dir);
         rc = rank == 0 ? mir_write_random_model(model, rpath, o->seed, err) : 0;
         MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-        mir_model *rm = rc ? NULL : mir_model_load(rpath, err);
+        mir_model *rm = rc ? NULL : mir_analyze_model_load(o, rpath, err);
         int bad = rm == NULL, any = 0;
         MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
         if (any) {

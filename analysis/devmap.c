@@ -449,7 +449,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     if (mir_kernels_dir(o, "devmap", "task_devmap", comm, kdir, sizeof kdir, err)) return -1;
     mir_devmap d;
     if (mir_devmap_load(&d, o->data_dir, kdir, o->limit, err)) return -1;
-    mir_model *model = mir_model_load(o->model, err);
+    mir_model *model = mir_analyze_model_load(o, o->model, err);
     if (!model) { mir_devmap_free(&d); return -1; }
     const int D = (int)mir_embedding_dim(model), n = d.n;
     if (rank == 0 && !o->quiet)
@@ -472,7 +472,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
         rc = rank == 0 ? mir_write_random_model(model, rpath, o->seed, err) : 0;
         MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
         mir_model *rm = NULL;
-        if (!rc) rm = mir_model_load(rpath, err);
+        if (!rc) rm = mir_analyze_model_load(o, rpath, err);
         int bad = rm == NULL, any = 0;
         MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
         if (any) {

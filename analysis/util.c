@@ -212,3 +212,15 @@ int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, 
     if (rc) MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
     return rc ? -1 : 0;
 }
+
+mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path, mir_error *err) {
+    mir_model *m = mir_model_load(path, err);
+    if (!m || (o->embed_windows == 0 && o->embed_max_nodes == 0)) return m;
+    mir_embed_options eo = {o->embed_windows, o->embed_max_nodes};
+    if (o->embed_windows < 0) eo = mir_embed_options_fast(m);
+    if (mir_model_set_options(m, &eo, err)) {
+        mir_model_free(m);
+        return NULL;
+    }
+    return m;
+}

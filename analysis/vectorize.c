@@ -180,7 +180,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
     }
     mir_probe_end(probe, PH_IR);
     MPI_Allreduce(MPI_IN_PLACE, &ir_failed, 1, MPI_INT, MPI_SUM, comm); /* also: every IR file is written */
-    mir_model *model = mir_model_load(o->model, err);
+    mir_model *model = mir_analyze_model_load(o, o->model, err);
     int bad = model == NULL, any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
     if (any) {

@@ -33,6 +33,10 @@ mpi 2 "$AN" coarsen -q --model "$WORK/m.h5" --data "$DATA" --out "$WORK/o2" --se
   --kernels "$WORK/o2/data/devmap/task_devmap/kernels_ir"
 "$AN" coarsen -q --model "$WORK/m.h5" --data "$DATA" --out "$WORK/o1" --seeds 2 --no-ablations $FAST
 echo "analyze: 4 runs in $((SECONDS - t0)) s"
+# the embeddings' reading mode (docs/inference.md) reaches the analysis: --fast runs, a bad --windows is refused
+"$AN" coarsen -q --fast --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of" --seeds 1 --no-ablations $FAST
+grep -q -- "--fast" "$WORK/of/coarsen/summary.md"
+expect_status 2 "$AN" coarsen -q --windows -1 --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of"
 cmp "$WORK/o1/devmap/summary.json" "$WORK/o2/devmap/summary.json"
 cmp "$WORK/o1/coarsen/summary.json" "$WORK/o2/coarsen/summary.json"
 cmp "$WORK/o1/coarsen/predictions.csv" "$WORK/o2/coarsen/predictions.csv"
