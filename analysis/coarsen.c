@@ -165,18 +165,11 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
             for (int k = 0; k < n; k++) pred_all[((size_t)r * 3 + v) * n + k] = pred[v][k];
         for (int k = 0; k < n; k++) chosen_all[(size_t)r * n + k] = chosen[k] + 1;
     }
-    int any = rc != 0, bad = 0;
-    MPI_Allreduce(&any, &bad, 1, MPI_INT, MPI_MAX, comm);
-    if (bad) {
-        if (!rc) mir_fail(err, "coarsen: a classifier failed on another rank (see its log)");
+    int64_t tot[4];
+    if (mir_runs_combine(comm, rc, "coarsen", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err)) {
         rc = -1;
         goto done;
     }
-    MPI_Allreduce(MPI_IN_PLACE, pred_all, n_runs * 3 * n, MPI_INT, MPI_SUM, comm);
-    MPI_Allreduce(MPI_IN_PLACE, chosen_all, n_runs * n, MPI_INT, MPI_SUM, comm);
-    for (int i = 0; i < n_runs * n; i++) chosen_all[i] -= 1;
-    int64_t tot[4] = {n_fits[0], n_fits[1], n_pred[0], n_pred[1]};
-    MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
 
     if (rank == 0) {
         /* speedups: per run and variant, per kernel */

@@ -224,3 +224,22 @@ mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path
     }
     return m;
 }
+
+int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int *chosen_all, int n_runs, int n,
+                     const int64_t *n_fits, const int64_t *n_pred, int64_t tot[4], mir_error *err) {
+    int mine = rc != 0, any = 0;
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (any) {
+        if (!mine) mir_fail(err, "%s: a classifier failed on another rank (see its log)", task);
+        return -1;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, pred_all, n_runs * 3 * n, MPI_INT, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, chosen_all, n_runs * n, MPI_INT, MPI_SUM, comm);
+    for (int i = 0; i < n_runs * n; i++) chosen_all[i] -= 1;
+    tot[0] = n_fits[0];
+    tot[1] = n_fits[1];
+    tot[2] = n_pred[0];
+    tot[3] = n_pred[1];
+    MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
+    return 0;
+}

@@ -238,18 +238,11 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
             for (int i = 0; i < n; i++) pred_all[((size_t)r * 3 + q) * n + i] = pred[q][i];
         for (int i = 0; i < n; i++) chosen_all[(size_t)r * n + i] = chosen[fold[i]] + 1;
     }
-    int fail = rc != 0;
-    MPI_Allreduce(&fail, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!fail) mir_fail(err, "vectorize: a classifier failed on another rank (see its log)");
+    int64_t tot[4];
+    if (mir_runs_combine(comm, rc, "vectorize", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err)) {
         rc = -1;
         goto done;
     }
-    MPI_Allreduce(MPI_IN_PLACE, pred_all, n_runs * 3 * n, MPI_INT, MPI_SUM, comm);
-    MPI_Allreduce(MPI_IN_PLACE, chosen_all, n_runs * n, MPI_INT, MPI_SUM, comm);
-    for (int i = 0; i < n_runs * n; i++) chosen_all[i] -= 1;
-    int64_t tot[4] = {n_fits[0], n_fits[1], n_pred[0], n_pred[1]};
-    MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
 
     if (rank == 0) {
         int *all_rows = mir_malloc((size_t)n * sizeof *all_rows);
