@@ -170,14 +170,31 @@ static void assemble(mir_dist *d, const float *loc, int mloc, int nloc, float *f
     d->t_comm += mir_wall_seconds() - t0;
 }
 
+/* Local extents of a product's replicated operands on this rank: X^T (C x N) is xm x nn, Y^T (OC x N) is
+ * ym x nn; nx, ny their element counts with a leading dimension of at least 1. */
+typedef struct pieces {
+    int xm, ym, nn;
+    size_t nx, ny;
+} pieces;
+
+static pieces local_pieces(const mir_grid *g, int C, int OC, int N) {
+    pieces p;
+    p.xm = mir_grid_numroc(C, g->nb, g->prow, g->P);
+    p.ym = mir_grid_numroc(OC, g->nb, g->prow, g->P);
+    p.nn = mir_grid_numroc(N, g->nb, g->pcol, g->Q);
+    p.nx = (size_t)(p.xm > 1 ? p.xm : 1) * p.nn;
+    p.ny = (size_t)(p.ym > 1 ? p.ym : 1) * p.nn;
+    return p;
+}
+
 void mir_dist_forward(mir_dist *d, const mir_dist_tensor *t, float *out, const float *inp, const float *wloc, int N,
                       int accumulate) {
     const mir_grid *g = d->grid;
     const int C = t->rows, OC = t->cols, one_i = 1;
     if (N <= 0) return;
-    int xm = mir_grid_numroc(C, g->nb, g->prow, g->P), nn = mir_grid_numroc(N, g->nb, g->pcol, g->Q);
-    int ym = mir_grid_numroc(OC, g->nb, g->prow, g->P);
-    size_t nx = (size_t)(xm > 1 ? xm : 1) * nn, ny = (size_t)(ym > 1 ? ym : 1) * nn;
+    const pieces pc = local_pieces(g, C, OC, N);
+    const int xm = pc.xm, ym = pc.ym, nn = pc.nn;
+    const size_t nx = pc.nx, ny = pc.ny;
     float *ws = workspace(d, nx + ny + (size_t)N * OC + 3);
     float *xl = ws, *yl = ws + nx + 1, *full = yl + ny + 1;
     int dx[9], dy[9];
@@ -203,9 +220,9 @@ void mir_dist_backward(mir_dist *d, const mir_dist_tensor *t, float *dinp, float
     const mir_grid *g = d->grid;
     const int C = t->rows, OC = t->cols, one_i = 1;
     if (N <= 0) return;
-    int xm = mir_grid_numroc(C, g->nb, g->prow, g->P), nn = mir_grid_numroc(N, g->nb, g->pcol, g->Q);
-    int ym = mir_grid_numroc(OC, g->nb, g->prow, g->P);
-    size_t nx = (size_t)(xm > 1 ? xm : 1) * nn, ny = (size_t)(ym > 1 ? ym : 1) * nn;
+    const pieces pc = local_pieces(g, C, OC, N);
+    const int xm = pc.xm, ym = pc.ym, nn = pc.nn;
+    const size_t nx = pc.nx, ny = pc.ny;
     float *ws = workspace(d, 2 * nx + ny + (size_t)N * C + 4);
     float *xl = ws, *dyl = xl + nx + 1, *dxl = dyl + ny + 1, *full = dxl + nx + 1;
     int dx[9], dy[9];
