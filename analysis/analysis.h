@@ -29,6 +29,7 @@ typedef struct mir_analyze_options {
     const char *command_line; /* recorded in summary.md */
     int embed_windows;        /* reading mode of the embeddings (mir.h mir_embed_options): 0 all windows; */
     int embed_max_nodes;      /* 0: whole graph; embed_windows = -1: the fast preset */
+    int embed_window;         /* tokens per window; 0: the model's */
     mir_clf_params clf;
 } mir_analyze_options;
 

@@ -48,8 +48,8 @@ static void usage(FILE *f) {
 "      --no-ablations      only the embedding and the opcode-count baseline\n"
 "      --limit N           devmap: use N rows spread over the data set (tests; default all)\n"
 "      --xgb-rounds N      boosting rounds (default 60)    --mlp-epochs N  MLP epochs (default 40)\n"
-"      --windows K, --max-nodes N, --fast   reading mode of the embeddings, as in mir-infer (default:\n"
-"                          exact; docs/inference.md)\n"
+"      --windows K, --window-tokens W, --max-nodes N, --fast   reading mode of the embeddings, as in\n"
+"                          mir-infer (default: exact; docs/inference.md)\n"
 "vectorize-label and vectorize:\n"
 "      --loops DIR         the C programs (default: OUT/data/loop_vectorization/neurovectorizer-training_data/\n"
 "                          training_data, unpacked there from DATA/loop_vectorization/ when missing)\n"
@@ -71,7 +71,7 @@ static void usage(FILE *f) {
 
 enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOABL, O_LIMIT, O_XGB, O_MLP,
        O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
-       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST };
+       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK };
 
 static int parse_int(const char *s, long lo, long hi, long *v) {
     char *end;
@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
         {"repeats", 1, 0, O_REPEATS}, {"vf", 1, 0, O_VF}, {"if", 1, 0, O_IF}, {"full", 0, 0, O_FULL},
         {"cflags", 1, 0, O_CFLAGS}, {"timeout", 1, 0, O_TIMEOUT}, {"max-jobs", 1, 0, O_MAXJOBS},
         {"time-limit", 1, 0, O_TLIMIT}, {"labels", 1, 0, O_LABELS}, {"iter-divisor", 1, 0, O_ITERDIV},
-        {"windows", 1, 0, O_WINDOWS}, {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {"windows", 1, 0, O_WINDOWS}, {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST}, {"window-tokens", 1, 0, O_WINTOK}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     int c, bad = 0, full = 0;
     long v;
@@ -129,6 +129,7 @@ int main(int argc, char **argv) {
         case O_LIMIT: if (parse_int(optarg, 20, 1000000, &v)) bad = 1; else o.limit = (int)v; break;
         case O_WINDOWS: if (parse_int(optarg, 0, 1000000, &v)) bad = 1; else o.embed_windows = (int)v; break;
         case O_MAXNODES: if (parse_int(optarg, 0, 65536, &v)) bad = 1; else o.embed_max_nodes = (int)v; break;
+        case O_WINTOK: if (parse_int(optarg, 0, 8192, &v)) bad = 1; else o.embed_window = (int)v; break;
         case O_FAST: o.embed_windows = -1; break;
         case O_XGB: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else o.clf.xgb_rounds = (int)v; break;
         case O_MLP: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else o.clf.mlp_epochs = (int)v; break;

@@ -215,8 +215,8 @@ int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, 
 
 mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path, mir_error *err) {
     mir_model *m = mir_model_load(path, err);
-    if (!m || (o->embed_windows == 0 && o->embed_max_nodes == 0)) return m;
-    mir_embed_options eo = {o->embed_windows, o->embed_max_nodes};
+    if (!m || (o->embed_windows == 0 && o->embed_max_nodes == 0 && o->embed_window == 0)) return m;
+    mir_embed_options eo = {o->embed_windows, o->embed_max_nodes, o->embed_window};
     if (o->embed_windows < 0) eo = mir_embed_options_fast(m);
     if (mir_model_set_options(m, &eo, err)) {
         mir_model_free(m);

@@ -2,12 +2,13 @@
  * bench_infer: embeddings per second for one rank, split into parse / tokens / graph / encode / forward,
  * beside a bare LLVM parse of the same files measured in the same run.
  *
- *   bench_infer MODEL.h5 INPUT...      (INPUT as for mir-preprocess: .ll/.bc files, directories, @lists)
+ *   bench_infer [--fast] MODEL.h5 INPUT...   (INPUT as for mir-preprocess: .ll/.bc files, directories, @lists;
+ *                                             --fast: the fast reading mode only, no cosine, for profiling)
  *
  * Files are read into memory first. Reference: LLVMContextCreate + LLVMParseIRInContext + dispose per
  * module. Measured: parse, extraction (tokens: printing and normalising statements; graph: ProGraML
  * graph), vocabulary encoding, and the model's forward (mir_embed_view) per module in four reading modes
- * (mir_embed_options: exact, 4 windows, 2 windows, fast), each with the cosine similarity of its
+ * (mir_embed_options: from exact to fast), each with the cosine similarity of its
  * embeddings to the exact ones. Target: >= 100 modules/s per rank on the device-mapping IR with the
  * default model.
  */
@@ -23,15 +24,43 @@
 #include "inputs.h"
 #include "irmodule.h"
 #include "probe.h"
+#include "sgemm_peak.h"
 
 extern char *openblas_get_corename(void);
 
 enum { P_PARSE, P_TOKENS, P_GRAPH, P_ENCODE, P_FORWARD, NP };
 
+/* Floating-point operations of the matrix products of the fast mode's forward pass on one module (its
+ * first token window, its graph window), as mir_model_flops counts them (a third: forward only). */
+static double fast_flops(const mir_config *c, const mir_module_view *v, const mir_embed_options *o) {
+    mir_config cfg = *c;
+    cfg.max_nodes = o->max_nodes;
+    if (o->window) cfg.max_seq = o->window;
+    mir_batch_options bo = {0.0f, 0, 0};
+    mir_rng rng;
+    mir_rng_seed(&rng, 0, 0);
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_module_view tok = {v->tokens, v->n_tokens, NULL, NULL, 0, NULL, NULL, NULL, 0}, g = *v;
+    g.n_tokens = 0;
+    mir_batch_build(&b, &tok, 1, &cfg, &bo, &rng);
+    double f = mir_model_flops(&cfg, &b) / 3;
+    mir_batch_build(&b, &g, 1, &cfg, &bo, &rng);
+    f += mir_model_flops(&cfg, &b) / 3;
+    mir_batch_free(&b);
+    return f;
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
+    int fast_only = argc > 1 && !strcmp(argv[1], "--fast");
+    if (fast_only) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_infer MODEL.h5 INPUT...\n");
+        fprintf(stderr, "usage: bench_infer [--fast] MODEL.h5 INPUT...\n");
         return 2;
     }
     mir_log_init("bench_infer", 0, 1, MIR_LOG_INFO);
@@ -41,6 +70,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    double peak = sgemm_peak(2048);
+    printf("SGEMM 2048^3 peak: %.1f GFLOP/s (OpenBLAS %s)\n", peak, openblas_get_corename());
     mir_input_list list;
     if (mir_inputs_expand(argv + 2, argc - 2, 0, &list, &err)) {
         fprintf(stderr, "%s\n", err.msg);
@@ -111,18 +142,20 @@ int main(int argc, char **argv) {
      * the approximations' cosine similarity */
     mir_embed_options fast = mir_embed_options_fast(m);
     struct { const char *name; mir_embed_options o; } modes[] = {
-        {"exact (all windows, whole graph)", {0, 0}},
-        {"4 windows, whole graph", {4, 0}},
-        {"2 windows, graph window", {2, fast.max_nodes}},
-        {"1 window, whole graph", {1, 0}},
-        {"4 windows, graph window", {4, fast.max_nodes}},
-        {"fast (1 window, graph window)", fast},
+        {"exact (all windows, whole graph)", {0, 0, 0}},
+        {"4 windows, whole graph", {4, 0, 0}},
+        {"2 windows, graph window", {2, fast.max_nodes, 0}},
+        {"1 window, whole graph", {1, 0, 0}},
+        {"4 windows, graph window", {4, fast.max_nodes, 0}},
+        {"1 window, graph window", {1, fast.max_nodes, 0}},
+        {"1 window of 128, 128-node window", {1, 128, 128}},
+        {"fast (1 window of 128, graph win.)", fast},
     };
     float *ref = malloc(done * D * sizeof *ref), *out = malloc(done * D * sizeof *out);
     printf("%-34s %10s %10s %12s %10s %10s\n", "mode", "fwd ms", "total ms", "modules/s", "cos mean", "cos min");
-    for (size_t k = 0; k < sizeof modes / sizeof *modes; k++) {
+    for (size_t k = fast_only ? sizeof modes / sizeof *modes - 1 : 0; k < sizeof modes / sizeof *modes; k++) {
         mir_model_set_options(m, &modes[k].o, &err);
-        float *dst = k == 0 ? ref : out;
+        float *dst = k == 0 || fast_only ? ref : out;
         double f0 = mir_wall_seconds();
         for (size_t i = 0; i < done; i++) {
             mir_module_view view = mir_encoded_view(&enc[i]);
@@ -142,12 +175,25 @@ int main(int argc, char **argv) {
             cmin = cij < cmin ? cij : cmin;
         }
         double per = (extract + fwd) / (double)done;
-        printf("%-34s %10.3f %10.3f %12.1f %10.4f %10.4f\n", modes[k].name, 1e3 * fwd / done, 1e3 * per, 1.0 / per,
-               cs / (double)done, cmin);
+        if (fast_only)
+            printf("%-34s %10.3f %10.3f %12.1f %10s %10s\n", modes[k].name, 1e3 * fwd / done, 1e3 * per, 1.0 / per,
+                   "-", "-");
+        else
+            printf("%-34s %10.3f %10.3f %12.1f %10.4f %10.4f\n", modes[k].name, 1e3 * fwd / done, 1e3 * per,
+                   1.0 / per, cs / (double)done, cmin);
         if (k == 0) printf("  exact mode: %.1f modules/s\n", 1.0 / per);
-        if (k + 1 == sizeof modes / sizeof *modes)
+        if (k + 1 == sizeof modes / sizeof *modes) {
+            double flops = 0;
+            for (size_t i = 0; i < done; i++) {
+                mir_module_view view = mir_encoded_view(&enc[i]);
+                flops += fast_flops(c, &view, &fast);
+            }
             printf("fast mode: %.1f embeddings per second per rank (target >= 100: %s)\n", 1.0 / per,
                    1.0 / per >= 100 ? "PASSED" : "FAILED");
+            printf("fast mode's forward: %.3f GFLOP per module in matrix products, %.1f GFLOP/s = %.0f %% of the "
+                   "SGEMM peak measured above\n", flops / (double)done / 1e9, flops / fwd / 1e9,
+                   100 * flops / fwd / 1e9 / peak);
+        }
     }
     printf("peak memory: %.1f MiB\n", mir_peak_rss_bytes() / 1048576.0);
     for (size_t i = 0; i < done; i++) mir_encoded_free(&enc[i]);

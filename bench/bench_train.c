@@ -16,30 +16,12 @@
 #include <unistd.h>
 
 #include "corpus.h"
+#include "sgemm_peak.h"
 #include "model.h"
 #include "trainer.h"
 
 extern char *openblas_get_corename(void);
 extern int openblas_get_num_threads(void);
-
-static double sgemm_peak(int n) {
-    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = (float)(i % 7) * 0.1f;
-        b[i] = (float)(i % 5) * 0.2f;
-    }
-    double best = 1e30;
-    for (int r = 0; r < 5; r++) {
-        double t0 = mir_wall_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = mir_wall_seconds() - t0;
-        if (t < best) best = t;
-    }
-    free(a);
-    free(b);
-    free(c);
-    return 2.0 * n * n * (double)n / best / 1e9;
-}
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);

@@ -71,7 +71,7 @@ void mir_model_free(mir_model *m) {
 }
 
 mir_embed_options mir_embed_options_fast(const mir_model *m) {
-    return (mir_embed_options){1, m->cfg.max_nodes};
+    return (mir_embed_options){1, m->cfg.max_nodes, m->cfg.max_seq < MIR_FAST_WINDOW ? 0 : MIR_FAST_WINDOW};
 }
 
 int mir_model_set_options(mir_model *m, const mir_embed_options *o, mir_error *err) {
@@ -79,6 +79,9 @@ int mir_model_set_options(mir_model *m, const mir_embed_options *o, mir_error *e
     if (o->max_nodes < 0 || o->max_nodes > MIR_INFER_MAX_NODES)
         return mir_fail(err, "max_nodes must be 0 (%d) or between 1 and %d, not %d", MIR_INFER_MAX_NODES,
                         MIR_INFER_MAX_NODES, o->max_nodes);
+    if (o->window < 0 || o->window > m->cfg.max_seq)
+        return mir_fail(err, "window must be 0 (the model's %d tokens) or between 1 and %d, not %d", m->cfg.max_seq,
+                        m->cfg.max_seq, o->window);
     m->opts = *o;
     return 0;
 }
@@ -186,8 +189,9 @@ static int64_t window_index(int64_t j, int64_t k, int64_t n) {
 int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mir_error *err) {
     /* the pool is the only state a call changes; it has its own lock (mir.h: a loaded model is read-only) */
     mir_model *m = (mir_model *)mc;
-    const int C = m->cfg.d_model, T = m->cfg.max_seq;
+    const int C = m->cfg.d_model, T = m->opts.window ? m->opts.window : m->cfg.max_seq;
     mir_config cfg = m->cfg;
+    cfg.max_seq = T;
     cfg.max_nodes = m->opts.max_nodes ? m->opts.max_nodes : MIR_INFER_MAX_NODES;
     mir_model_f32 net = m->net; /* shallow copy: shared parameters, own activations */
     net.acts = pool_take(m);

@@ -20,6 +20,8 @@
 #include "wordpiece.h"
 
 #define MIR_INFER_MAX_NODES 65536
+/* Tokens read by the fast preset (mir_embed_options_fast): docs/inference.md measures the choice. */
+#define MIR_FAST_WINDOW 128
 
 /* A module encoded with a vocabulary, owning its arrays. */
 typedef struct mir_encoded {

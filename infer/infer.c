@@ -106,6 +106,7 @@ static int write_h5(const char *path, char **names, const int32_t *status, char 
     mir_embed_options eo = mir_model_options(m);
     rc |= mir_h5_attr_int64(root, "max_windows", eo.max_windows, &e);
     rc |= mir_h5_attr_int64(root, "max_nodes", eo.max_nodes ? eo.max_nodes : MIR_INFER_MAX_NODES, &e);
+    rc |= mir_h5_attr_int64(root, "window_tokens", eo.window ? eo.window : c->max_seq, &e);
     H5Gclose(root);
     if (H5Fclose(f) < 0) rc = -1;
     if (rc || rename(tmp, path) != 0) {
@@ -153,7 +154,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
         mir_model_free(m);
         return -1;
     }
-    mir_embed_options eo = {o->max_windows, o->max_nodes};
+    mir_embed_options eo = {o->max_windows, o->max_nodes, o->window};
     if (o->max_windows < 0) eo = mir_embed_options_fast(m);
     if (mir_model_set_options(m, &eo, err)) {
         mir_model_free(m);

@@ -22,6 +22,7 @@ typedef struct mir_infer_options {
     int64_t max_module_bytes;
     int max_windows;               /* mir_embed_options (mir.h); -1: the fast preset */
     int max_nodes;
+    int window;                    /* tokens per window; 0: the model's */
     int quiet;
 } mir_infer_options;
 

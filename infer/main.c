@@ -29,10 +29,11 @@ static void usage(FILE *f) {
 "  -D MACRO[=V], -I DIR, --cflag FLAG, -O LEVEL, --clang PATH: passed to clang, as in mir-preprocess\n"
 "      --max-module-mb N    larger modules are recorded as too_large (default 256)\n"
 "      --windows K          read K token windows spread evenly over each module (default 0: all of them)\n"
+"      --window-tokens W    cut the tokens into windows of W (default 0: the model's window length)\n"
 "      --max-nodes N        read the graph's first N-node window (default 65536)\n"
-"      --fast               one token window and the training graph window (--windows 1 --max-nodes of the\n"
-"                           model): about 20x faster on the device-mapping kernels, an approximation of the\n"
-"                           exact embedding (docs/inference.md measures how close)\n"
+"      --fast               the first 128 tokens and the training graph window (--windows 1 --window-tokens\n"
+"                           128 --max-nodes of the model): about 20x faster on the device-mapping kernels, an\n"
+"                           approximation of the exact embedding (docs/inference.md measures how close)\n"
 "  -q, --quiet              only errors\n"
 "  -h, --help               this text\n"
 "\n"
@@ -40,7 +41,7 @@ static void usage(FILE *f) {
 "2 bad usage; 1 fatal error.\n");
 }
 
-enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST };
+enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK };
 
 static int parse_count(const char *s, int *out) {
     char *end;
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
                                        {"compile", 0, 0, O_COMPILE}, {"cflag", 1, 0, O_CFLAG}, {"clang", 1, 0, O_CLANG},
                                        {"max-module-mb", 1, 0, O_MAXMB}, {"windows", 1, 0, O_WINDOWS},
                                        {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST},
+                                       {"window-tokens", 1, 0, O_WINTOK},
                                        {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     while ((c = getopt_long(argc, argv, "o:D:I:O:qh", lo, NULL)) != -1) {
@@ -87,6 +89,7 @@ int main(int argc, char **argv) {
         case O_MAXMB: o.max_module_bytes = (int64_t)atoll(optarg) << 20; if (o.max_module_bytes <= 0) bad = 1; break;
         case O_WINDOWS: if (parse_count(optarg, &o.max_windows)) bad = 1; break;
         case O_MAXNODES: if (parse_count(optarg, &o.max_nodes)) bad = 1; break;
+        case O_WINTOK: if (parse_count(optarg, &o.window)) bad = 1; break;
         case O_FAST: o.max_windows = -1; break;
         case 'q': o.quiet = 1; break;
         case 'h':

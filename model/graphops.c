@@ -99,6 +99,14 @@ int64_t mir_relations_build(mir_csr rel[MIR_N_RELATIONS], const int32_t *src, co
         bw->col_ptr = dup_bytes(fw->row_ptr, ptr_bytes);
         bw->col_dst = dup_bytes(fw->src, idx_bytes);
     }
+    /* the non-empty rows of each relation (the aggregations' compact form, graphops_decl.h) */
+    for (int r = 0; r < MIR_N_RELATIONS; r++) {
+        mir_csr *c = &rel[r];
+        c->rows = alloc_idx(N);
+        c->n_rows = 0;
+        for (int n = 0; n < N; n++)
+            if (c->row_ptr[n + 1] > c->row_ptr[n]) c->rows[c->n_rows++] = n;
+    }
     return skipped;
 }
 
@@ -108,6 +116,7 @@ void mir_csr_free(mir_csr *c) {
     free(c->src);
     free(c->col_ptr);
     free(c->col_dst);
+    free(c->rows);
     memset(c, 0, sizeof(*c));
 }
 

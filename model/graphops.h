@@ -18,6 +18,8 @@ typedef struct mir_csr {
     int32_t *src;         /* (nnz) message sources of each destination row, in edge order */
     int64_t *col_ptr;     /* (N+1) CSC of the same matrix (by source), for backward */
     int32_t *col_dst;     /* (nnz) */
+    int n_rows;           /* destinations with at least one message: the rows the mean aggregation fills */
+    int32_t *rows;        /* (n_rows) those rows, increasing */
 } mir_csr;
 
 /* Build the 6 relations from an edge list of n_edges edges over n_nodes nodes (flow in 0..2; edges with

@@ -44,6 +44,33 @@ void R(mir_spmm_mean_backward)(real *dinp, const real *dout, const mir_csr *rel,
     }
 }
 
+void R(mir_spmm_mean_rows_forward)(real *out, const real *inp, const mir_csr *rel, int C) {
+    for (int k = 0; k < rel->n_rows; k++) {
+        real *o = out + (int64_t)k * C;
+        const int64_t j0 = rel->row_ptr[rel->rows[k]], j1 = rel->row_ptr[rel->rows[k] + 1];
+        for (int c = 0; c < C; c++) o[c] = 0;
+        for (int64_t j = j0; j < j1; j++) {
+            const real *x = inp + (int64_t)rel->src[j] * C;
+            for (int c = 0; c < C; c++) o[c] += x[c];
+        }
+        const real inv = (real)1 / (real)(j1 - j0);
+        for (int c = 0; c < C; c++) o[c] *= inv;
+    }
+}
+
+/* dinp[s] += dout[k] / indeg(d) for each edge s->d, d = rows[k]: a scatter along the CSR rows. */
+void R(mir_spmm_mean_rows_backward)(real *dinp, const real *dout, const mir_csr *rel, int C) {
+    for (int k = 0; k < rel->n_rows; k++) {
+        const int64_t j0 = rel->row_ptr[rel->rows[k]], j1 = rel->row_ptr[rel->rows[k] + 1];
+        const real inv = (real)1 / (real)(j1 - j0);
+        const real *dy = dout + (int64_t)k * C;
+        for (int64_t j = j0; j < j1; j++) {
+            real *g = dinp + (int64_t)rel->src[j] * C;
+            for (int c = 0; c < C; c++) g[c] += dy[c] * inv;
+        }
+    }
+}
+
 void R(mir_segment_mean_forward)(real *out, const real *inp, const int64_t *node_offset, int G, int C) {
     for (int g = 0; g < G; g++) {
         real *o = out + (int64_t)g * C;

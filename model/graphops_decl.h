@@ -8,6 +8,12 @@
 void R(mir_spmm_mean_forward)(real *out, const real *inp, const mir_csr *rel, int C);
 /* dinp (N,C) += transpose of the above applied to dout */
 void R(mir_spmm_mean_backward)(real *dinp, const real *dout, const mir_csr *rel, int C);
+/* The same aggregation in compact form, the one the model uses: out (n_rows,C) holds only the rows that
+ * receive messages, row k being node rel->rows[k] (the others are zero and need no storage, and their
+ * products with the relation's weights need no time: a third to a half of the graph encoder's products on
+ * the data sets' graphs). The backward reads dout in the same compact form. */
+void R(mir_spmm_mean_rows_forward)(real *out, const real *inp, const mir_csr *rel, int C);
+void R(mir_spmm_mean_rows_backward)(real *dinp, const real *dout, const mir_csr *rel, int C);
 
 /* Per-graph mean pooling: graph g owns nodes [node_offset[g], node_offset[g+1]); out (G,C) */
 void R(mir_segment_mean_forward)(real *out, const real *inp, const int64_t *node_offset, int G, int C);

@@ -56,21 +56,34 @@ void R(mir_linear_backward)(real *dinp, real *dw, real *dbias, const real *dout,
 /* ------------------------------------------------------------------------------------------------ */
 /* layer norm */
 
+/* sum of x[i] (y NULL) or of (x[i] - m) * (y[i] - m), in LANES independent partial sums so that the loop
+ * vectorises without -ffast-math */
+enum { LANES = 16 };
+static real R(sum_lanes)(const real *x, const real *y, real m, int n) {
+    real s[LANES] = {0};
+    int i = 0;
+    if (y) {
+        for (; i + LANES <= n; i += LANES)
+            for (int j = 0; j < LANES; j++) s[j] += (x[i + j] - m) * (y[i + j] - m);
+        for (int j = 0; i + j < n; j++) s[j] += (x[i + j] - m) * (y[i + j] - m);
+    } else {
+        for (; i + LANES <= n; i += LANES)
+            for (int j = 0; j < LANES; j++) s[j] += x[i + j];
+        for (int j = 0; i + j < n; j++) s[j] += x[i + j];
+    }
+    real t = 0;
+    for (int j = 0; j < LANES; j++) t += s[j];
+    return t;
+}
+
 void R(mir_layernorm_forward)(real *out, real *mean, real *rstd, const real *inp, const real *gamma,
                               const real *beta, int N, int C) {
     if (C <= 0) return;
     for (int i = 0; i < N; i++) {
         const real *x = inp + (size_t)i * C;
         real *o = out + (size_t)i * C;
-        real m = 0;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= (real)C;
-        real v = 0;
-        for (int c = 0; c < C; c++) {
-            real d = x[c] - m;
-            v += d * d;
-        }
-        v /= (real)C;
+        real m = R(sum_lanes)(x, NULL, 0, C) / (real)C;
+        real v = R(sum_lanes)(x, x, m, C) / (real)C;
         real s = (real)1 / SQRT(v + MIR_LN_EPS);
         for (int c = 0; c < C; c++) {
             real n = s * (x[c] - m);
@@ -120,7 +133,7 @@ void R(mir_gelu_forward)(real *out, const real *inp, long n) {
     for (long i = 0; i < n; i++) {
         real x = inp[i];
         real u = MIR_GELU_K * (x + MIR_GELU_A * x * x * x);
-        out[i] = (real)0.5 * x * ((real)1 + TANH(u));
+        out[i] = x / ((real)1 + EXP((real)-2 * u)); /* = 0.5 x (1 + tanh u), one exponential */
     }
 }
 
@@ -172,6 +185,45 @@ void R(mir_embedding_backward)(real *dtable, real *dpos, const real *dout, const
 /* attention: per sequence b and head h, the head's Q, K, V are (T, hs) views of qkv with row stride 3C:
  * Q at column h*hs, K at C + h*hs, V at 2C + h*hs. The output head is a (T, hs) view of out, stride C. */
 
+/* The softmax's reductions, in LANES independent partial results as sum_lanes (a single running max or
+ * sum is a loop-carried dependence the compiler must keep in order). a[i] += mask[i], returning the max; a[i] = exp(a[i] - max), returning the sum. */
+
+static real R(add_max)(real *a, const real *mask, int n) {
+    real m[LANES];
+    for (int j = 0; j < LANES; j++) m[j] = (real)-1e30;
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            real v = a[i + j] + mask[i + j];
+            a[i + j] = v;
+            m[j] = v > m[j] ? v : m[j];
+        }
+    for (int j = 0; i + j < n; j++) { /* the tail keeps its lanes: padding a row never reorders its sums */
+        a[i + j] += mask[i + j];
+        m[j] = a[i + j] > m[j] ? a[i + j] : m[j];
+    }
+    real mx = m[0];
+    for (int j = 1; j < LANES; j++) mx = m[j] > mx ? m[j] : mx;
+    return mx;
+}
+
+static real R(exp_sum)(real *a, real maxv, int n) {
+    real s[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            a[i + j] = EXP(a[i + j] - maxv);
+            s[j] += a[i + j];
+        }
+    for (int j = 0; i + j < n; j++) {
+        a[i + j] = EXP(a[i + j] - maxv);
+        s[j] += a[i + j];
+    }
+    real sum = 0;
+    for (int j = 0; j < LANES; j++) sum += s[j];
+    return sum;
+}
+
 void R(mir_attention_forward)(real *out, real *att, const real *qkv, const uint8_t *valid, int B, int T, int C,
                               int NH) {
     if (B <= 0 || T <= 0 || C <= 0 || NH <= 0) return;
@@ -200,19 +252,12 @@ void R(mir_attention_forward)(real *out, real *att, const real *qkv, const uint8
                     memset(a, 0, (size_t)T * sizeof(real));
                     continue;
                 }
-                real maxv = (real)-1e30;
-                for (int t2 = 0; t2 < T; t2++) {
-                    real v = a[t2] + kmask[t2];
-                    a[t2] = v;
-                    maxv = v > maxv ? v : maxv;
-                }
+                real maxv = R(add_max)(a, kmask, T);
                 if (maxv <= (real)-1e29) { /* every key masked */
                     memset(a, 0, (size_t)T * sizeof(real));
                     continue;
                 }
-                for (int t2 = 0; t2 < T; t2++) a[t2] = EXP(a[t2] - maxv);
-                real sum = 0;
-                for (int t2 = 0; t2 < T; t2++) sum += a[t2];
+                real sum = R(exp_sum)(a, maxv, T);
                 real inv = (real)1 / sum; /* sum >= 1: the max term is exp(0) */
                 for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
             }

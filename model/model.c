@@ -333,7 +333,9 @@ double mir_model_flops(const mir_config *c, const mir_batch *b) {
     for (int i = 0; i < b->N; i++) Mn += b->node_target[i] >= 0;
     double BT = B * T;
     double block = 2 * BT * C * 3 * C + 2 * 2 * B * T * T * C + 2 * BT * C * C + 2 * 2 * BT * C * F;
-    double graph = (1 + MIR_N_RELATIONS) * 2 * N * C * C;
+    double rows = N; /* w_self on every node, w_rel[r] on the rows that receive messages through r */
+    for (int r = 0; r < MIR_N_RELATIONS; r++) rows += b->rel[r].n_rows;
+    double graph = 2 * rows * C * C;
     double fwd = c->n_layers * block + c->n_graph_layers * graph + 2 * Mt * C * V + 2 * Mn * C * V +
                  (b->n_pairs ? 2 * N * C * C : 0) + 2 * b->n_match * 3 * C;
     return 3 * fwd;

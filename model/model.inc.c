@@ -84,7 +84,8 @@ typedef struct R(acts) {
     /* graph encoder */
     real *h;                      /* (G+1,N,C) */
     real *gln, *gmean, *grstd;    /* (G,N,C) (G,N) (G,N) */
-    real *agg;                    /* (G,6,N,C) */
+    real *agg;                    /* (G,6,N,C): relation r's aggregation in compact form, (rel[r].n_rows,C) */
+    real *gtmp;                   /* (N,C) scratch: a relation's product before it is scattered into z */
     real *z;                      /* (G,N,C) */
     real *hf, *hmean, *hrstd;     /* (N,C) (N) (N) */
     real *mn_x, *mn_logits, *mn_probs; /* (Mn,C) (Mn,V) (Mn,V) */
@@ -126,6 +127,7 @@ static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
     TAKE(h, (G + 1) * N * C);
     TAKE(gln, G * N * C); TAKE(gmean, G * N); TAKE(grstd, G * N);
     TAKE(agg, G * MIR_N_RELATIONS * N * C);
+    TAKE(gtmp, N * C);
     TAKE(z, G * N * C);
     TAKE(hf, N * C); TAKE(hmean, N); TAKE(hrstd, N);
     TAKE(mn_x, Mn * C); TAKE(mn_logits, Mn * V); TAKE(mn_probs, Mn * V);
@@ -339,9 +341,18 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
                                  N, C);
         R(lin_fwd)(m, z, ln, p->w_self[g], p->b_g[g], N, C, C);
         for (int r = 0; r < MIR_N_RELATIONS; r++) {
+            /* only the rows that receive messages through r: the others add nothing to z */
+            const mir_csr *rel = &b->rel[r];
+            const real *w = p->w_rel[g * MIR_N_RELATIONS + r];
             real *agg = a->agg + ((size_t)g * MIR_N_RELATIONS + r) * N * C;
-            R(mir_spmm_mean_forward)(agg, ln, &b->rel[r], C);
-            R(lin_acc)(m, z, agg, p->w_rel[g * MIR_N_RELATIONS + r], N, C, C);
+            R(mir_spmm_mean_rows_forward)(agg, ln, rel, C);
+            if (rel->n_rows == N) {
+                R(lin_acc)(m, z, agg, w, N, C, C);
+            } else if (rel->n_rows > 0) {
+                R(lin_fwd)(m, a->gtmp, agg, w, NULL, rel->n_rows, C, C);
+                for (int k = 0; k < rel->n_rows; k++)
+                    R(add_inplace)(z + (size_t)rel->rows[k] * C, a->gtmp + (size_t)k * C, (size_t)C);
+            }
         }
         R(mir_gelu_forward)(hn, z, (long)N * C);
         R(add_inplace)(hn, h, (size_t)N * C);
@@ -477,11 +488,21 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
             R(mir_gelu_backward)(dz, z, dh, (long)NC); /* h_{g+1} = h_g + gelu(z): dh flows on unchanged too */
             R(lin_bwd)(m, dln_g, gp->w_self[g], gp->b_g[g], dz, ln, p->w_self[g], N, C, C);
             for (int r = 0; r < MIR_N_RELATIONS; r++) {
+                /* compact, as in the forward: dz's rows that r feeds are gathered first */
+                const mir_csr *rel = &b->rel[r];
+                const int nr = rel->n_rows;
                 const real *agg = a->agg + ((size_t)g * MIR_N_RELATIONS + r) * NC;
-                memset(dagg, 0, NC * sizeof(real));
-                R(lin_bwd)(m, dagg, gp->w_rel[g * MIR_N_RELATIONS + r], NULL, dz, agg,
-                                       p->w_rel[g * MIR_N_RELATIONS + r], N, C, C);
-                R(mir_spmm_mean_backward)(dln_g, dagg, &b->rel[r], C);
+                if (nr == 0) continue;
+                const real *dzr = dz;
+                if (nr < N) {
+                    for (int k = 0; k < nr; k++)
+                        memcpy(a->gtmp + (size_t)k * C, dz + (size_t)rel->rows[k] * C, (size_t)C * sizeof(real));
+                    dzr = a->gtmp;
+                }
+                memset(dagg, 0, (size_t)nr * C * sizeof(real));
+                R(lin_bwd)(m, dagg, gp->w_rel[g * MIR_N_RELATIONS + r], NULL, dzr, agg,
+                                       p->w_rel[g * MIR_N_RELATIONS + r], nr, C, C);
+                R(mir_spmm_mean_rows_backward)(dln_g, dagg, rel, C);
             }
             R(mir_layernorm_backward)(dh, gp->gln_g[g], gp->gln_b[g], dln_g, h, p->gln_g[g], a->gmean + (size_t)g * N,
                                       a->grstd + (size_t)g * N, N, C);

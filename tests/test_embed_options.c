@@ -7,8 +7,11 @@
  *  (2) K >= the number of windows, and max_nodes >= the number of nodes, give the exact embedding bit for bit;
  *  (3) K = 3 windows: the token half equals the length-weighted mean of the exact token halves of the three
  *      windows embedded on their own (window j of K at floor(j (n - 1) / (K - 1)));
- *  (4) a node cap changes the graph half only, and the fast preset is (1 window, the model's max_nodes);
- *  (5) pooled working memory: long, small, long again give the same vectors bit for bit.
+ *  (4) a node cap changes the graph half only, and the fast preset is (1 window of MIR_FAST_WINDOW tokens
+ *      or the model's window if shorter, the model's max_nodes);
+ *  (5) pooled working memory: long, small, long again give the same vectors bit for bit;
+ *  (6) windows of W < max_seq tokens: the token half equals the length-weighted mean of the exact token
+ *      halves of the consecutive W-token pieces embedded on their own; W = max_seq is the exact embedding.
  */
 #include <llvm-c/Core.h>
 #include <stdlib.h>
@@ -57,17 +60,21 @@ int main(int argc, char **argv) {
     CHECK_FATAL(n_win >= 4 && vl.n_nodes > 8);
 
     /* (1) */
-    mir_embed_options bad = {-1, 0};
+    mir_embed_options bad = {-1, 0, 0};
     CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "max_windows"));
-    bad = (mir_embed_options){0, MIR_INFER_MAX_NODES + 1};
+    bad = (mir_embed_options){0, MIR_INFER_MAX_NODES + 1, 0};
     CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "max_nodes"));
+    bad = (mir_embed_options){0, 0, T + 1};
+    CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "window"));
+    bad = (mir_embed_options){0, 0, -1};
+    CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "window"));
 
     float *exact = malloc(D * sizeof(float)), *got = malloc(D * sizeof(float)), *tmp = malloc(D * sizeof(float));
-    embed(m, (mir_embed_options){0, 0}, &vl, exact);
+    embed(m, (mir_embed_options){0, 0, 0}, &vl, exact);
     /* (2) */
-    embed(m, (mir_embed_options){(int)n_win, (int)vl.n_nodes}, &vl, got);
+    embed(m, (mir_embed_options){(int)n_win, (int)vl.n_nodes, 0}, &vl, got);
     CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
-    embed(m, (mir_embed_options){1000000, 0}, &vl, got);
+    embed(m, (mir_embed_options){1000000, 0, 0}, &vl, got);
     CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
 
     /* (3) */
@@ -78,11 +85,11 @@ int main(int argc, char **argv) {
         int64_t w = (int64_t)j * (n_win - 1) / (K - 1), first = w * T;
         int64_t len = vl.n_tokens - first < T ? vl.n_tokens - first : T;
         mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
-        embed(m, (mir_embed_options){0, 0}, &one, tmp);
+        embed(m, (mir_embed_options){0, 0, 0}, &one, tmp);
         for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
         read += len;
     }
-    embed(m, (mir_embed_options){K, 0}, &vl, got);
+    embed(m, (mir_embed_options){K, 0, 0}, &vl, got);
     double worst = 0, moved = 0;
     for (int k = 0; k < C; k++) {
         double r = ref[k] / (double)read;
@@ -95,7 +102,7 @@ int main(int argc, char **argv) {
     CHECK(memcmp(got + C, exact + C, (size_t)C * sizeof(float)) == 0); /* graph half untouched */
 
     /* (4) */
-    embed(m, (mir_embed_options){0, 8}, &vl, got);
+    embed(m, (mir_embed_options){0, 8, 0}, &vl, got);
     CHECK(memcmp(got, exact, (size_t)C * sizeof(float)) == 0);
     double gdiff = 0;
     for (int k = C; k < 2 * C; k++) gdiff = fmax(gdiff, fabs(got[k] - exact[k]));
@@ -103,9 +110,10 @@ int main(int argc, char **argv) {
     mir_embed_options fast = mir_embed_options_fast(m);
     CHECK_EQ_INT(fast.max_windows, 1);
     CHECK_EQ_INT(fast.max_nodes, c->max_nodes);
+    CHECK_EQ_INT(fast.window, T < MIR_FAST_WINDOW ? 0 : MIR_FAST_WINDOW);
 
     /* (5) */
-    mir_model_set_options(m, &(mir_embed_options){0, 0}, &err);
+    mir_model_set_options(m, &(mir_embed_options){0, 0, 0}, &err);
     float *a = malloc(D * sizeof(float)), *b = malloc(D * sizeof(float)), *s1 = malloc(D * sizeof(float));
     CHECK(mir_embed_view(m, &vl, a, &err) == 0);
     CHECK(mir_embed_view(m, &vs, s1, &err) == 0);
@@ -113,6 +121,31 @@ int main(int argc, char **argv) {
     CHECK(memcmp(a, exact, D * sizeof(float)) == 0 && memcmp(b, exact, D * sizeof(float)) == 0);
     CHECK(mir_embed_view(m, &vs, a, &err) == 0);
     CHECK(memcmp(a, s1, D * sizeof(float)) == 0);
+
+    /* (6) */
+    embed(m, (mir_embed_options){0, 0, T}, &vl, got);
+    CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
+    const int W = T / 2 + 1;
+    memset(ref, 0, (size_t)C * sizeof *ref);
+    read = 0;
+    for (int64_t first = 0; first < vl.n_tokens; first += W) {
+        int64_t len = vl.n_tokens - first < W ? vl.n_tokens - first : W;
+        mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+        embed(m, (mir_embed_options){0, 0, 0}, &one, tmp);
+        for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
+        read += len;
+    }
+    embed(m, (mir_embed_options){0, 0, W}, &vl, got);
+    worst = moved = 0;
+    for (int k = 0; k < C; k++) {
+        double r = ref[k] / (double)read;
+        worst = fmax(worst, fabs(got[k] - r) / (fabs(r) + 1e-3));
+        moved = fmax(moved, fabs(got[k] - exact[k]));
+    }
+    printf("windows of %d tokens vs their own embeddings: worst relative difference %.3g; vs exact %.3g\n", W, worst,
+           moved);
+    CHECK(read == vl.n_tokens && worst < 1e-5 && moved > 1e-6);
+    CHECK(memcmp(got + C, exact + C, (size_t)C * sizeof(float)) == 0);
 
     free(a);
     free(b);

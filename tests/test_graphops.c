@@ -249,6 +249,30 @@ static void test_dense_reference(void) {
                     worst = fmax(worst, fabs(ref - dx[s * C + c]));
                 }
             }
+            /* the compact form: rows lists exactly the destinations with messages, row k of the compact
+             * result is the full result's row rows[k], and its backward (dy taken at those rows) matches
+             * the full backward, whose dy rows without messages are never read */
+            {
+                int expect = 0;
+                for (int d = 0; d < N; d++) {
+                    if (rel[r].row_ptr[d + 1] == rel[r].row_ptr[d]) continue;
+                    CHECK(expect < rel[r].n_rows);
+                    if (expect < rel[r].n_rows) CHECK_EQ_INT(rel[r].rows[expect], d);
+                    expect++;
+                }
+                CHECK_EQ_INT(rel[r].n_rows, expect);
+                double *yc = mir_malloc(sizeof(double) * N * C + 1), *dyc = mir_malloc(sizeof(double) * N * C + 1);
+                double *dxc = mir_calloc((size_t)N * C, sizeof(double));
+                mir_spmm_mean_rows_forward_f64(yc, x, &rel[r], C);
+                for (int k = 0; k < rel[r].n_rows; k++)
+                    for (int c = 0; c < C; c++) {
+                        worst = fmax(worst, fabs(yc[k * C + c] - y[rel[r].rows[k] * C + c]));
+                        dyc[k * C + c] = dy[rel[r].rows[k] * C + c];
+                    }
+                mir_spmm_mean_rows_backward_f64(dxc, dyc, &rel[r], C);
+                for (int i = 0; i < N * C; i++) worst = fmax(worst, fabs(dxc[i] - dx[i]));
+                free(yc), free(dyc), free(dxc);
+            }
             /* relation 2f+1 is the transpose of 2f */
             if (r % 2) {
                 CHECK(memcmp(rel[r].row_ptr, rel[r - 1].col_ptr, sizeof(int64_t) * (N + 1)) == 0);

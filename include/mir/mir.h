@@ -53,15 +53,18 @@ size_t mir_embedding_dim(const mir_model *m);
 const char *mir_model_hash(const mir_model *m);
 
 /* How much of a module the encoders read. All zero (the default after mir_model_load) is exact: every
- * token window of the module and the whole graph up to 65,536 nodes. Fewer windows and a node cap trade
- * accuracy for speed (docs/inference.md measures both): max_windows = K reads K windows spread evenly
- * over the module (the first, the last, and evenly spaced ones between); max_nodes = N reads the graph's
- * window of N nodes from its start, as training does. */
+ * token window of the module and the whole graph up to 65,536 nodes. Fewer windows, shorter windows and
+ * a node cap trade accuracy for speed (docs/inference.md measures each): max_windows = K reads K windows
+ * spread evenly over the module (the first, the last, and evenly spaced ones between); window = W cuts
+ * the tokens into windows of W instead of the model's window length (W <= that length); max_nodes = N
+ * reads the graph's window of N nodes from its start, as training does. */
 typedef struct mir_embed_options {
     int max_windows; /* 0: all */
     int max_nodes;   /* 0: 65,536 */
+    int window;      /* tokens per window; 0: the model's window length (its max_seq) */
 } mir_embed_options;
-/* The fast setting: the one window and one graph window that pre-training itself reads per module. */
+/* The fast setting (docs/inference.md): the first 128 tokens and the graph window that pre-training reads
+ * per module; about 100 embeddings per second on one core where the exact setting gives 5. */
 mir_embed_options mir_embed_options_fast(const mir_model *m);
 /* Set the options of a loaded model; call before the model is shared between threads. -1 if invalid. */
 int mir_model_set_options(mir_model *m, const mir_embed_options *opts, mir_error *err);

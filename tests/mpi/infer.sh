@@ -46,18 +46,24 @@ PY
 "${MIR_TEST_EMBED_OPTIONS:?}" "$WORK/m.h5" "$WORK/in/long.ll" "$WORK/in/loop.ll"
 mpi 2 "$INF" -q --model "$WORK/m.h5" --windows 0 -o "$WORK/w0.h5" "$WORK/in"
 mpi 2 "$INF" -q --model "$WORK/m.h5" --fast -o "$WORK/fast.h5" "$WORK/in"
+mpi 2 "$INF" -q --model "$WORK/m.h5" --window-tokens 9 -o "$WORK/wt.h5" "$WORK/in"
 "$PY" - "$WORK" <<'PY'
 import sys, h5py, numpy as np
 w = sys.argv[1]
-e, z, f = (h5py.File(f"{w}/{n}.h5") for n in ("e1", "w0", "fast"))
+e, z, f, t = (h5py.File(f"{w}/{n}.h5") for n in ("e1", "w0", "fast", "wt"))
+T = h5py.File(f"{w}/m.h5").attrs["max_seq"]
 assert np.array_equal(e["embeddings"][()], z["embeddings"][()]), "--windows 0 is not the default"
-assert e.attrs["max_windows"] == 0 and e.attrs["max_nodes"] == 65536
+assert e.attrs["max_windows"] == 0 and e.attrs["max_nodes"] == 65536 and e.attrs["window_tokens"] == T
 assert f.attrs["max_windows"] == 1 and f.attrs["max_nodes"] == h5py.File(f"{w}/m.h5").attrs["max_nodes"]
+assert f.attrs["window_tokens"] == (128 if T >= 128 else T) and t.attrs["window_tokens"] == 9
 names = [n.decode() for n in e["names"][()]]
 i = names.index(f"{w}/in/long.ll")
 assert not np.array_equal(e["embeddings"][i], f["embeddings"][i]), "--fast did not change a long module"
-print("--windows/--fast: PASSED")
+assert not np.array_equal(e["embeddings"][i], t["embeddings"][i]), "--window-tokens did not change a long module"
+print("--windows/--window-tokens/--fast: PASSED")
 PY
+set +e; msg=$("$INF" --model "$WORK/m.h5" --window-tokens 100000 -o "$WORK/x.h5" "$WORK/in" 2>&1); rc=$?; set -e
+[[ $rc != 0 && $msg == *"window"* ]] || { echo "FAIL: --window-tokens past the model's window accepted ($rc): $msg"; exit 1; }
 set +e; msg=$("$INF" --model "$WORK/m.h5" --windows -2 -o "$WORK/x.h5" "$WORK/in" 2>&1); rc=$?; set -e
 [[ $rc == 2 ]] || { echo "FAIL: --windows -2 accepted ($rc)"; exit 1; }
 # CSV, and failures
