@@ -2,9 +2,9 @@
  * graphops.inc.c: the float/double kernels of graphops_decl.h, written once against `real` (see real.h).
  * Not compiled on its own: graphops_f32.c and graphops_f64.c include it after defining MIR_REAL_DOUBLE
  * and including real.h. Forward functions overwrite their output; backward functions accumulate (+=).
- * Except for mir_edge_score_backward, no kernel writes to a row from two iterations of its outer loop, so
- * those loops can be split over threads as is (the spmm backward walks the CSC by source instead of
- * scattering along the CSR, so it needs no atomics).
+ * Except for mir_edge_score_backward and mir_spmm_mean_rows_backward (a scatter along the CSR rows), no
+ * kernel writes to a row from two iterations of its outer loop, so those loops can be split over threads
+ * as is (mir_spmm_mean_backward walks the CSC by source instead of scattering, so it needs no atomics).
  */
 #ifndef R
 #error "graphops.inc.c is included by graphops_f32.c / graphops_f64.c after real.h"
@@ -13,21 +13,21 @@
 #include <stdint.h>
 #include <string.h>
 
-/* out[n] = mean of inp[src] over the in-neighbours of n (0 for a node without any). */
-void R(mir_spmm_mean_forward)(real *out, const real *inp, const mir_csr *rel, int C) {
-    const int N = rel->n_nodes;
-    for (int n = 0; n < N; n++) {
-        real *o = out + (int64_t)n * C;
-        const int64_t j0 = rel->row_ptr[n], j1 = rel->row_ptr[n + 1];
-        for (int c = 0; c < C; c++) o[c] = 0;
-        if (j1 == j0) continue;
-        for (int64_t j = j0; j < j1; j++) {
-            const real *x = inp + (int64_t)rel->src[j] * C;
-            for (int c = 0; c < C; c++) o[c] += x[c];
-        }
-        const real inv = (real)1 / (real)(j1 - j0);
-        for (int c = 0; c < C; c++) o[c] *= inv;
+/* o = mean of inp[src] over the in-neighbours of node n (0 for a node without any). */
+static void R(mean_row)(real *o, const real *inp, const mir_csr *rel, int n, int C) {
+    const int64_t j0 = rel->row_ptr[n], j1 = rel->row_ptr[n + 1];
+    for (int c = 0; c < C; c++) o[c] = 0;
+    if (j1 == j0) return;
+    for (int64_t j = j0; j < j1; j++) {
+        const real *x = inp + (int64_t)rel->src[j] * C;
+        for (int c = 0; c < C; c++) o[c] += x[c];
     }
+    const real inv = (real)1 / (real)(j1 - j0);
+    for (int c = 0; c < C; c++) o[c] *= inv;
+}
+
+void R(mir_spmm_mean_forward)(real *out, const real *inp, const mir_csr *rel, int C) {
+    for (int n = 0; n < rel->n_nodes; n++) R(mean_row)(out + (int64_t)n * C, inp, rel, n, C);
 }
 
 /* dinp[s] += sum over the edges s->d of dout[d] / indeg(d): one pass over s's CSC column. */
@@ -45,17 +45,7 @@ void R(mir_spmm_mean_backward)(real *dinp, const real *dout, const mir_csr *rel,
 }
 
 void R(mir_spmm_mean_rows_forward)(real *out, const real *inp, const mir_csr *rel, int C) {
-    for (int k = 0; k < rel->n_rows; k++) {
-        real *o = out + (int64_t)k * C;
-        const int64_t j0 = rel->row_ptr[rel->rows[k]], j1 = rel->row_ptr[rel->rows[k] + 1];
-        for (int c = 0; c < C; c++) o[c] = 0;
-        for (int64_t j = j0; j < j1; j++) {
-            const real *x = inp + (int64_t)rel->src[j] * C;
-            for (int c = 0; c < C; c++) o[c] += x[c];
-        }
-        const real inv = (real)1 / (real)(j1 - j0);
-        for (int c = 0; c < C; c++) o[c] *= inv;
-    }
+    for (int k = 0; k < rel->n_rows; k++) R(mean_row)(out + (int64_t)k * C, inp, rel, rel->rows[k], C);
 }
 
 /* dinp[s] += dout[k] / indeg(d) for each edge s->d, d = rows[k]: a scatter along the CSR rows. */
