@@ -25,6 +25,8 @@ typedef struct mir_analyze_options {
     int ablation_seeds;       /* repetitions for the ablation feature sets (3) */
     int ablations;            /* 1: token-only, graph-only, random-weight and aux-only feature sets too */
     int limit;                /* devmap: keep this many rows, spread evenly (0: all) */
+    int kernels_cl;           /* devmap: 1 kernel IR compiled from the OpenCL sources by clang 16 (devmap_cl.h;
+                                 kernels_dir then names the sources), 0 the data set's kernels_ir/ */
     int quiet;
     const char *command_line; /* recorded in summary.md */
     int embed_windows;        /* reading mode of the embeddings (mir.h mir_embed_options): 0 all windows; */

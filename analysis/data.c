@@ -114,19 +114,22 @@ int mir_devmap_load(mir_devmap *d, const char *data_dir, const char *kernels_dir
         d->benchmark[j] = mir_strdup(bench);
         d->dataset[j] = mir_strdup(ds);
         /* the kernel file */
-        char cand[3][512], full[1200];
-        mir_devmap_candidates(bench, ds, cand);
-        int found = -1;
-        for (int c = 0; c < 3 && found < 0; c++) {
-            snprintf(full, sizeof full, "%s/%s", kernels_dir, cand[c]);
-            if (access(full, R_OK) == 0) found = c;
+        d->kernel[j] = -1;
+        if (kernels_dir) {
+            char cand[3][512], full[1200];
+            mir_devmap_candidates(bench, ds, cand);
+            int found = -1;
+            for (int c = 0; c < 3 && found < 0; c++) {
+                snprintf(full, sizeof full, "%s/%s", kernels_dir, cand[c]);
+                if (access(full, R_OK) == 0) found = c;
+            }
+            if (found < 0) {
+                mir_fail(err, "%s row %d (%s, %s): none of %s, %s, %s in %s", path[0], row + 1, bench, ds, cand[0],
+                         cand[1], cand[2], kernels_dir);
+                goto done_rows;
+            }
+            mir_devmap_set_kernel(d, j, full);
         }
-        if (found < 0) {
-            mir_fail(err, "%s row %d (%s, %s): none of %s, %s, %s in %s", path[0], row + 1, bench, ds, cand[0], cand[1],
-                     cand[2], kernels_dir);
-            goto done_rows;
-        }
-        d->kernel[j] = str_index(&d->kernel_file, &d->n_kernels, full);
         d->group[j] = str_index(&groups, &n_groups, bench);
         mir_devmap_suite(bench, suite_of_row_buf + (size_t)j * 256, 256);
         str_index(&suites, &n_suites, suite_of_row_buf + (size_t)j * 256);
@@ -178,6 +181,10 @@ done:
     for (int p = 0; p < MIR_DEVMAP_N_PLATFORMS; p++) mir_csv_free(&csv[p]);
     if (rc) mir_devmap_free(d);
     return rc;
+}
+
+int mir_devmap_set_kernel(mir_devmap *d, int j, const char *path) {
+    return d->kernel[j] = str_index(&d->kernel_file, &d->n_kernels, path);
 }
 
 void mir_devmap_free(mir_devmap *d) {

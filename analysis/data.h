@@ -23,7 +23,7 @@ extern const char *const mir_devmap_platform_name[MIR_DEVMAP_N_PLATFORMS]; /* "a
 typedef struct mir_devmap {
     int n;                       /* rows (per platform) */
     char **benchmark, **dataset; /* (n) */
-    int *kernel;                 /* (n) index into kernel_file */
+    int *kernel;                 /* (n) index into kernel_file (-1 until a file is set) */
     int *group;                  /* (n) benchmark id (rows of one benchmark share it) */
     int *suite;                  /* (n) index into suite_name */
     int n_kernels, n_groups, n_suites;
@@ -42,8 +42,12 @@ void mir_devmap_candidates(const char *benchmark, const char *dataset, char cand
 void mir_devmap_suite(const char *benchmark, char *out, size_t cap);
 
 /* Read both CSVs from data_dir/devmap and map the rows to files of kernels_dir. limit > 0 keeps limit rows
- * spread evenly over the data set (rows floor(j * n / limit)). 0, or -1 with err naming the file. */
+ * spread evenly over the data set (rows floor(j * n / limit)). kernels_dir NULL: no files (kernel[j] = -1,
+ * n_kernels 0), for the caller to set with mir_devmap_set_kernel. 0, or -1 with err naming the file. */
 int mir_devmap_load(mir_devmap *d, const char *data_dir, const char *kernels_dir, int limit, mir_error *err);
+/* Row j's kernel is the file path: rows given the same path share one kernel (its features are computed once);
+ * a new path is appended to kernel_file. Returns the kernel's index. */
+int mir_devmap_set_kernel(mir_devmap *d, int j, const char *path);
 void mir_devmap_free(mir_devmap *d);
 /* Speedup of running row j on device (MIR_CPU / MIR_GPU) over the static mapping of the platform (CPU on
  * AMD, GPU on NVIDIA): runtime(static) / runtime(device). */

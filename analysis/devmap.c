@@ -14,6 +14,7 @@
 #include "analysis.h"
 #include "cv.h"
 #include "data.h"
+#include "devmap_cl.h"
 #include "kernel_features.h"
 #include "probe.h"
 #include "protocol.h"
@@ -179,7 +180,7 @@ static const char *base_name(const char *p) {
 
 static int write_outputs(const mir_analyze_options *o, const char *dir, const results *R, const int *fs_on,
                          const double *oracle, int emb_failed, int opc_failed, const char *kernels_dir,
-                         const char *model_hash, int D, double seconds, mir_error *err) {
+                         const mir_devmap_cl *cl, const char *model_hash, int D, double seconds, mir_error *err) {
     const mir_devmap *d = R->d;
     const int n = d->n, S = d->n_suites;
     char path[4096];
@@ -324,6 +325,31 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
                " in `%s`, %d suites). Seeds: %d (ablations: %d), base seed %llu. Machine: %s. Time: %.0f s.\n\n",
             o->model, model_hash, D, o->data_dir, n, d->n_kernels, kernels_dir, S, o->n_seeds,
             o->ablations ? o->ablation_seeds : 0, (unsigned long long)o->seed, machine, seconds);
+    if (!cl) {
+        fprintf(f, "Kernel IR: the data set's pre-built `kernels_ir/` (`--kernels-from ir`, the default: the files the "
+                   "published results used, written by an old LLVM and read by LLVM 16).\n\n");
+    } else {
+        int rows_ok = n - cl->rows_failed;
+        fprintf(f, "Kernel IR: compiled here from the OpenCL sources in `%s` by clang 16 (`--kernels-from cl`: `-x cl "
+                   "-cl-std=CL1.2 -Xclang -finclude-default-header -target spir64 -O1` with the -D flags of the host "
+                   "programs, docs/analysis.md) into `%s`: %d kernels (distinct source and flags) for %d rows; %d "
+                   "compiled now, %d reused from the cache, %d failed; %d of %d rows have a compiled kernel (%.1f s).\n\n",
+                cl->src_dir, cl->cache_dir, cl->n_kernels, n, cl->n_compiled, cl->n_cached, cl->n_failed, rows_ok, n,
+                cl->seconds);
+        if (cl->n_failed) {
+            fprintf(f, "**%d kernel(s) did not compile** (%d row%s: zero features):\n\n", cl->n_failed, cl->rows_failed,
+                    cl->rows_failed == 1 ? "" : "s");
+            for (int k = 0; k < cl->n_kernels; k++) {
+                if (!cl->error[k]) continue;
+                int rows = 0;
+                for (int j = 0; j < n; j++) rows += d->kernel[j] == k;
+                fprintf(f, "- `%s`%s%s%s (%d row%s): %s\n", cl->source[k][0] ? cl->source[k] : "(no source)",
+                        cl->flags[k][0] ? " `" : "", cl->flags[k], cl->flags[k][0] ? "`" : "", rows, rows == 1 ? "" : "s",
+                        cl->error[k]);
+            }
+            fprintf(f, "\n");
+        }
+    }
     if (emb_failed || opc_failed)
         fprintf(f, "**%d kernel file(s) could not be embedded and %d not counted**: their rows use zero features "
                    "(see the log).\n\n", emb_failed, opc_failed);
@@ -446,11 +472,24 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     char dir[4096], kdir[4096];
     if (mir_task_dir(o, "devmap", comm, dir, sizeof dir, err)) return -1;
     int rc = 0;
-    if (mir_kernels_dir(o, "devmap", "task_devmap", comm, kdir, sizeof kdir, err)) return -1;
     mir_devmap d;
-    if (mir_devmap_load(&d, o->data_dir, kdir, o->limit, err)) return -1;
+    mir_devmap_cl cl_store, *cl = NULL;
+    if (o->kernels_cl) {
+        /* the rows first, then their kernels compiled from the OpenCL sources (devmap_cl.h) */
+        if (mir_devmap_load(&d, o->data_dir, NULL, o->limit, err)) return -1;
+        cl = &cl_store;
+        if (mir_devmap_cl_kernels(&d, o, comm, cl, err)) { mir_devmap_free(&d); return -1; }
+        snprintf(kdir, sizeof kdir, "%s", cl->cache_dir);
+    } else {
+        if (mir_kernels_dir(o, "devmap", "task_devmap", comm, kdir, sizeof kdir, err)) return -1;
+        if (mir_devmap_load(&d, o->data_dir, kdir, o->limit, err)) return -1;
+    }
     mir_model *model = mir_analyze_model_load(o, o->model, err);
-    if (!model) { mir_devmap_free(&d); return -1; }
+    if (!model) {
+        if (cl) mir_devmap_cl_free(cl);
+        mir_devmap_free(&d);
+        return -1;
+    }
     const int D = (int)mir_embedding_dim(model), n = d.n;
     if (rank == 0 && !o->quiet)
         mir_log(MIR_LOG_INFO, "devmap: %d rows, %d kernel files, %d suites, %d benchmarks; model %s (%d floats)", n,
@@ -578,7 +617,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
             oracle[2 * plat + 1] = mir_geomean(sp, n);
             free(sp);
         }
-        rc = write_outputs(o, dir, &R, fs_on, oracle, emb_failed, opc_failed, kdir, model_hash, D,
+        rc = write_outputs(o, dir, &R, fs_on, oracle, emb_failed, opc_failed, kdir, cl, model_hash, D,
                            mir_wall_seconds() - t0, err);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
@@ -620,6 +659,7 @@ out_features:
     free(ok); free(opc); free(emb); free(rnd);
     mir_probe_free(probe);
     mir_model_free(model);
+    if (cl) mir_devmap_cl_free(cl);
     mir_devmap_free(&d);
     return rc;
 }

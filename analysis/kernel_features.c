@@ -10,11 +10,13 @@
 #include "probe.h"
 #include "wordpiece.h"
 
-int mir_opcode_counts_text(const char *text, const char *name, double *counts, mir_error *err) {
+/* IR text or bitcode of `bytes` bytes, NUL-terminated (mir_parse_ir): bitcode holds NULs, so its length
+ * cannot come from strlen. */
+static int opcode_counts_buffer(const char *data, size_t bytes, const char *name, double *counts, mir_error *err) {
     memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef m = NULL;
-    int rc = mir_parse_ir(ctx, text, strlen(text), name, &m, err);
+    int rc = mir_parse_ir(ctx, data, bytes, name, &m, err);
     if (!rc) {
         for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
             for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
@@ -28,6 +30,10 @@ int mir_opcode_counts_text(const char *text, const char *name, double *counts, m
     return rc;
 }
 
+int mir_opcode_counts_text(const char *text, const char *name, double *counts, mir_error *err) {
+    return opcode_counts_buffer(text, strlen(text), name, counts, err);
+}
+
 int mir_opcode_counts_file(const char *path, double *counts, mir_error *err) {
     char *text = NULL;
     size_t n = 0;
@@ -35,7 +41,7 @@ int mir_opcode_counts_file(const char *path, double *counts, mir_error *err) {
         memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
         return -1;
     }
-    int rc = mir_opcode_counts_text(text, path, counts, err);
+    int rc = opcode_counts_buffer(text, n, path, counts, err);
     free(text);
     return rc;
 }

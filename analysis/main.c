@@ -42,6 +42,7 @@ static void usage(FILE *f) {
 "      --out DIR           output root (default: $MIR_OUT_DIR, else out)\n"
 "      --kernels DIR       the kernels' IR (default: OUT/data/<set>/<archive>/kernels_ir as scripts/prepare-data\n"
 "                          leaves it; when missing, the data set's zip is unpacked there)\n"
+"      --kernels-from ir|cl  devmap: kernels_ir/ (default), or OpenCL sources (--kernels) through clang 16\n"
 "      --seed K            base seed of folds and classifiers (default 1)\n"
 "      --seeds N           repetitions of each protocol (default 10)\n"
 "      --ablation-seeds N  repetitions for the ablation feature sets (default 3)\n"
@@ -71,7 +72,7 @@ static void usage(FILE *f) {
 
 enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOABL, O_LIMIT, O_XGB, O_MLP,
        O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
-       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK };
+       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM };
 
 static int parse_int(const char *s, long lo, long hi, long *v) {
     char *end;
@@ -107,7 +108,8 @@ int main(int argc, char **argv) {
         {"repeats", 1, 0, O_REPEATS}, {"vf", 1, 0, O_VF}, {"if", 1, 0, O_IF}, {"full", 0, 0, O_FULL},
         {"cflags", 1, 0, O_CFLAGS}, {"timeout", 1, 0, O_TIMEOUT}, {"max-jobs", 1, 0, O_MAXJOBS},
         {"time-limit", 1, 0, O_TLIMIT}, {"labels", 1, 0, O_LABELS}, {"iter-divisor", 1, 0, O_ITERDIV},
-        {"windows", 1, 0, O_WINDOWS}, {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST}, {"window-tokens", 1, 0, O_WINTOK}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {"windows", 1, 0, O_WINDOWS}, {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST}, {"window-tokens", 1, 0, O_WINTOK},
+        {"kernels-from", 1, 0, O_KFROM}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     int c, bad = 0, full = 0;
     long v;
@@ -117,6 +119,11 @@ int main(int argc, char **argv) {
         case O_DATA: o.data_dir = optarg; break;
         case O_OUT: o.out_dir = optarg; break;
         case O_KERNELS: o.kernels_dir = optarg; break;
+        case O_KFROM:
+            if (!strcmp(optarg, "ir")) o.kernels_cl = 0;
+            else if (!strcmp(optarg, "cl")) o.kernels_cl = 1;
+            else bad = 1;
+            break;
         case O_SEED: {
             char *end;
             o.seed = strtoull(optarg, &end, 10);
@@ -179,7 +186,7 @@ int main(int argc, char **argv) {
         }
     } else if (rank == 0) {
         mir_log(MIR_LOG_ERROR, "bad option or value (--limit at least 20, --seeds 1..200, --vf powers of two up to 64, "
-                "--if up to 16, --repeats 1..100)");
+                "--if up to 16, --repeats 1..100, --kernels-from ir or cl)");
     }
     if (bad) {
         if (rank == 0) fprintf(stderr, "try 'mir-analyze --help'\n");
