@@ -57,10 +57,11 @@ int mir_mkdir_p(const char *path, mir_error *err);
 /* OUT/TASK made by rank 0 and its path on every rank (dir, cap bytes); collective, the error everywhere. */
 int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, char *dir, size_t cap,
                  mir_error *err);
-/* The kernels directory of a data set: o->kernels_dir if given, else OUT/data/SUB/STEM/kernels_ir if it
- * exists, else DATA/SUB/STEM.zip unpacked into OUT/data/SUB/STEM (rank 0; collective). out: cap bytes. */
-int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, MPI_Comm comm, char *out,
-                    size_t cap, mir_error *err);
+/* The kernels directory of a data set: o->kernels_dir if given, else OUT/data/SUB/STEM/FOLDER (kernels_ir,
+ * kernels_cl) if it exists, else DATA/SUB/STEM.zip unpacked into OUT/data/SUB/STEM (rank 0, under a
+ * temporary name then renamed; collective, the error on every rank). out: cap bytes. */
+int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, const char *folder,
+                    MPI_Comm comm, char *out, size_t cap, mir_error *err);
 /* Run gnuplot on script (in dir). 0 ok; -1 when gnuplot is missing or fails (a warning is logged). */
 int mir_run_gnuplot(const char *dir, const char *script);
 /* A Markdown table of the probe's phases, summed over the ranks of comm (collective; rank 0 writes to f).

@@ -78,7 +78,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
     char dir[4096], kdir[4096];
     if (mir_task_dir(o, "coarsen", comm, dir, sizeof dir, err)) return -1;
     int rc = 0;
-    if (mir_kernels_dir(o, "thread_coarsening", "task_threadcoarsening", comm, kdir, sizeof kdir, err)) return -1;
+    if (mir_kernels_dir(o, "thread_coarsening", "task_threadcoarsening", "kernels_ir", comm, kdir, sizeof kdir, err)) return -1;
     mir_coarsen c;
     if (mir_coarsen_load(&c, o->data_dir, kdir, err)) return -1;
     mir_model *model = mir_analyze_model_load(o, o->model, err);

@@ -481,7 +481,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
         if (mir_devmap_cl_kernels(&d, o, comm, cl, err)) { mir_devmap_free(&d); return -1; }
         snprintf(kdir, sizeof kdir, "%s", cl->cache_dir);
     } else {
-        if (mir_kernels_dir(o, "devmap", "task_devmap", comm, kdir, sizeof kdir, err)) return -1;
+        if (mir_kernels_dir(o, "devmap", "task_devmap", "kernels_ir", comm, kdir, sizeof kdir, err)) return -1;
         if (mir_devmap_load(&d, o->data_dir, kdir, o->limit, err)) return -1;
     }
     mir_model *model = mir_analyze_model_load(o, o->model, err);

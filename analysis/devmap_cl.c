@@ -2,18 +2,13 @@
 #include "devmap_cl.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "compile.h"
-
-extern char **environ;
 
 /* The -D flags the benchmarks' host programs pass when they build a kernel, where the source does not
  * compile without them (each was checked: without it clang stops at an undeclared identifier or an #error).
@@ -76,11 +71,6 @@ void mir_devmap_cl_cache_name(const char *source, const mir_devmap_cl_rule *r, c
     if (used < cap) snprintf(out + used, cap - used, ".bc");
 }
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* A cached kernel is reused when it starts with a bitcode magic (raw 'BC' 0xC0DE, or the wrapper's): a file
  * cut short by a killed run is renamed into place only when complete, so the magic is enough. */
 static int is_bitcode(const char *path) {
@@ -93,58 +83,16 @@ static int is_bitcode(const char *path) {
                       (m[0] == 0xDE && m[1] == 0xC0 && m[2] == 0x17 && m[3] == 0x0B));
 }
 
-/* unzip -q -o zip -d dir; its exit status, or -1 when it cannot run */
-static int unzip_into(const char *zip, const char *dir) {
-    char *argv[] = {"unzip", "-q", "-o", (char *)zip, "-d", (char *)dir, "-x", "__MACOSX/*", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "unzip", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc) return -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The sources folder into cl->src_dir and the cache folder made, on rank 0; the outcome on every rank. */
+/* The sources folder into cl->src_dir (unpacked from task_devmap_kernels.zip when needed) and the cache
+ * folder made on rank 0; the outcome on every rank. */
 static int prepare_dirs(const mir_analyze_options *o, MPI_Comm comm, mir_devmap_cl *cl, mir_error *err) {
     int rank;
     MPI_Comm_rank(comm, &rank);
-    if (o->kernels_dir) snprintf(cl->src_dir, sizeof cl->src_dir, "%s", o->kernels_dir);
-    else snprintf(cl->src_dir, sizeof cl->src_dir, "%s/data/devmap/task_devmap_kernels/kernels_cl", o->out_dir);
+    if (mir_kernels_dir(o, "devmap", "task_devmap_kernels", "kernels_cl", comm, cl->src_dir, sizeof cl->src_dir, err))
+        return -1;
     snprintf(cl->cache_dir, sizeof cl->cache_dir, "%s/data/devmap/kernels_cl_ir", o->out_dir);
     mir_error e = {{0}};
-    int rc = 0;
-    if (rank == 0) {
-        if (o->kernels_dir && !is_dir(cl->src_dir)) {
-            rc = mir_fail(&e, "--kernels %s: not a directory", cl->src_dir);
-        } else if (!is_dir(cl->src_dir)) {
-            /* unpacked under a temporary name and renamed, so a half-unpacked folder is never taken for whole */
-            char zip[4096], dest[4096], tmp[4200];
-            snprintf(zip, sizeof zip, "%s/devmap/task_devmap_kernels.zip", o->data_dir);
-            snprintf(dest, sizeof dest, "%s/data/devmap/task_devmap_kernels", o->out_dir);
-            snprintf(tmp, sizeof tmp, "%s.tmp.%d", dest, (int)getpid());
-            if (access(zip, R_OK)) {
-                rc = mir_fail(&e, "%s: cannot read (%s), and %s does not exist: give --data or --kernels", zip,
-                              strerror(errno), cl->src_dir);
-            } else if (!mir_mkdir_p(tmp, &e)) {
-                mir_log(MIR_LOG_INFO, "unpacking %s into %s", zip, dest);
-                int st = unzip_into(zip, tmp);
-                if (st != 0)
-                    rc = mir_fail(&e, "unzip %s failed (%s): is unzip installed (scripts/install-deps)?", zip,
-                                  st < 0 ? "could not run it" : "non-zero exit");
-                else if (rename(tmp, dest))
-                    rc = mir_fail(&e, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
-                else if (!is_dir(cl->src_dir))
-                    rc = mir_fail(&e, "%s has no kernels_cl/ folder", zip);
-            } else {
-                rc = -1;
-            }
-        }
-        if (!rc) rc = mir_mkdir_p(cl->cache_dir, &e);
-    }
+    int rc = rank == 0 ? mir_mkdir_p(cl->cache_dir, &e) : 0;
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     if (rc) {
         MPI_Bcast(e.msg, sizeof e.msg, MPI_CHAR, 0, comm);

@@ -58,8 +58,8 @@ static int run_argv(char *const argv[], const char *dir) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, MPI_Comm comm, char *out,
-                    size_t cap, mir_error *err) {
+int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, const char *folder,
+                    MPI_Comm comm, char *out, size_t cap, mir_error *err) {
     int rank;
     MPI_Comm_rank(comm, &rank);
     if (o->kernels_dir) {
@@ -67,7 +67,7 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
         if (!is_dir(out)) return mir_fail(err, "--kernels %s: not a directory", out);
         return 0;
     }
-    snprintf(out, cap, "%s/data/%s/%s/kernels_ir", o->out_dir, sub, stem);
+    snprintf(out, cap, "%s/data/%s/%s/%s", o->out_dir, sub, stem, folder);
     int rc = 0;
     char msg[MIR_ERROR_MAX] = "";
     if (rank == 0 && !is_dir(out)) {
@@ -95,7 +95,7 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
                 snprintf(msg, sizeof msg, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
                 rc = -1;
             } else if (!is_dir(out)) {
-                snprintf(msg, sizeof msg, "%s has no kernels_ir/ folder", zip);
+                snprintf(msg, sizeof msg, "%s has no %s/ folder", zip, folder);
                 rc = -1;
             }
         }
