@@ -124,10 +124,8 @@ static void ensure(void **p, size_t *cap, size_t need, size_t elem) {
 }
 
 /* Token window + BERT masking (80 % [MASK], 10 % random, 10 % unchanged) of sequence b. */
-/* Token window of module mv into row b; returns where it starts, as a fraction of the starts possible (0
- * for a module that fits, or when not training), for build_graph to take the graph window from there. */
-static double build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const mir_config *c,
-                           const mir_batch_options *o, mir_rng *rng) {
+static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const mir_config *c,
+                         const mir_batch_options *o, mir_rng *rng) {
     int T = bt->T;
     int64_t n = mv->n_tokens, len = n < T ? n : T, start = 0;
     if (n > T && o->train) start = (int64_t)mir_rng_below(rng, (uint64_t)(n - T + 1));
@@ -157,7 +155,6 @@ static double build_tokens(mir_batch *bt, int b, const mir_module_view *mv, cons
         tg[t] = in[t];
         in[t] = 4;
     }
-    return n > T ? (double)start / (double)(n - T) : 0.0;
 }
 
 typedef struct edge_list {
@@ -181,12 +178,9 @@ static void edge_push(edge_list *e, int32_t s, int32_t d, int8_t f) {
 
 /* Graph window of module mv appended to the batch (nodes from *N on); edges appended to el with batch ids.
  * A graph with more than max_nodes nodes keeps the root, a run of max_nodes/2 consecutive instruction
- * nodes and the variable/constant nodes they touch, up to max_nodes. The run starts at the fraction `at`
- * of the possible starts: the token window's (build_tokens), so that when training the two modalities of
- * a module show the same stretch of code (statements and instructions follow the same function order),
- * which is what IR-graph matching asks the model to recognise; 0 (the start) otherwise. */
+ * nodes (random start when training) and the variable/constant nodes they touch, up to max_nodes. */
 static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_config *c, const mir_batch_options *o,
-                        double at, edge_list *el, mir_rng *rng) {
+                        mir_rng *rng, edge_list *el) {
     int64_t nn = mv->n_nodes;
     int32_t base = bt->N;
     int32_t *map = mir_malloc((size_t)(nn + 1) * sizeof *map);
@@ -199,7 +193,7 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
         while (1 + n_inst < nn && mv->node_kind[1 + n_inst] == 0) n_inst++;
         int64_t K = c->max_nodes / 2, start = 1;
         if (K > n_inst) K = n_inst;
-        if (o->train && n_inst > K) start = 1 + (int64_t)(at * (double)(n_inst - K) + 0.5);
+        if (o->train && n_inst > K) start = 1 + (int64_t)mir_rng_below(rng, (uint64_t)(n_inst - K + 1));
         map[0] = kept++;
         for (int64_t i = start; i < start + K; i++) map[i] = kept++;
         for (int64_t e = 0; e < mv->n_edges && kept < c->max_nodes; e++) {
@@ -267,10 +261,10 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     int64_t *edge_first = mir_malloc((size_t)(m + 1) * sizeof *edge_first);
     b->N = 0;
     for (int i = 0; i < m; i++) {
-        double at = build_tokens(b, i, &mods[i], c, o, rng);
+        build_tokens(b, i, &mods[i], c, o, rng);
         b->node_offset[i] = b->N;
         edge_first[i] = (int64_t)el.n;
-        build_graph(b, &mods[i], c, o, at, &el, rng);
+        build_graph(b, &mods[i], c, o, rng, &el);
     }
     b->node_offset[m] = b->N;
     edge_first[m] = (int64_t)el.n;

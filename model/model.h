@@ -106,8 +106,7 @@ void mir_batch_options_default(mir_batch_options *o);
 
 /* Build a micro-batch from m modules with the random stream rng (BERT's 80/10/10 masking of tokens,
  * [MASK] for 15 % of node texts, random token windows of at most max_seq, graph windows of at most
- * max_nodes taken at the token window's relative position, edge pairs, and matching pairs (i,i) -> 1
- * and (i, i+1 mod m) -> 0). */
+ * max_nodes, edge pairs, and matching pairs (i,i) -> 1 and (i, i+1 mod m) -> 0). */
 void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
                      const mir_batch_options *o, mir_rng *rng);
 

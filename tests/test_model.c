@@ -43,50 +43,7 @@ static double total_loss(mir_model_f64 *m, const mir_batch *b) {
     return l.total;
 }
 
-/* Training windows of a module larger than both windows: the graph window's run of instructions starts at
- * the same fraction of its possible starts as the token window (IR-graph matching compares the same code).
- * Token i has id i and node i text i, so the batch shows where each window starts. */
-static void test_aligned_windows(void) {
-    enum { NT = 1000, NI = 400, NV = 100, NN = 1 + NI + NV };
-    static int32_t tok[NT], text[NN], src[2 * NI], dst[2 * NI];
-    static int8_t kind[NN], flow[2 * NI];
-    for (int i = 0; i < NT; i++) tok[i] = i;
-    int ne = 0;
-    for (int i = 0; i < NN; i++) {
-        text[i] = i;
-        kind[i] = (int8_t)(i > NI ? 1 : 0);
-        if (i >= 1 && i <= NI) { /* instruction i uses variable NI + 1 + i % NV, and follows i - 1 */
-            if (i > 1) { src[ne] = i - 1; dst[ne] = i; flow[ne++] = 0; }
-            src[ne] = NI + 1 + i % NV; dst[ne] = i; flow[ne++] = 1;
-        }
-    }
-    mir_module_view v = {tok, NT, kind, text, NN, src, dst, flow, ne};
-    mir_config c;
-    CHECK_FATAL(mir_config_preset(&c, "tiny", 2000) == 0);
-    c.max_seq = 64;
-    c.max_nodes = 64; /* K = 32 instructions */
-    mir_batch_options o = {0.0f, 0, 1};
-    mir_rng rng;
-    mir_rng_seed(&rng, 5, 0);
-    mir_batch b;
-    mir_batch_init(&b);
-    int moved = 0;
-    for (int trial = 0; trial < 20; trial++) {
-        mir_batch_build(&b, &v, 1, &c, &o, &rng);
-        int t0 = b.tok_in[0], g0 = NN;
-        for (int k = 0; k < b.N; k++)
-            if (b.node_kind[k] == 0 && b.node_in[k] > 0 && b.node_in[k] < g0) g0 = b.node_in[k];
-        double f = (double)t0 / (double)(NT - c.max_seq);
-        int expect = 1 + (int)(f * (double)(NI - c.max_nodes / 2) + 0.5);
-        CHECK_EQ_INT(g0, expect);
-        moved += t0 > 0;
-    }
-    CHECK(moved > 10); /* the windows did move */
-    mir_batch_free(&b);
-}
-
 int main(void) {
-    test_aligned_windows();
     mir_config c;
     CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
     c.max_seq = 8;     /* forces a window on the longest module */
