@@ -32,7 +32,7 @@ static void usage(FILE *f) {
 "      --window-tokens W    cut the tokens into windows of W (default 0: the model's window length)\n"
 "      --max-nodes N        read the graph's first N-node window (default 65536)\n"
 "      --fast               the first 128 tokens and the training graph window (--windows 1 --window-tokens\n"
-"                           128 --max-nodes of the model): about 20x faster on the device-mapping kernels, an\n"
+"                           128 --max-nodes of the model): about 18x faster on the device-mapping kernels, an\n"
 "                           approximation of the exact embedding (docs/inference.md measures how close)\n"
 "  -q, --quiet              only errors\n"
 "  -h, --help               this text\n"
