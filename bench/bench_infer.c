@@ -7,8 +7,8 @@
  *
  * Files are read into memory first. Reference: LLVMContextCreate + LLVMParseIRInContext + dispose per
  * module. Measured: parse, extraction (tokens: printing and normalising statements; graph: ProGraML
- * graph), vocabulary encoding, and the model's forward (mir_embed_view) per module in four reading modes
- * (mir_embed_options: from exact to fast), each with the cosine similarity of its
+ * graph), vocabulary encoding, and the model's forward (mir_embed_view) per module in eight reading modes
+ * (mir_embed_options: from exact to fast), each with its GFLOP per module and the cosine similarity of its
  * embeddings to the exact ones. Target: >= 100 modules/s per rank on the device-mapping IR with the
  * default model.
  */
@@ -46,7 +46,7 @@ static double mode_flops(const mir_config *c, const mir_module_view *v, const mi
     mir_batch_init(&b);
     double f = 0;
     for (int64_t j = 0; j < n_win; j++) {
-        int64_t w = n_win >= n_all ? j : (n_win == 1 ? 0 : j * (n_all - 1) / (n_win - 1)), first = w * T;
+        int64_t first = mir_embed_window_index(j, n_win, n_all) * T;
         int64_t len = v->n_tokens - first < T ? v->n_tokens - first : T;
         mir_module_view tok = {v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
         mir_batch_build(&b, &tok, 1, &cfg, &bo, &rng);

@@ -181,7 +181,7 @@ int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, m
 enum { WINDOWS_PER_BATCH = 8 };
 
 /* The windows read (embed.h): all, or K spread evenly: window j of K is floor(j (n - 1) / (K - 1)). */
-static int64_t window_index(int64_t j, int64_t k, int64_t n) {
+int64_t mir_embed_window_index(int64_t j, int64_t k, int64_t n) {
     if (k >= n) return j;
     return k == 1 ? 0 : j * (n - 1) / (k - 1);
 }
@@ -210,7 +210,7 @@ int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mi
     for (int64_t w0 = 0; w0 < n_win; w0 += WINDOWS_PER_BATCH) {
         int k = (int)(n_win - w0 < WINDOWS_PER_BATCH ? n_win - w0 : WINDOWS_PER_BATCH);
         for (int j = 0; j < k; j++) {
-            int64_t first = window_index(w0 + j, n_win, n_all) * T;
+            int64_t first = mir_embed_window_index(w0 + j, n_win, n_all) * T;
             int64_t len = v->n_tokens - first < T ? v->n_tokens - first : T;
             wins[j] = (mir_module_view){v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
         }

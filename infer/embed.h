@@ -45,5 +45,7 @@ const mir_vocab *mir_model_vocab(const mir_model *m);
 
 /* The embedding of a module view: out receives 2 * d_model floats. Thread-safe for a shared model. */
 int mir_embed_view(const mir_model *m, const mir_module_view *v, float *out, mir_error *err);
+/* Which window mir_embed_view reads j-th when it reads k of a module's n windows (all when k >= n). */
+int64_t mir_embed_window_index(int64_t j, int64_t k, int64_t n);
 
 #endif

@@ -56,16 +56,16 @@ void R(mir_linear_backward)(real *dinp, real *dw, real *dbias, const real *dout,
 /* ------------------------------------------------------------------------------------------------ */
 /* layer norm */
 
-/* sum of x[i] (y NULL) or of (x[i] - m) * (y[i] - m), in LANES independent partial sums so that the loop
- * vectorises without -ffast-math */
+/* sum of x[i] (squared 0) or of (x[i] - m)^2 (squared 1), in LANES independent partial sums so that the
+ * loop vectorises without -ffast-math */
 enum { LANES = 16 };
-static real R(sum_lanes)(const real *x, const real *y, real m, int n) {
+static real R(sum_lanes)(const real *x, real m, int squared, int n) {
     real s[LANES] = {0};
     int i = 0;
-    if (y) {
+    if (squared) {
         for (; i + LANES <= n; i += LANES)
-            for (int j = 0; j < LANES; j++) s[j] += (x[i + j] - m) * (y[i + j] - m);
-        for (int j = 0; i + j < n; j++) s[j] += (x[i + j] - m) * (y[i + j] - m);
+            for (int j = 0; j < LANES; j++) s[j] += (x[i + j] - m) * (x[i + j] - m);
+        for (int j = 0; i + j < n; j++) s[j] += (x[i + j] - m) * (x[i + j] - m);
     } else {
         for (; i + LANES <= n; i += LANES)
             for (int j = 0; j < LANES; j++) s[j] += x[i + j];
@@ -82,8 +82,8 @@ void R(mir_layernorm_forward)(real *out, real *mean, real *rstd, const real *inp
     for (int i = 0; i < N; i++) {
         const real *x = inp + (size_t)i * C;
         real *o = out + (size_t)i * C;
-        real m = R(sum_lanes)(x, NULL, 0, C) / (real)C;
-        real v = R(sum_lanes)(x, x, m, C) / (real)C;
+        real m = R(sum_lanes)(x, 0, 0, C) / (real)C;
+        real v = R(sum_lanes)(x, m, 1, C) / (real)C;
         real s = (real)1 / SQRT(v + MIR_LN_EPS);
         for (int c = 0; c < C; c++) {
             real n = s * (x[c] - m);
