@@ -9,8 +9,12 @@
  * module. Measured: parse, extraction (tokens: printing and normalising statements; graph: ProGraML
  * graph), vocabulary encoding, and the model's forward (mir_embed_view) per module in eight reading modes
  * (mir_embed_options: from exact to fast), each with its GFLOP per module and the cosine similarity of its
- * embeddings to the exact ones. Target: >= 100 modules/s per rank on the device-mapping IR with the
- * default model.
+ * embeddings to the exact ones. Extraction is measured once in full (every statement: what the exact and
+ * multi-window modes read) and once per word limit of the one-window modes (mir_embed_word_limit: the first
+ * T words, as mir-infer and the C API extract for them), module by module in alternating order; each mode's
+ * total is its own extraction plus its forward, over its own encodings, and the limited encodings' first
+ * tokens are checked against the full ones. Target: >= 100 modules/s per rank on the device-mapping IR
+ * with the default model.
  */
 #include <llvm-c/Core.h>
 #include <llvm-c/IRReader.h>
@@ -28,7 +32,16 @@
 
 extern char *openblas_get_corename(void);
 
-enum { P_PARSE, P_TOKENS, P_GRAPH, P_ENCODE, P_FORWARD, NP };
+enum { P_PARSE, P_TOKENS, P_GRAPH, P_ENCODE, NP }; /* phases of one extraction pass */
+enum { N_MODES = 8, MAX_PASSES = N_MODES + 1 }; /* reading modes; a pass per mode at most, and the full one */
+
+/* One extraction pass over the modules: a word limit (0: every statement), its phases' times (phases
+ * NP * pass .. NP * pass + NP - 1 of the probe) and its encoded modules, by input index. */
+typedef struct extraction {
+    int64_t max_words;
+    mir_encoded *enc; /* (inputs) */
+    int64_t tokens;   /* over the modules every pass extracted */
+} extraction;
 
 /* Floating-point operations of the matrix products of one module's forward pass in reading mode o (the
  * windows mir_embed_view reads, one at a time, and the graph or its window), as mir_model_flops counts
@@ -105,52 +118,10 @@ int main(int argc, char **argv) {
         LLVMContextDispose(ctx);
     }
     double bare = mir_wall_seconds() - t0;
-    /* extraction, phase by phase; the encoded modules are kept for the forward passes below */
-    static const char *const names[NP] = {"parse", "tokens", "graph", "encode", "forward"};
-    mir_probe *p = mir_probe_create("mir_bench_infer", names, NP, NULL, 0, 0);
-    size_t D = mir_embedding_dim(m), done = 0;
-    const mir_vocab *v = mir_model_vocab(m);
-    mir_encoded *enc = calloc(list.n + 1, sizeof *enc);
-    int64_t tokens = 0, nodes = 0;
-    for (size_t i = 0; i < list.n; i++) {
-        if (!data[i]) continue;
-        mir_probe_begin(p, P_PARSE);
-        LLVMContextRef ctx = LLVMContextCreate();
-        LLVMModuleRef mod = NULL;
-        int rc = mir_parse_ir(ctx, data[i], bytes[i], list.items[i].path, &mod, &err);
-        mir_probe_end(p, P_PARSE);
-        if (!rc) {
-            mir_extract x;
-            mir_extract_init(&x);
-            mir_extract_probe xp = {p, P_TOKENS, P_GRAPH};
-            if (mir_extract_module(mod, &x, &xp, &err) == 0) {
-                mir_probe_begin(p, P_ENCODE);
-                mir_encode_extract(v, &x, &enc[done]);
-                mir_probe_end(p, P_ENCODE);
-                tokens += enc[done].n_tokens;
-                nodes += enc[done].n_nodes;
-                done++;
-            }
-            mir_extract_free(&x);
-            if (mod) LLVMDisposeModule(mod);
-        }
-        LLVMContextDispose(ctx);
-    }
-    double w_parse = mir_probe_wall(p, P_PARSE), w_tok = mir_probe_wall(p, P_TOKENS), w_graph = mir_probe_wall(p, P_GRAPH);
-    double w_enc = mir_probe_wall(p, P_ENCODE), extract = w_parse + w_tok + w_graph + w_enc;
-    const mir_config *c = mir_model_config(m);
-    printf("\nbench_infer: model d_model %d, %d layers, window %d, %d graph layers (%s); OpenBLAS %s\n", c->d_model,
-           c->n_layers, c->max_seq, c->n_graph_layers, argv[1], openblas_get_corename());
-    printf("modules: %zu inputs, %zu parsed, %zu extracted; %.0f tokens and %.0f graph nodes per module\n", list.n,
-           parsed, done, (double)tokens / (double)done, (double)nodes / (double)done);
-    printf("bare LLVMParseIRInContext: %.3f ms/module\n", 1e3 * bare / (double)parsed);
-    printf("extraction per module (ms): parse %.3f, tokens %.3f, graph %.3f, encode %.3f; total %.3f (%.1fx the bare "
-           "parse)\n", 1e3 * w_parse / done, 1e3 * w_tok / done, 1e3 * w_graph / done, 1e3 * w_enc / done,
-           1e3 * extract / done, extract / bare * (double)parsed / (double)done);
     /* the forward pass in each reading mode (mir.h: mir_embed_options); the exact mode is the reference of
      * the approximations' cosine similarity */
     mir_embed_options fast = mir_embed_options_fast(m);
-    struct { const char *name; mir_embed_options o; } modes[] = {
+    struct { const char *name; mir_embed_options o; } modes[N_MODES] = {
         {"exact (all windows, whole graph)", {0, 0, 0}},
         {"4 windows, whole graph", {4, 0, 0}},
         {"2 windows, graph window", {2, fast.max_nodes, 0}},
@@ -160,15 +131,112 @@ int main(int argc, char **argv) {
         {"1 window of 128, 128-node window", {1, 128, 128}},
         {"fast (1 window of 128, graph win.)", fast},
     };
+    const size_t n_modes = N_MODES, first_mode = fast_only ? n_modes - 1 : 0;
+    /* extraction passes: full, then each word limit the modes run use (the one mir-infer would extract with) */
+    extraction x[MAX_PASSES] = {{0}};
+    int n_pass = 1, pass_of[N_MODES] = {0};
+    for (size_t k = first_mode; k < n_modes; k++) {
+        mir_model_set_options(m, &modes[k].o, &err);
+        int64_t L = mir_embed_word_limit(m);
+        int j = 0;
+        while (j < n_pass && x[j].max_words != L) j++;
+        if (j == n_pass) x[n_pass++].max_words = L;
+        pass_of[k] = j;
+    }
+    static const char *const phase[NP] = {"parse", "tokens", "graph", "encode"};
+    char names[MAX_PASSES * NP][48];
+    const char *name_ptr[MAX_PASSES * NP];
+    for (int j = 0; j < n_pass; j++)
+        for (int q = 0; q < NP; q++) {
+            snprintf(names[j * NP + q], sizeof names[0], "%s (limit %lld)", phase[q], (long long)x[j].max_words);
+            name_ptr[j * NP + q] = names[j * NP + q];
+        }
+    mir_probe *p = mir_probe_create("mir_bench_infer", name_ptr, n_pass * NP, NULL, 0, 0);
+    size_t D = mir_embedding_dim(m), done = 0;
+    const mir_vocab *v = mir_model_vocab(m);
+    uint8_t *ok = calloc(list.n + 1, 1);
+    for (int j = 0; j < n_pass; j++) x[j].enc = calloc(list.n + 1, sizeof *x[j].enc);
+    int64_t nodes = 0;
+    for (size_t i = 0; i < list.n; i++) {
+        if (!data[i]) continue;
+        int all = 1;
+        for (int r = 0; r < n_pass; r++) {
+            int j = (int)((i + (size_t)r) % (size_t)n_pass); /* alternate which pass goes first */
+            mir_probe_begin(p, j * NP + P_PARSE);
+            LLVMContextRef ctx = LLVMContextCreate();
+            LLVMModuleRef mod = NULL;
+            int rc = mir_parse_ir(ctx, data[i], bytes[i], list.items[i].path, &mod, &err);
+            mir_probe_end(p, j * NP + P_PARSE);
+            if (!rc) {
+                mir_extract xt;
+                mir_extract_init(&xt);
+                mir_extract_probe xp = {p, j * NP + P_TOKENS, j * NP + P_GRAPH};
+                rc = mir_extract_module_limited(mod, x[j].max_words, &xt, &xp, &err);
+                if (!rc) {
+                    mir_probe_begin(p, j * NP + P_ENCODE);
+                    mir_encode_extract(v, &xt, &x[j].enc[i]);
+                    mir_probe_end(p, j * NP + P_ENCODE);
+                }
+                mir_extract_free(&xt);
+                LLVMDisposeModule(mod);
+            }
+            LLVMContextDispose(ctx);
+            all &= rc == 0;
+        }
+        if (!all) continue;
+        ok[i] = 1;
+        done++;
+        nodes += x[0].enc[i].n_nodes;
+        for (int j = 0; j < n_pass; j++) x[j].tokens += x[j].enc[i].n_tokens;
+    }
+    /* a limited pass must hold the full one's first tokens: all that a one-window mode reads */
+    size_t prefix_bad = 0;
+    for (int j = 1; j < n_pass; j++)
+        for (size_t i = 0; i < list.n; i++) {
+            if (!ok[i]) continue;
+            const mir_encoded *a = &x[j].enc[i], *f = &x[0].enc[i];
+            int64_t need = f->n_tokens < x[j].max_words ? f->n_tokens : x[j].max_words;
+            prefix_bad += a->n_tokens < need || a->n_tokens > f->n_tokens ||
+                          memcmp(a->tokens, f->tokens, (size_t)a->n_tokens * sizeof *a->tokens) != 0;
+        }
+    double extract[MAX_PASSES];
+    for (int j = 0; j < n_pass; j++) {
+        extract[j] = 0;
+        for (int q = 0; q < NP; q++) extract[j] += mir_probe_wall(p, j * NP + q);
+    }
+    const mir_config *c = mir_model_config(m);
+    printf("\nbench_infer: model d_model %d, %d layers, window %d, %d graph layers (%s); OpenBLAS %s\n", c->d_model,
+           c->n_layers, c->max_seq, c->n_graph_layers, argv[1], openblas_get_corename());
+    printf("modules: %zu inputs, %zu parsed, %zu extracted; %.0f tokens and %.0f graph nodes per module\n", list.n,
+           parsed, done, (double)x[0].tokens / (double)done, (double)nodes / (double)done);
+    printf("bare LLVMParseIRInContext: %.3f ms/module\n", 1e3 * bare / (double)parsed);
+    for (int j = 0; j < n_pass; j++) {
+        char what[64];
+        if (x[j].max_words)
+            snprintf(what, sizeof what, "first %lld words (one-window modes)", (long long)x[j].max_words);
+        else
+            snprintf(what, sizeof what, "full (every statement)");
+        printf("extraction per module (ms), %s: parse %.3f, tokens %.3f, graph %.3f, encode %.3f; total %.3f (%.1fx "
+               "the bare parse); %.0f tokens\n", what, 1e3 * mir_probe_wall(p, j * NP + P_PARSE) / done,
+               1e3 * mir_probe_wall(p, j * NP + P_TOKENS) / done, 1e3 * mir_probe_wall(p, j * NP + P_GRAPH) / done,
+               1e3 * mir_probe_wall(p, j * NP + P_ENCODE) / done, 1e3 * extract[j] / done,
+               extract[j] / bare * (double)parsed / (double)done, (double)x[j].tokens / (double)done);
+    }
+    if (n_pass > 1)
+        printf("limited encodings hold the full ones' first tokens: %s (%zu of %zu modules differ)\n",
+               prefix_bad ? "FAILED" : "PASSED", prefix_bad, done * (size_t)(n_pass - 1));
     float *ref = malloc(done * D * sizeof *ref), *out = malloc(done * D * sizeof *out);
-    printf("%-34s %10s %10s %12s %10s %10s\n", "mode", "fwd ms", "total ms", "modules/s", "cos mean", "cos min");
-    for (size_t k = fast_only ? sizeof modes / sizeof *modes - 1 : 0; k < sizeof modes / sizeof *modes; k++) {
+    printf("%-34s %10s %10s %10s %12s %10s %10s\n", "mode", "extract ms", "fwd ms", "total ms", "modules/s", "cos mean",
+           "cos min");
+    for (size_t k = first_mode; k < n_modes; k++) {
         mir_model_set_options(m, &modes[k].o, &err);
         float *dst = k == 0 || fast_only ? ref : out;
+        const extraction *xk = &x[pass_of[k]];
         double f0 = mir_wall_seconds();
-        for (size_t i = 0; i < done; i++) {
-            mir_module_view view = mir_encoded_view(&enc[i]);
-            mir_embed_view(m, &view, dst + i * D, &err);
+        for (size_t i = 0, r = 0; i < list.n; i++) {
+            if (!ok[i]) continue;
+            mir_module_view view = mir_encoded_view(&xk->enc[i]);
+            mir_embed_view(m, &view, dst + r++ * D, &err);
         }
         double fwd = mir_wall_seconds() - f0;
         double cs = 0, cmin = 1;
@@ -183,27 +251,32 @@ int main(int argc, char **argv) {
             cs += cij;
             cmin = cij < cmin ? cij : cmin;
         }
-        double per = (extract + fwd) / (double)done, flops = 0;
-        for (size_t i = 0; i < done; i++) {
-            mir_module_view view = mir_encoded_view(&enc[i]);
+        double per = (extract[pass_of[k]] + fwd) / (double)done, flops = 0;
+        for (size_t i = 0; i < list.n; i++) {
+            if (!ok[i]) continue;
+            mir_module_view view = mir_encoded_view(&xk->enc[i]);
             flops += mode_flops(c, &view, &modes[k].o);
         }
+        const double ext_ms = 1e3 * extract[pass_of[k]] / (double)done;
         if (fast_only)
-            printf("%-34s %10.3f %10.3f %12.1f %10s %10s\n", modes[k].name, 1e3 * fwd / done, 1e3 * per, 1.0 / per,
-                   "-", "-");
+            printf("%-34s %10.3f %10.3f %10.3f %12.1f %10s %10s\n", modes[k].name, ext_ms, 1e3 * fwd / done, 1e3 * per,
+                   1.0 / per, "-", "-");
         else
-            printf("%-34s %10.3f %10.3f %12.1f %10.4f %10.4f\n", modes[k].name, 1e3 * fwd / done, 1e3 * per,
-                   1.0 / per, cs / (double)done, cmin);
+            printf("%-34s %10.3f %10.3f %10.3f %12.1f %10.4f %10.4f\n", modes[k].name, ext_ms, 1e3 * fwd / done,
+                   1e3 * per, 1.0 / per, cs / (double)done, cmin);
         if (k == 0) printf("  exact mode: %.1f modules/s\n", 1.0 / per);
         printf("  %s: %.3f GFLOP per module in matrix products, %.1f GFLOP/s = %.0f %% of the SGEMM peak\n",
                modes[k].name, flops / (double)done / 1e9, flops / fwd / 1e9, 100 * flops / fwd / 1e9 / peak);
-        if (k + 1 == sizeof modes / sizeof *modes)
+        if (k + 1 == n_modes)
             printf("fast mode: %.1f embeddings per second per rank (target >= 100: %s)\n", 1.0 / per,
                    1.0 / per >= 100 ? "PASSED" : "FAILED");
     }
     printf("peak memory: %.1f MiB\n", mir_peak_rss_bytes() / 1048576.0);
-    for (size_t i = 0; i < done; i++) mir_encoded_free(&enc[i]);
-    free(enc);
+    for (int j = 0; j < n_pass; j++) {
+        for (size_t i = 0; i < list.n; i++) mir_encoded_free(&x[j].enc[i]);
+        free(x[j].enc);
+    }
+    free(ok);
     free(ref);
     mir_probe_free(p);
     free(out);

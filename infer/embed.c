@@ -166,11 +166,11 @@ void mir_encode_extract(const mir_vocab *v, const mir_extract *xp, mir_encoded *
     memcpy(out->edge_flow, g->edge_flow, g->n_edges);
 }
 
-int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, mir_error *err) {
+int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, int64_t max_words, mir_encoded *out, mir_error *err) {
     memset(out, 0, sizeof *out);
     mir_extract x;
     mir_extract_init(&x);
-    int rc = mir_extract_module(mod, &x, NULL, err);
+    int rc = mir_extract_module_limited(mod, max_words, &x, NULL, err);
     if (!rc) mir_encode_extract(v, &x, out);
     mir_extract_free(&x);
     return rc;
@@ -179,6 +179,13 @@ int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, mir_encoded *out, m
 /* ------------------------------------------------------------------------------------------------ */
 
 enum { WINDOWS_PER_BATCH = 8 };
+
+/* One window read is window 0 (mir_embed_window_index(0, 1, n) == 0) of min(n_tokens, T) tokens, and u is
+ * its pooled state alone: T tokens (so T non-empty words) are all mir_embed_view uses of the tokens. */
+int64_t mir_embed_word_limit(const mir_model *m) {
+    if (m->opts.max_windows != 1) return 0;
+    return m->opts.window ? m->opts.window : m->cfg.max_seq;
+}
 
 /* The windows read (embed.h): all, or K spread evenly: window j of K is floor(j (n - 1) / (K - 1)). */
 int64_t mir_embed_window_index(int64_t j, int64_t k, int64_t n) {
@@ -241,7 +248,7 @@ int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mi
 
 static int embed_parsed(const mir_model *m, LLVMModuleRef mod, float *out, mir_error *err) {
     mir_encoded e;
-    if (mir_encode_module(m->vocab, mod, &e, err)) return -1;
+    if (mir_encode_module(m->vocab, mod, mir_embed_word_limit(m), &e, err)) return -1;
     mir_module_view v = mir_encoded_view(&e);
     int rc = mir_embed_view(m, &v, out, err);
     mir_encoded_free(&e);

@@ -9,7 +9,9 @@
  * mir_embed_options.max_windows = K, K windows spread evenly (the first, the last, evenly between). The
  * graph goes through the graph encoder whole when it has at most max_nodes (default
  * MIR_INFER_MAX_NODES) nodes; a larger graph is windowed as in training (the root, the first run of
- * instructions and the values they touch), from its start. The embedding is [u, v].
+ * instructions and the values they touch), from its start. The embedding is [u, v]. When the options
+ * read one window (max_windows = 1: its first T tokens), a module given as LLVM IR is extracted only up to
+ * its first T words (mir_embed_word_limit): the same embedding, bit for bit, for less work.
  */
 #ifndef MIR_EMBED_H
 #define MIR_EMBED_H
@@ -36,8 +38,15 @@ mir_module_view mir_encoded_view(const mir_encoded *e);
 /* Encode an extraction (irmodule.h) with a vocabulary. */
 struct mir_extract;
 void mir_encode_extract(const mir_vocab *v, const struct mir_extract *x, mir_encoded *out);
-/* Extract and encode a module (stripped of debug info in place: pass a copy if it is not yours). */
-int mir_encode_module(const mir_vocab *v, LLVMModuleRef m, mir_encoded *out, mir_error *err);
+/* Extract and encode a module (stripped of debug info in place: pass a copy if it is not yours).
+ * max_words: 0 encodes every statement; N > 0 the statements up to the one that brings the non-empty words
+ * to N (mir_extract_module_limited), i.e. at least the module's first N tokens (or all of them), and then
+ * out->n_tokens and out->n_unk count those tokens only, not the module's. The graph is whole either way. */
+int mir_encode_module(const mir_vocab *v, LLVMModuleRef m, int64_t max_words, mir_encoded *out, mir_error *err);
+/* The word limit that loses nothing for the model's reading options: T (the window's tokens) when they
+ * read one window (max_windows == 1: window 0, the first T tokens), else 0 (all). mir_embed_view gives the
+ * same embedding, bit for bit, for the limited encoding as for the full one (tests/test_embed_options.c). */
+int64_t mir_embed_word_limit(const mir_model *m);
 
 /* Internals of the opaque model, for the tools. */
 const mir_config *mir_model_config(const mir_model *m);

@@ -46,7 +46,7 @@ static int embed_path(const mir_model *m, const mir_infer_options *o, const char
         *status = MIR_STATUS_PARSE_ERROR;
     } else {
         mir_encoded e;
-        rc = mir_encode_module(mir_model_vocab(m), mod, &e, err);
+        rc = mir_encode_module(mir_model_vocab(m), mod, mir_embed_word_limit(m), &e, err);
         if (rc) {
             *status = MIR_STATUS_EXTRACT_ERROR;
             mir_error_prefix(err, path);

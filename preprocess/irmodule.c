@@ -6,6 +6,9 @@
  * quadratic in the function's size. The printed function bodies are split into statements (an
  * instruction starts on a line indented by two spaces; switch cases and landingpad clauses continue it),
  * and their number is checked against the instruction list the API gives, function by function.
+ * With a word limit (mir_extract_module_limited) the defined functions are printed one at a time instead,
+ * until the limit is reached: one function's print costs a walk over the module's types and metadata plus
+ * its own text, so the module's globals, declarations and later functions are never formatted.
  */
 #include "irmodule.h"
 
@@ -212,62 +215,118 @@ static int64_t count_instructions(LLVMValueRef f) {
     return n;
 }
 
-/* Walk the printed module; normalise the define header and every instruction of each defined function. */
-static int extract_statements(LLVMModuleRef m, mir_extract *x, classify_ctx *cc, mir_error *err) {
+/* Where statement words go: all of them, or until max_words non-empty words are there (irmodule.h). */
+typedef struct stmt_sink {
+    mir_extract *x;
+    classify_ctx *cc;
+    int64_t max_words;   /* 0: no limit */
+    int64_t n_nonempty;  /* non-empty words so far */
+} stmt_sink;
+
+static void put_statement(stmt_sink *s, const char *stmt, size_t len) {
+    if (s->max_words && s->n_nonempty >= s->max_words) {
+        s->x->words_cut = 1;
+        return;
+    }
+    size_t from = s->x->words.n;
+    mir_normalize_statement(stmt, len, classify_symbol, s->cc, &s->x->words);
+    for (size_t i = from; i < s->x->words.n; i++) s->n_nonempty += s->x->words.len[i] > 0;
+}
+
+static int limit_reached(const stmt_sink *s) { return s->max_words && s->n_nonempty >= s->max_words; }
+
+/* One printed function, from its `define` line at p: its header and instructions go to the sink, its
+ * statements are counted and checked against the API's instruction count. Returns the position after the
+ * closing brace's line in *end. */
+static int walk_function(const char *p, LLVMValueRef fn, stmt_sink *s, const char **end, mir_error *err) {
+    const char *e = line_end(p);
+    /* header without the opening brace */
+    const char *h_end = e;
+    while (h_end > p && (h_end[-1] == ' ' || h_end[-1] == '{')) h_end--;
+    put_statement(s, p, (size_t)(h_end - p));
+    p = *e ? e + 1 : e;
+    int64_t n_stmt = 0;
+    const char *stmt = NULL;
+    for (;;) {
+        if (!*p) break;
+        e = line_end(p);
+        int closes = p[0] == '}';
+        int indented2 = p[0] == ' ' && p[1] == ' ' && p[2] != ' ' && p[2] != ']' && p[2] != '\n' && p[2];
+        int continuation = p[0] == ' ' && !indented2;
+        if (stmt && !continuation) {
+            /* the statement ends before this line */
+            put_statement(s, stmt, (size_t)(p - 1 - stmt));
+            stmt = NULL;
+        }
+        if (closes) break;
+        if (indented2) {
+            stmt = p;
+            n_stmt++;
+        }
+        p = *e ? e + 1 : e;
+    }
+    if (stmt) put_statement(s, stmt, (size_t)(p - stmt));
+    int64_t n_api = count_instructions(fn);
+    if (n_api != n_stmt)
+        return mir_fail(err, "function %s: %lld printed statements but %lld instructions",
+                        LLVMGetValueName2(fn, &(size_t){0}), (long long)n_stmt, (long long)n_api);
+    s->x->n_functions++;
+    s->x->n_instructions += n_api;
+    if (*p) p = *line_end(p) ? line_end(p) + 1 : line_end(p);
+    *end = p;
+    return 0;
+}
+
+static LLVMValueRef next_definition(LLVMValueRef fn) {
+    while (fn && LLVMIsDeclaration(fn)) fn = LLVMGetNextFunction(fn);
+    return fn;
+}
+
+/* Every defined function, from one print of the whole module. */
+static int statements_from_module(LLVMModuleRef m, stmt_sink *s, mir_error *err) {
     char *text = LLVMPrintModuleToString(m);
     const char *p = text;
-    LLVMValueRef fn = LLVMGetFirstFunction(m);
+    LLVMValueRef fn = next_definition(LLVMGetFirstFunction(m));
     int rc = 0;
     while (*p) {
-        const char *e = line_end(p);
         if (strncmp(p, "define ", 7) != 0) {
+            const char *e = line_end(p);
             p = *e ? e + 1 : e;
             continue;
         }
-        while (fn && LLVMIsDeclaration(fn)) fn = LLVMGetNextFunction(fn);
         if (!fn) {
             rc = mir_fail(err, "printed module has more function definitions than the module lists");
             break;
         }
-        /* header without the opening brace */
-        const char *h_end = e;
-        while (h_end > p && (h_end[-1] == ' ' || h_end[-1] == '{')) h_end--;
-        mir_normalize_statement(p, (size_t)(h_end - p), classify_symbol, cc, &x->words);
-        p = *e ? e + 1 : e;
-        int64_t n_stmt = 0;
-        const char *stmt = NULL;
-        for (;;) {
-            if (!*p) break;
-            e = line_end(p);
-            int closes = p[0] == '}';
-            int indented2 = p[0] == ' ' && p[1] == ' ' && p[2] != ' ' && p[2] != ']' && p[2] != '\n' && p[2];
-            int continuation = p[0] == ' ' && !indented2;
-            if (stmt && !continuation) {
-                /* the statement ends before this line */
-                mir_normalize_statement(stmt, (size_t)(p - 1 - stmt), classify_symbol, cc, &x->words);
-                stmt = NULL;
-            }
-            if (closes) break;
-            if (indented2) {
-                stmt = p;
-                n_stmt++;
-            }
-            p = *e ? e + 1 : e;
-        }
-        if (stmt) mir_normalize_statement(stmt, (size_t)(p - stmt), classify_symbol, cc, &x->words);
-        int64_t n_api = count_instructions(fn);
-        if (n_api != n_stmt) {
-            rc = mir_fail(err, "function %s: %lld printed statements but %lld instructions",
-                          LLVMGetValueName2(fn, &(size_t){0}), (long long)n_stmt, (long long)n_api);
-            break;
-        }
-        x->n_functions++;
-        x->n_instructions += n_api;
-        fn = LLVMGetNextFunction(fn);
-        if (*p) p = *line_end(p) ? line_end(p) + 1 : line_end(p);
+        if ((rc = walk_function(p, fn, s, &p, err))) break;
+        fn = next_definition(LLVMGetNextFunction(fn));
     }
     LLVMDisposeMessage(text);
     return rc;
+}
+
+/* Defined functions printed one at a time (LLVMPrintValueToString) until the sink's limit is reached; the
+ * functions after that are neither printed nor checked, only counted through the API. */
+static int statements_by_function(LLVMModuleRef m, stmt_sink *s, mir_error *err) {
+    LLVMValueRef fn = next_definition(LLVMGetFirstFunction(m));
+    for (; fn; fn = next_definition(LLVMGetNextFunction(fn))) {
+        if (limit_reached(s)) {
+            s->x->words_cut = 1;
+            s->x->n_functions++;
+            s->x->n_instructions += count_instructions(fn);
+            continue;
+        }
+        char *text = LLVMPrintValueToString(fn);
+        /* comment lines ("; Function Attrs: ...") come before the header */
+        const char *p = text;
+        while (*p && strncmp(p, "define ", 7) != 0) p = *line_end(p) ? line_end(p) + 1 : line_end(p);
+        int rc = *p ? walk_function(p, fn, s, &p, err)
+                    : mir_fail(err, "function %s: no define line in its printed form",
+                               LLVMGetValueName2(fn, &(size_t){0}));
+        LLVMDisposeMessage(text);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -435,14 +494,21 @@ static void build_graph(LLVMModuleRef m, mir_graph *g, classify_ctx *cc, int64_t
 }
 
 int mir_extract_module(LLVMModuleRef m, mir_extract *x, const mir_extract_probe *probe, mir_error *err) {
+    return mir_extract_module_limited(m, 0, x, probe, err);
+}
+
+int mir_extract_module_limited(LLVMModuleRef m, int64_t max_words, mir_extract *x, const mir_extract_probe *probe,
+                               mir_error *err) {
     mir_words_clear(&x->words);
     mir_graph_clear(&x->graph);
     x->n_functions = x->n_instructions = 0;
+    x->words_cut = 0;
     LLVMStripModuleDebugInfo(m);
     classify_ctx cc = {.m = m, .ctx = LLVMGetModuleContext(m)};
+    stmt_sink sink = {x, &cc, max_words > 0 ? max_words : 0, 0};
     mir_probe *p = probe ? probe->probe : NULL;
     if (p) mir_probe_begin(p, probe->phase_tokens);
-    int rc = extract_statements(m, x, &cc, err);
+    int rc = sink.max_words ? statements_by_function(m, &sink, err) : statements_from_module(m, &sink, err);
     if (p) mir_probe_end(p, probe->phase_tokens);
     if (rc) return rc;
     if (p) mir_probe_begin(p, probe->phase_graph);

@@ -49,10 +49,12 @@ void mir_graph_free(mir_graph *g);
 
 /* Everything extracted from one module before vocabulary encoding. */
 typedef struct mir_extract {
-    mir_words words;         /* normalised words of all statements, in program order */
-    mir_graph graph;
-    int64_t n_functions;     /* defined functions */
-    int64_t n_instructions;
+    mir_words words;         /* normalised words of all statements, in program order (a prefix of them when
+                                words_cut) */
+    mir_graph graph;         /* always the whole module's */
+    int64_t n_functions;     /* defined functions (all of them, also when words_cut) */
+    int64_t n_instructions;  /* their instructions (all of them) */
+    int words_cut;           /* 1: a word limit stopped the statements before the module's last one */
 } mir_extract;
 
 void mir_extract_init(mir_extract *x);
@@ -73,6 +75,19 @@ int mir_parse_ir(LLVMContextRef ctx, const char *data, size_t bytes, const char 
 /* Extract tokens and graph of module m into x (cleared first). Debug info is stripped from m first.
  * Returns 0, or -1 with err filled if the module's printed form does not match its instruction list. */
 int mir_extract_module(LLVMModuleRef m, mir_extract *x, const mir_extract_probe *probe, mir_error *err);
+
+/* The same with a word limit, for readers of a module's first tokens only (infer/embed.c: one window).
+ * max_words = 0 is mir_extract_module (the whole module printed once, every statement normalised).
+ * max_words = N > 0: the defined functions are printed one at a time (LLVMPrintValueToString) and their
+ * statements normalised in program order until the words hold at least N non-empty words (every
+ * non-empty word encodes to at least one sub-word token, so the first N tokens are there); the statement
+ * that reaches N is finished, so the words are exactly the first words.n of the unlimited extraction.
+ * Skipped when the limit is reached: the normalisation of the remaining statements, the printing of the
+ * remaining functions, and for those functions the printed-statement vs instruction-count check (their
+ * instructions are still counted through the API). The graph is always built whole. x->words_cut says
+ * whether anything was skipped. */
+int mir_extract_module_limited(LLVMModuleRef m, int64_t max_words, mir_extract *x, const mir_extract_probe *probe,
+                               mir_error *err);
 
 /* LLVM opcode name as the textual IR spells it ("add", "getelementptr", ...). */
 const char *mir_opcode_name(LLVMOpcode op);

@@ -12,6 +12,12 @@
  *  (5) pooled working memory: long, small, long again give the same vectors bit for bit;
  *  (6) windows of W < max_seq tokens: the token half equals the length-weighted mean of the exact token
  *      halves of the consecutive W-token pieces embedded on their own; W = max_seq is the exact embedding.
+ *  (7) the limited extraction of one-window modes (mir_embed_word_limit), on LONG, SMALL and every MORE:
+ *      for every limit, the limited words are a prefix of the full extraction's with at least that many
+ *      words, the graph is the same; with one window of W tokens (several W, whole graph and node cap) the
+ *      embedding from the limited encoding, and mir_embed_file's, equal bit for bit the one from the full
+ *      encoding; a limit of W/4 words changes LONG's embedding (the check can fail); other modes: no limit.
+ *   test_embed_options MODEL.h5 LONG.ll SMALL.ll [MORE.ll...]
  */
 #include <llvm-c/Core.h>
 #include <stdlib.h>
@@ -21,7 +27,8 @@
 #include "irmodule.h"
 #include "mir_test.h"
 
-static mir_encoded encode_file(const mir_model *m, const char *path) {
+/* The module at path, encoded with the model's vocabulary: every statement (max_words 0) or limited. */
+static mir_encoded encode_file(const mir_model *m, const char *path, int64_t max_words) {
     char *data = NULL;
     size_t n = 0;
     mir_error err;
@@ -30,11 +37,110 @@ static mir_encoded encode_file(const mir_model *m, const char *path) {
     LLVMModuleRef mod = NULL;
     CHECK_FATAL(mir_parse_ir(ctx, data, n, path, &mod, &err) == 0);
     mir_encoded e;
-    CHECK_FATAL(mir_encode_module(mir_model_vocab(m), mod, &e, &err) == 0);
+    CHECK_FATAL(mir_encode_module(mir_model_vocab(m), mod, max_words, &e, &err) == 0);
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
     free(data);
     return e;
+}
+
+/* The module at path, extracted with a word limit (0: all). */
+static void extract_file(const char *path, int64_t max_words, mir_extract *x) {
+    char *data = NULL;
+    size_t n = 0;
+    mir_error err;
+    CHECK_FATAL(mir_read_file(path, &data, &n, &err) == 0);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    CHECK_FATAL(mir_parse_ir(ctx, data, n, path, &mod, &err) == 0);
+    int rc = mir_extract_module_limited(mod, max_words, x, NULL, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    CHECK_FATAL(rc == 0);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    free(data);
+}
+
+static int same_graph(const mir_encoded *a, const mir_encoded *b) {
+    return a->n_nodes == b->n_nodes && a->n_edges == b->n_edges &&
+           !memcmp(a->node_kind, b->node_kind, (size_t)a->n_nodes) &&
+           !memcmp(a->node_text, b->node_text, (size_t)a->n_nodes * sizeof(int32_t)) &&
+           !memcmp(a->edge_src, b->edge_src, (size_t)a->n_edges * sizeof(int32_t)) &&
+           !memcmp(a->edge_dst, b->edge_dst, (size_t)a->n_edges * sizeof(int32_t)) &&
+           !memcmp(a->edge_flow, b->edge_flow, (size_t)a->n_edges);
+}
+
+/* (7) for one module: words prefix at every limit; one-window embeddings from the limited encoding equal
+ * those from the full one, bit for bit. Returns the number of (W, node cap) cases checked. */
+static int check_limited(mir_model *m, const char *path) {
+    const mir_config *c = mir_model_config(m);
+    const int T = c->max_seq;
+    const size_t D = mir_embedding_dim(m);
+    mir_error err;
+    mir_extract full, lim;
+    mir_extract_init(&full);
+    mir_extract_init(&lim);
+    extract_file(path, 0, &full);
+    CHECK(!full.words_cut);
+    for (int64_t L = 1; L <= (int64_t)full.words.n + 1; L++) {
+        extract_file(path, L, &lim);
+        int64_t nonempty = 0;
+        int prefix = lim.words.n <= full.words.n;
+        for (size_t i = 0; prefix && i < lim.words.n; i++) {
+            prefix = lim.words.len[i] == full.words.len[i] &&
+                     !memcmp(mir_words_get(&lim.words, i), mir_words_get(&full.words, i), lim.words.len[i]);
+            nonempty += lim.words.len[i] > 0;
+        }
+        if (!prefix)
+            fprintf(stderr, "%s: limit %lld: words are not a prefix of the full extraction's\n", path, (long long)L);
+        CHECK(prefix);
+        CHECK(nonempty >= L || lim.words.n == full.words.n);
+        CHECK(lim.words_cut == (lim.words.n < full.words.n));
+        CHECK(lim.n_functions == full.n_functions && lim.n_instructions == full.n_instructions);
+        CHECK(lim.graph.n_nodes == full.graph.n_nodes && lim.graph.n_edges == full.graph.n_edges &&
+              !memcmp(lim.graph.edge_src, full.graph.edge_src, full.graph.n_edges * sizeof(int32_t)) &&
+              !memcmp(lim.graph.edge_dst, full.graph.edge_dst, full.graph.n_edges * sizeof(int32_t)));
+    }
+    mir_encoded ef = encode_file(m, path, 0);
+    mir_module_view vf = mir_encoded_view(&ef);
+    float *want = malloc(D * sizeof(float)), *got = malloc(D * sizeof(float));
+    const int widths[] = {T, T / 2 + 1, 8, 3, 1};
+    int cases = 0;
+    for (size_t k = 0; k < sizeof widths / sizeof *widths; k++) {
+        for (int capped = 0; capped < 2; capped++) {
+            const int W = widths[k];
+            mir_embed_options o = {1, capped ? 8 : 0, W == T ? 0 : W};
+            CHECK_FATAL(mir_model_set_options(m, &o, &err) == 0);
+            CHECK_EQ_INT(mir_embed_word_limit(m), W);
+            mir_encoded el = encode_file(m, path, mir_embed_word_limit(m));
+            CHECK(el.n_tokens <= ef.n_tokens && el.n_tokens >= (ef.n_tokens < W ? ef.n_tokens : W));
+            CHECK(memcmp(el.tokens, ef.tokens, (size_t)el.n_tokens * sizeof(int32_t)) == 0);
+            CHECK(same_graph(&el, &ef));
+            mir_module_view vl = mir_encoded_view(&el);
+            CHECK(mir_embed_view(m, &vf, want, &err) == 0);
+            CHECK(mir_embed_view(m, &vl, got, &err) == 0);
+            int same = memcmp(got, want, D * sizeof(float)) == 0;
+            if (!same) fprintf(stderr, "%s: one window of %d, node cap %d: limited encoding changes the embedding\n",
+                               path, W, o.max_nodes);
+            CHECK(same);
+            CHECK(mir_embed_file(m, path, got, &err) == 0); /* embed_parsed: the limit chosen by the options */
+            CHECK(memcmp(got, want, D * sizeof(float)) == 0);
+            mir_encoded_free(&el);
+            cases++;
+        }
+    }
+    /* the limit applies to one-window modes only */
+    mir_embed_options other[] = {{0, 0, 0}, {2, 0, 0}, {3, 8, T / 2 + 1}};
+    for (size_t k = 0; k < sizeof other / sizeof *other; k++) {
+        CHECK_FATAL(mir_model_set_options(m, &other[k], &err) == 0);
+        CHECK_EQ_INT(mir_embed_word_limit(m), 0);
+    }
+    free(want);
+    free(got);
+    mir_encoded_free(&ef);
+    mir_extract_free(&full);
+    mir_extract_free(&lim);
+    return cases;
 }
 
 static void embed(mir_model *m, mir_embed_options o, const mir_module_view *v, float *out) {
@@ -44,7 +150,7 @@ static void embed(mir_model *m, mir_embed_options o, const mir_module_view *v, f
 }
 
 int main(int argc, char **argv) {
-    CHECK_FATAL(argc == 4);
+    CHECK_FATAL(argc >= 4);
     mir_error err;
     mir_model *m = mir_model_load(argv[1], &err);
     if (!m) fprintf(stderr, "%s\n", err.msg);
@@ -52,7 +158,7 @@ int main(int argc, char **argv) {
     const mir_config *c = mir_model_config(m);
     const int C = c->d_model, T = c->max_seq;
     const size_t D = mir_embedding_dim(m);
-    mir_encoded el = encode_file(m, argv[2]), es = encode_file(m, argv[3]);
+    mir_encoded el = encode_file(m, argv[2], 0), es = encode_file(m, argv[3], 0);
     mir_module_view vl = mir_encoded_view(&el), vs = mir_encoded_view(&es);
     const int64_t n_win = (vl.n_tokens + T - 1) / T;
     printf("%s: %lld tokens (%lld windows of %d), %lld nodes\n", argv[2], (long long)vl.n_tokens,
@@ -146,6 +252,22 @@ int main(int argc, char **argv) {
            moved);
     CHECK(read == vl.n_tokens && worst < 1e-5 && moved > 1e-6);
     CHECK(memcmp(got + C, exact + C, (size_t)C * sizeof(float)) == 0);
+
+    /* (7) */
+    int cases = 0;
+    for (int i = 2; i < argc; i++) cases += check_limited(m, argv[i]);
+    /* a wrong limit, a quarter of the window, changes a long module's embedding */
+    CHECK_FATAL(mir_model_set_options(m, &(mir_embed_options){1, 0, 0}, &err) == 0);
+    mir_encoded eq = encode_file(m, argv[2], T / 4 > 0 ? T / 4 : 1);
+    mir_module_view vq = mir_encoded_view(&eq);
+    CHECK(eq.n_tokens < T);
+    CHECK(mir_embed_view(m, &vl, a, &err) == 0);
+    CHECK(mir_embed_view(m, &vq, b, &err) == 0);
+    CHECK(memcmp(a, b, (size_t)C * sizeof(float)) != 0);
+    CHECK(memcmp(a + C, b + C, (size_t)C * sizeof(float)) == 0);
+    mir_encoded_free(&eq);
+    printf("limited extraction: %d modules, %d one-window modes each, bit for bit; a quarter-window limit differs\n",
+           argc - 2, cases / (argc - 2));
 
     free(a);
     free(b);

@@ -1,7 +1,8 @@
 /*
  * test_irgraph.c: the graph builder against graphs drawn by hand (docs/formats.md describes the rules):
  * a loop with a phi node, calls to a defined and to an external function, and a switch. Node ids follow
- * the documented construction order; edges are compared as sets of (src, dst, flow, position).
+ * the documented construction order; edges are compared as sets of (src, dst, flow, position). Also the
+ * word-limited extraction (mir_extract_module_limited) against the full one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,79 @@ static void test_switch(LLVMContextRef ctx) {
     mir_extract_free(&x);
 }
 
+/* Two functions with what the module print and a function's own print number differently or not at all:
+ * attribute groups, metadata, an unnamed global. */
+static const char *ATTRS =
+    "@0 = private constant [3 x i8] c\"ab\\00\"\n"
+    "@g = global i32 0\n"
+    "declare i32 @ext(i32) #1\n"
+    "define i32 @first(ptr %p) #0 {\n"
+    "  %v = load i32, ptr %p, !range !0\n"
+    "  %w = call i32 @ext(i32 %v) #1\n"
+    "  ret i32 %w\n"
+    "}\n"
+    "define void @second(ptr %q) #0 {\n"
+    "  store i32 5, ptr @g, !tbaa !1\n"
+    "  %c = load i8, ptr @0\n"
+    "  store i8 %c, ptr %q, !tbaa !1\n"
+    "  ret void\n"
+    "}\n"
+    "attributes #0 = { nounwind \"frame-pointer\"=\"none\" }\n"
+    "attributes #1 = { nounwind memory(none) }\n"
+    "!0 = !{i32 0, i32 10}\n"
+    "!1 = !{!2, !2, i64 0}\n"
+    "!2 = !{!\"int\", !3, i64 0}\n"
+    "!3 = !{!\"omnipotent char\", !4, i64 0}\n"
+    "!4 = !{!\"Simple C++ TBAA\"}\n";
+
+/* mir_extract_module_limited: at every limit the words are a prefix of the full extraction's (the whole of
+ * them once the limit passes the end, although then every function is printed on its own), with at least
+ * that many words, and the graph and counts are the full extraction's. */
+static void test_limited(LLVMContextRef ctx) {
+    const char *const irs[] = {LOOP, CALLS, SWITCH, ATTRS};
+    for (size_t k = 0; k < sizeof irs / sizeof *irs; k++) {
+        mir_extract full, lim;
+        mir_extract_init(&full);
+        mir_extract_init(&lim);
+        extract(irs[k], ctx, &full);
+        CHECK(full.words.n > 5 && !full.words_cut);
+        for (int64_t L = 1; L <= (int64_t)full.words.n + 2; L++) {
+            LLVMModuleRef m = NULL;
+            mir_error err = {{0}};
+            CHECK_FATAL(mir_parse_ir(ctx, irs[k], strlen(irs[k]), "test.ll", &m, &err) == 0);
+            int rc = mir_extract_module_limited(m, L, &lim, NULL, &err);
+            if (rc) fprintf(stderr, "extract limited: %s\n", err.msg);
+            CHECK_FATAL(rc == 0);
+            LLVMDisposeModule(m);
+            int prefix = lim.words.n <= full.words.n;
+            for (size_t i = 0; prefix && i < lim.words.n; i++)
+                prefix = !strcmp(mir_words_get(&lim.words, i), mir_words_get(&full.words, i));
+            if (!prefix) fprintf(stderr, "  module %zu, limit %lld: not a prefix\n", k, (long long)L);
+            CHECK(prefix);
+            CHECK((int64_t)lim.words.n >= (L < (int64_t)full.words.n ? L : (int64_t)full.words.n));
+            CHECK(lim.words_cut == (lim.words.n < full.words.n));
+            CHECK_EQ_INT(lim.n_functions, full.n_functions);
+            CHECK_EQ_INT(lim.n_instructions, full.n_instructions);
+            CHECK(lim.graph.n_nodes == full.graph.n_nodes && lim.graph.n_edges == full.graph.n_edges);
+            CHECK(!memcmp(lim.graph.node_text.text, full.graph.node_text.text, full.graph.node_text.text_bytes));
+            CHECK(!memcmp(lim.graph.edge_src, full.graph.edge_src, full.graph.n_edges * sizeof(int32_t)) &&
+                  !memcmp(lim.graph.edge_dst, full.graph.edge_dst, full.graph.n_edges * sizeof(int32_t)));
+        }
+        /* a limit inside the first of two functions skips the second one's statements */
+        if (full.n_functions == 2) {
+            LLVMModuleRef m = NULL;
+            mir_error err = {{0}};
+            CHECK_FATAL(mir_parse_ir(ctx, irs[k], strlen(irs[k]), "test.ll", &m, &err) == 0);
+            CHECK(mir_extract_module_limited(m, 1, &lim, NULL, &err) == 0);
+            LLVMDisposeModule(m);
+            CHECK(lim.words_cut && lim.words.n < full.words.n && has_word(&lim.words, "define") &&
+                  count_word(&lim.words, "define") == 1);
+        }
+        mir_extract_free(&full);
+        mir_extract_free(&lim);
+    }
+}
+
 static void test_bad_input(LLVMContextRef ctx) {
     LLVMModuleRef m = NULL;
     mir_error err = {{0}};
@@ -202,6 +276,7 @@ int main(void) {
     test_loop(ctx);
     test_calls(ctx);
     test_switch(ctx);
+    test_limited(ctx);
     test_bad_input(ctx);
     LLVMContextDispose(ctx);
     return mir_test_finish("test_irgraph");

@@ -42,10 +42,26 @@ assert e[1].attrs["model_hash"] == h5py.File(f"{w}/m.h5").attrs["model_hash"]
 print("rank invariance, corpus path, attributes: PASSED")
 PY
 "$CAPI" "$WORK/m.h5" "$WORK/e1.h5" "$WORK"/in/long.ll "$WORK"/in/loop.ll "$WORK"/in/v3.ll "$WORK"/in/calls.ll
-# reading modes (mir_embed_options): references built from the exact mode, pooled working memory
-"${MIR_TEST_EMBED_OPTIONS:?}" "$WORK/m.h5" "$WORK/in/long.ll" "$WORK/in/loop.ll"
+# reading modes (mir_embed_options): references built from the exact mode, pooled working memory; the
+# one-window modes' limited extraction, also on multi.ll: several functions, the first shorter than a window
+"$PY" - "$WORK/multi.ll" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("declare i32 @ext(i32)\n@g = global i32 7\n")
+    f.write("define i32 @f0(i32 %x) #0 {\n  ret i32 %x\n}\n")
+    for k in range(1, 6):
+        f.write(f"define i32 @f{k}(i32 %x0) #0 {{\n")
+        for i in range(1, 3 * k + 1):
+            f.write(f"  %x{i} = add i32 %x{i-1}, {i}\n")
+        f.write(f"  %c = call i32 @f{k-1}(i32 %x{3 * k})\n  %e = call i32 @ext(i32 %c)\n")
+        f.write(f"  store i32 %e, ptr @g, align 4\n  ret i32 %e\n}}\n")
+    f.write('attributes #0 = { nounwind "frame-pointer"="none" }\n')
+PY
+"${MIR_TEST_EMBED_OPTIONS:?}" "$WORK/m.h5" "$WORK/in/long.ll" "$WORK/in/loop.ll" "$WORK/multi.ll" \
+  "$WORK/in/calls.ll" "$WORK/in/switch.ll" "$WORK/in/vecadd_typed.ll"
 mpi 2 "$INF" -q --model "$WORK/m.h5" --windows 0 -o "$WORK/w0.h5" "$WORK/in"
 mpi 2 "$INF" -q --model "$WORK/m.h5" --fast -o "$WORK/fast.h5" "$WORK/in"
+mpi 2 "$INF" -q --model "$WORK/m.h5" --fast -o "$WORK/fastc.h5" "$WORK/cv.h5"   # full tokens from the corpus
 mpi 2 "$INF" -q --model "$WORK/m.h5" --window-tokens 9 -o "$WORK/wt.h5" "$WORK/in"
 "$PY" - "$WORK" <<'PY'
 import sys, h5py, numpy as np
@@ -60,6 +76,10 @@ names = [n.decode() for n in e["names"][()]]
 i = names.index(f"{w}/in/long.ll")
 assert not np.array_equal(e["embeddings"][i], f["embeddings"][i]), "--fast did not change a long module"
 assert not np.array_equal(e["embeddings"][i], t["embeddings"][i]), "--window-tokens did not change a long module"
+# files in --fast extract only the first window's words; the corpus holds every token: the same vectors
+fc = h5py.File(f"{w}/fastc.h5")
+assert np.array_equal(fc["names"][()], f["names"][()])
+assert np.array_equal(fc["embeddings"][()], f["embeddings"][()]), "--fast: limited extraction differs from the corpus"
 print("--windows/--window-tokens/--fast: PASSED")
 PY
 set +e; msg=$("$INF" --model "$WORK/m.h5" --window-tokens 100000 -o "$WORK/x.h5" "$WORK/in" 2>&1); rc=$?; set -e
