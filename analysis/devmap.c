@@ -19,13 +19,14 @@
 #include "probe.h"
 #include "protocol.h"
 
-enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_BOTH, FS_N };
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_BOTH, FS_PROP, FS_N };
 static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
-                                          "aux-only", "mirencoder+opcodes"};
+                                          "aux-only", "mirencoder+opcodes", "opcode-shares"};
 static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
                                            "token half of the embedding", "graph half of the embedding",
                                            "encoder with random weights", "transfer + wgsize only",
-                                           "embedding and opcode counts together"};
+                                           "embedding and opcode counts together",
+                                           "opcode shares (counts / instructions)"};
 enum { P_STRAT, P_GROUP, P_SUITE, P_N };
 static const char *const proto_name[P_N] = {"stratified", "grouped", "suite"};
 static const char *const proto_label[P_N] = {
@@ -55,7 +56,7 @@ typedef struct {
 static int fs_dim(int fs, int D) {
     switch (fs) {
     case FS_EMB: case FS_RANDOM: return D + 2;
-    case FS_OPC: return MIR_N_OPCODES + 2;
+    case FS_OPC: case FS_PROP: return MIR_N_OPCODES + 2;
     case FS_TOK: case FS_GRAPH: return D / 2 + 2;
     case FS_BOTH: return D + MIR_N_OPCODES + 2;
     default: return 2;
@@ -75,6 +76,8 @@ static void build_features(const feature_src *F, int fs, int plat, float *X) {
         else if (fs == FS_GRAPH) memcpy(x, F->emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
         else if (fs == FS_OPC)
             for (int o = 0; o < MIR_N_OPCODES; o++) x[o] = (float)F->opc[(size_t)k * MIR_N_OPCODES + o];
+        else if (fs == FS_PROP)
+            mir_opcode_shares(F->opc + (size_t)k * MIR_N_OPCODES, x);
         else if (fs == FS_BOTH) {
             memcpy(x, F->emb + (size_t)k * D, (size_t)D * sizeof *x);
             for (int o = 0; o < MIR_N_OPCODES; o++) x[D + o] = (float)F->opc[(size_t)k * MIR_N_OPCODES + o];
@@ -413,7 +416,8 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
                    "over seeds; the token-only and graph-only halves are in the tables above.\n\n");
         for (int pr = 0; pr < P_N; pr++)
             for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
-                double me, se, mr, sr, mo, so, ma, sa, mb, sb;
+                double me, se, mr, sr, mo, so, ma, sa, mb, sb, mp, sp;
+                agg(R, FS_PROP, plat, pr, MIR_CLF_N, M_ACC, &mp, &sp);
                 agg(R, FS_BOTH, plat, pr, MIR_CLF_N, M_ACC, &mb, &sb);
                 agg(R, FS_EMB, plat, pr, MIR_CLF_N, M_ACC, &me, &se);
                 agg(R, FS_RANDOM, plat, pr, MIR_CLF_N, M_ACC, &mr, &sr);
@@ -421,15 +425,18 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
                 agg(R, FS_AUX, plat, pr, MIR_CLF_N, M_ACC, &ma, &sa);
                 double margin = se > sr ? se : sr;
                 fprintf(f, "- %s, %s: pre-trained %.1f %%, random weights %.1f %%, opcode counts %.1f %%, aux features "
-                           "alone %.1f %%, embedding and opcode counts together %.1f %%: %s; %s; %s.\n", proto_name[pr],
-                        mir_devmap_platform_name[plat], me, mr, mo, ma, mb,
+                           "alone %.1f %%, embedding and opcode counts together %.1f %%, opcode shares %.1f %%: %s; %s; %s; "
+                           "%s.\n", proto_name[pr], mir_devmap_platform_name[plat], me, mr, mo, ma, mb, mp,
                         me - mr > margin ? "pre-training helps"
                         : mr - me > margin ? "**pre-training hurts** (random weights do better)"
                                            : "**pre-training does not help measurably** (within the spread over seeds)",
                         me > mo ? "the embedding beats the opcode counts" : "**the opcode counts do at least as well**",
                         mb - mo > (sb > so ? sb : so) ? "added to the opcode counts, the embedding helps"
                         : mo - mb > (sb > so ? sb : so) ? "**added to the opcode counts, the embedding hurts**"
-                                                       : "added to the opcode counts, the embedding changes nothing measurable");
+                                                       : "added to the opcode counts, the embedding changes nothing measurable",
+                        mo - mp > (so > sp ? so : sp) ? "the counts beat their shares: absolute counts carry information "
+                                                        "a size-free representation lacks"
+                                                      : "the counts do no better than their shares");
             }
     }
     for (int pr = 0; pr < P_N; pr++) {
@@ -527,7 +534,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     const char *model_hash = mir_model_hash(model);
 
     /* the runs */
-    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations};
+    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations};
     results R = {0};
     R.d = &d;
     R.max_k = d.n_suites > 10 ? d.n_suites : 10;

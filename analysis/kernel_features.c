@@ -127,3 +127,9 @@ int mir_write_random_model(const mir_model *m, const char *path, uint64_t seed, 
     mir_model_free_f32(&net);
     return rc;
 }
+
+void mir_opcode_shares(const double *counts, float *out) {
+    double total = 0;
+    for (int k = 0; k < MIR_N_OPCODES; k++) total += counts[k];
+    for (int k = 0; k < MIR_N_OPCODES; k++) out[k] = total > 0 ? (float)(counts[k] / total) : 0.0f;
+}

@@ -26,6 +26,10 @@ struct mir_probe;
 int mir_opcode_counts_file(const char *path, double *counts, mir_error *err);
 /* Same for IR text in memory (NUL-terminated). */
 int mir_opcode_counts_text(const char *text, const char *name, double *counts, mir_error *err);
+/* Opcode shares: out[k] = counts[k] / (sum of counts), all zero for a module without instructions. The
+ * size-free form of the counts (the ablation that asks whether the baseline's lead is the instruction mix or
+ * the absolute counts). */
+void mir_opcode_shares(const double *counts, float *out);
 /* Column name of opcode slot k ("add", "getelementptr", or "op<k>" for an unused value). */
 const char *mir_opcode_slot_name(int k, char *buf, size_t cap);
 

@@ -6,7 +6,7 @@
  *  - CSV reading (quoted newlines, doubled quotes, CRLF, errors with the line);
  *  - the device-mapping rows on a hand-made data set: row -> kernel file rule, suites, labels, speedups;
  *    and, when the real data is present, all 680 rows of the published CSVs map to files of the zip;
- *  - opcode counts of a hand-written IR module;
+ *  - opcode counts (and their shares) of a hand-written IR module;
  *  - the classifiers and the cross-validation engine: near 100 % on separable data, near the majority
  *    rate on shuffled labels.
  */
@@ -276,6 +276,15 @@ static void test_opcodes(void) {
     CHECK_NEAR(n[LLVMBr], 1, 0);
     CHECK_NEAR(n[LLVMCall], 1, 0);
     CHECK_NEAR(n[LLVMRet], 2, 0);
+    float share[MIR_N_OPCODES];
+    mir_opcode_shares(n, share);
+    CHECK_NEAR(share[LLVMAdd], 2.0 / 8, 1e-7);
+    CHECK_NEAR(share[LLVMRet], 2.0 / 8, 1e-7);
+    CHECK_NEAR(share[LLVMMul], 1.0 / 8, 1e-7);
+    CHECK_NEAR(share[LLVMStore], 0, 0);
+    double none[MIR_N_OPCODES] = {0};
+    mir_opcode_shares(none, share);
+    CHECK_NEAR(share[LLVMAdd], 0, 0); /* no instructions: zeros, not NaN */
     char buf[32];
     CHECK_EQ_STR(mir_opcode_slot_name(LLVMGetElementPtr, buf, sizeof buf), "getelementptr");
     CHECK_EQ_STR(mir_opcode_slot_name(0, buf, sizeof buf), "op0");

@@ -57,7 +57,8 @@ for block in (s, s["baseline"]):
             assert 0 <= v["accuracy"] <= 100, v
             assert 0 < v["speedup"] < 100 and math.isfinite(v["speedup"]), v
 rows = list(csv.DictReader(open(f"{o}/devmap/predictions.csv")))
-assert len(rows) == 7 * 2 * 3 * 60, len(rows)       # feature sets x platforms x protocols x rows
+assert len(rows) == 8 * 2 * 3 * 60, len(rows)       # feature sets x platforms x protocols x rows
+assert "opcode-shares" in {r["features"] for r in rows}
 for r in rows[:50]:
     assert r["predicted"] in ("CPU", "GPU") and r["oracle"] in ("CPU", "GPU")
     assert int(r["seeds"]) == (2 if r["features"] in ("mirencoder", "opcodes") else 1)
