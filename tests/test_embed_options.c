@@ -27,38 +27,46 @@
 #include "irmodule.h"
 #include "mir_test.h"
 
-/* The module at path, encoded with the model's vocabulary: every statement (max_words 0) or limited. */
-static mir_encoded encode_file(const mir_model *m, const char *path, int64_t max_words) {
-    char *data = NULL;
+/* A module read and parsed from path, in its own context (parsed_free releases all three). */
+typedef struct parsed {
+    char *data;
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+} parsed;
+
+static parsed parse_file(const char *path) {
+    parsed p = {NULL, LLVMContextCreate(), NULL};
     size_t n = 0;
     mir_error err;
-    CHECK_FATAL(mir_read_file(path, &data, &n, &err) == 0);
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = NULL;
-    CHECK_FATAL(mir_parse_ir(ctx, data, n, path, &mod, &err) == 0);
+    CHECK_FATAL(mir_read_file(path, &p.data, &n, &err) == 0);
+    CHECK_FATAL(mir_parse_ir(p.ctx, p.data, n, path, &p.mod, &err) == 0);
+    return p;
+}
+
+static void parsed_free(parsed *p) {
+    LLVMDisposeModule(p->mod);
+    LLVMContextDispose(p->ctx);
+    free(p->data);
+}
+
+/* The module at path, encoded with the model's vocabulary: every statement (max_words 0) or limited. */
+static mir_encoded encode_file(const mir_model *m, const char *path, int64_t max_words) {
+    parsed p = parse_file(path);
+    mir_error err;
     mir_encoded e;
-    CHECK_FATAL(mir_encode_module(mir_model_vocab(m), mod, max_words, &e, &err) == 0);
-    LLVMDisposeModule(mod);
-    LLVMContextDispose(ctx);
-    free(data);
+    CHECK_FATAL(mir_encode_module(mir_model_vocab(m), p.mod, max_words, &e, &err) == 0);
+    parsed_free(&p);
     return e;
 }
 
 /* The module at path, extracted with a word limit (0: all). */
 static void extract_file(const char *path, int64_t max_words, mir_extract *x) {
-    char *data = NULL;
-    size_t n = 0;
+    parsed p = parse_file(path);
     mir_error err;
-    CHECK_FATAL(mir_read_file(path, &data, &n, &err) == 0);
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = NULL;
-    CHECK_FATAL(mir_parse_ir(ctx, data, n, path, &mod, &err) == 0);
-    int rc = mir_extract_module_limited(mod, max_words, x, NULL, &err);
+    int rc = mir_extract_module_limited(p.mod, max_words, x, NULL, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
     CHECK_FATAL(rc == 0);
-    LLVMDisposeModule(mod);
-    LLVMContextDispose(ctx);
-    free(data);
+    parsed_free(&p);
 }
 
 static int same_graph(const mir_encoded *a, const mir_encoded *b) {
