@@ -17,12 +17,13 @@
 #include "probe.h"
 #include "protocol.h"
 
-enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_BOTH, FS_N };
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_BOTH, FS_PROP, FS_N };
 static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
-                                          "mirencoder+opcodes"};
+                                          "mirencoder+opcodes", "opcode-shares"};
 static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
                                            "token half of the embedding", "graph half of the embedding",
-                                           "encoder with random weights", "embedding and opcode counts together"};
+                                           "encoder with random weights", "embedding and opcode counts together",
+                                           "opcode shares (counts / instructions)"};
 static const char *const variant_name[MIR_CLF_N + 1] = {"xgboost", "mlp", "selected"};
 #define NG MIR_COARSEN_N_GPUS
 #define NF MIR_COARSEN_N_FACTORS
@@ -51,7 +52,7 @@ static double score_speedup(void *ctx, const int *rows, const int *pred, int m) 
 }
 
 static int fs_dim(int fs, int D) {
-    return fs == FS_OPC ? MIR_N_OPCODES : fs == FS_TOK || fs == FS_GRAPH ? D / 2 : fs == FS_BOTH ? D + MIR_N_OPCODES : D;
+    return fs == FS_OPC || fs == FS_PROP ? MIR_N_OPCODES : fs == FS_TOK || fs == FS_GRAPH ? D / 2 : fs == FS_BOTH ? D + MIR_N_OPCODES : D;
 }
 
 enum { PH_EMBED, PH_EMBED_RANDOM, PH_OPCODES, PH_FIT, PH_PREDICT = PH_FIT + MIR_CLF_N, PH_N = PH_PREDICT + MIR_CLF_N };
@@ -109,7 +110,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         mir_embed_files_mpi(rm, c.kernel_file, n, rnd, ok, comm, probe, PH_EMBED_RANDOM);
         mir_model_free(rm);
     }
-    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations};
+    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations};
     int max_seeds = o->n_seeds > o->ablation_seeds ? o->n_seeds : o->ablation_seeds;
     run_id *runs = mir_malloc(sizeof *runs * FS_N * NG * (size_t)max_seeds);
     int n_runs = 0;
@@ -154,7 +155,8 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
             else if (id->fs == FS_BOTH) {
                 memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
                 for (int q = 0; q < MIR_N_OPCODES; q++) x[D + q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
-            } else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
+            } else if (id->fs == FS_PROP) mir_opcode_shares(opc + (size_t)k * MIR_N_OPCODES, x);
+            else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
         }
         score_ctx sc = {&c, id->gpu};
         mir_cv_task t = {n, dim, NF, X, y[id->gpu], NULL, allowed[id->gpu], score_speedup, &sc, MIR_INNER_RANDOM, 4,
@@ -364,6 +366,9 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         if (fs_on[FS_BOTH])
             fprintf(f, "The embedding and the opcode counts together: geometric-mean speedup %.3f (opcode counts alone "
                        "%.3f).\n\n", geo[FS_BOTH][2], geo[FS_OPC][2]);
+        if (fs_on[FS_PROP])
+            fprintf(f, "The opcode shares (counts / instructions, size-free like the embedding's means): geometric-mean "
+                       "speedup %.3f (counts %.3f).\n\n", geo[FS_PROP][2], geo[FS_OPC][2]);
         fprintf(f, "Plot: [speedup.png](speedup.png). Per-kernel predictions: predictions.csv (first seed, and the "
                    "mean speedup over seeds). Every aggregate: metrics.csv.\n\n## Cost (PAPI probe, common/probe.h)\n\n");
         fclose(f);
