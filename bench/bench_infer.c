@@ -13,7 +13,8 @@
  * multi-window modes read) and once per word limit of the one-window modes (mir_embed_word_limit: the first
  * T words, as mir-infer and the C API extract for them), module by module in alternating order; each mode's
  * total is its own extraction plus its forward, over its own encodings, and the limited encodings' first
- * tokens are checked against the full ones. Target: >= 100 modules/s per rank on the device-mapping IR
+ * tokens are checked against the full ones (exit status 1 if they differ; the speed target only prints
+ * PASSED or FAILED). Target: >= 100 modules/s per rank on the device-mapping IR
  * with the default model.
  */
 #include <llvm-c/Core.h>
@@ -286,5 +287,5 @@ int main(int argc, char **argv) {
     mir_inputs_free(&list);
     mir_model_free(m);
     MPI_Finalize();
-    return 0;
+    return prefix_bad ? 1 : 0; /* a limited encoding that lost tokens is a bug, not a slow run */
 }
