@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "blascheck.h"
 #include "vectorize.h"
 
 #ifndef MIR_DATA_DIR_DEFAULT
@@ -194,6 +195,7 @@ int main(int argc, char **argv) {
         MPI_Finalize();
         return 2;
     }
+    if (rank == 0 && t_id != 3) mir_blas_check();
     mir_error err = {{0}};
     int rc = t_id == 0   ? mir_analyze_devmap(&o, MPI_COMM_WORLD, &err)
              : t_id == 1 ? mir_analyze_coarsen(&o, MPI_COMM_WORLD, &err)

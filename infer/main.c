@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "infer.h"
+#include "blascheck.h"
 #include "preprocess.h"
 
 static void usage(FILE *f) {
@@ -113,6 +114,7 @@ int main(int argc, char **argv) {
     o.cc.n_user_flags = n_flags;
     o.inputs = argv + optind;
     o.n_inputs = argc - optind;
+    if (rank == 0) mir_blas_check();
     mir_infer_summary s;
     mir_error err = {{0}};
     int rc = mir_infer_run(&o, MPI_COMM_WORLD, &s, &err);

@@ -37,6 +37,8 @@
 #   MIR_STRICT           1: a stage that processed all but some modules (exit status 3) fails the job
 #                        (default 0: the corpus or embeddings are complete without them, the chain goes on)
 #   OPENBLAS_NUM_THREADS, OMP_NUM_THREADS   default 1: one rank per core beats threads (docs/scale.md)
+#   OPENBLAS_CORETYPE    passed to the ranks when set: where the programs warn that OpenBLAS runs generic
+#                        kernels on an AVX2/AVX-512 CPU, set the value they name (docs/scale.md)
 
 # --- where things are --------------------------------------------------------------------------------
 MIR_JOBS_DIR=${MIR_JOBS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
@@ -156,6 +158,7 @@ mir_launch_cmd() {
       # Open MPI passes only named variables to ranks on other nodes
       if "${mpirun[@]}" --version 2>/dev/null | grep -q "Open MPI"; then
         extra=(-x OPENBLAS_NUM_THREADS -x OMP_NUM_THREADS "${extra[@]}")
+        [[ -n "${OPENBLAS_CORETYPE:-}" ]] && extra=(-x OPENBLAS_CORETYPE "${extra[@]}")
         # under PBS, the allocated hosts (an Open MPI built with tm support finds them itself as well)
         [[ -n "${PBS_NODEFILE:-}" && -r "${PBS_NODEFILE:-}" ]] && extra=(--hostfile "$PBS_NODEFILE" "${extra[@]}")
       fi

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "grid.h"
+#include "blascheck.h"
 #include "trainer.h"
 
 static void usage(FILE *f) {
@@ -130,6 +131,7 @@ int main(int argc, char **argv) {
         MPI_Finalize();
         return 2;
     }
+    if (rank == 0) mir_blas_check();
     mir_train_result res;
     mir_error err = {{0}};
     int rc = mir_train_run(&o, MPI_COMM_WORLD, &res, &err);
