@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blascheck.h"
 #include "dist.h"
 
-extern char *openblas_get_corename(void);
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     }
     if (rank == 0) {
         printf("bench_dist: %d x %d @ %d x %d (+ backward), grid %dx%d (%d groups), block %d, OpenBLAS %s\n", N, C, C, OC,
-               P, Q, g.n_groups, nb, openblas_get_corename());
+               P, Q, g.n_groups, nb, mir_blas_core());
         printf("cblas_sgemm on 1 rank: %.4f s, %.1f GFLOP/s\n", ref, flops / ref / 1e9);
         printf("distributed: %.4f s (PSGEMM %.4f s, assembly %.4f s), %.1f GFLOP/s; %.2fx the one-rank time\n", best,
                gemm, comm, flops / best / 1e9, ref / best);

@@ -31,7 +31,6 @@
 #include "probe.h"
 #include "sgemm_peak.h"
 
-extern char *openblas_get_corename(void);
 
 enum { P_PARSE, P_TOKENS, P_GRAPH, P_ENCODE, NP }; /* phases of one extraction pass */
 enum { N_MODES = 8, MAX_PASSES = N_MODES + 1 }; /* reading modes; a pass per mode at most, and the full one */
@@ -94,7 +93,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     double peak = sgemm_peak(2048);
-    printf("SGEMM 2048^3 peak: %.1f GFLOP/s (OpenBLAS %s)\n", peak, openblas_get_corename());
+    printf("SGEMM 2048^3 peak: %.1f GFLOP/s (OpenBLAS %s)\n", peak, mir_blas_core());
     mir_input_list list;
     if (mir_inputs_expand(argv + 2, argc - 2, 0, &list, &err)) {
         fprintf(stderr, "%s\n", err.msg);
@@ -207,7 +206,7 @@ int main(int argc, char **argv) {
     }
     const mir_config *c = mir_model_config(m);
     printf("\nbench_infer: model d_model %d, %d layers, window %d, %d graph layers (%s); OpenBLAS %s\n", c->d_model,
-           c->n_layers, c->max_seq, c->n_graph_layers, argv[1], openblas_get_corename());
+           c->n_layers, c->max_seq, c->n_graph_layers, argv[1], mir_blas_core());
     printf("modules: %zu inputs, %zu parsed, %zu extracted; %.0f tokens and %.0f graph nodes per module\n", list.n,
            parsed, done, (double)x[0].tokens / (double)done, (double)nodes / (double)done);
     printf("bare LLVMParseIRInContext: %.3f ms/module\n", 1e3 * bare / (double)parsed);

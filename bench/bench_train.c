@@ -20,7 +20,6 @@
 #include "model.h"
 #include "trainer.h"
 
-extern char *openblas_get_corename(void);
 extern int openblas_get_num_threads(void);
 
 int main(int argc, char **argv) {
@@ -39,7 +38,7 @@ int main(int argc, char **argv) {
         }
     }
     const char *ct = getenv("OPENBLAS_CORETYPE");
-    printf("OpenBLAS core %s, %d threads%s%s\n", openblas_get_corename(), openblas_get_num_threads(),
+    printf("OpenBLAS core %s, %d threads%s%s\n", mir_blas_core(), openblas_get_num_threads(),
            ct ? ", OPENBLAS_CORETYPE=" : "", ct ? ct : "");
     double peak = sgemm_peak(2048);
     printf("SGEMM 2048^3 peak: %.1f GFLOP/s\n", peak);
