@@ -37,6 +37,10 @@ static void usage(FILE *f) {
 "      --cuda-prelude FILE header included before CUDA sources (default: the one shipped with the tool)\n"
 "      --compile-timeout S seconds allowed per source (default 120)\n"
 "      --max-module-mb N   modules larger than N MiB are recorded as too_large and skipped (default 256)\n"
+"      --no-isolation      parse in this process (for trusted input): by default a worker process per rank\n"
+"                          parses, so that a module that crashes LLVM is recorded as crashed, not fatal\n"
+"      --worker-memory MB  memory a worker may add per module before it is stopped (default 4096)\n"
+"      --module-timeout S  seconds a worker may spend on one module before it is killed (default 120)\n"
 "      --strict            stop at the first module that fails (exit status 3, no corpus written)\n"
 "      --failures FILE     write the failed modules as TSV (module, status, error)\n"
 "      --no-progress       do not print progress lines (rank 0 prints them every 2 s by default)\n"
@@ -48,11 +52,13 @@ static void usage(FILE *f) {
 "exit status: 0 every module was processed; 3 some modules failed (each is recorded in the corpus\n"
 "with its status and message, the others are complete); 2 bad usage; 1 fatal error (no corpus written).\n"
 "Statuses in /modules/status: 0 ok, 1 read_error, 2 empty, 3 parse_error, 4 compile_error, 5 too_large,\n"
-"6 duplicate (same bytes as an earlier module; not a failure), 7 extract_error.\n");
+"6 duplicate (same bytes as an earlier module; not a failure), 7 extract_error, 8 crashed (the worker died\n"
+"or overstayed a limit on it; the message names the signal or the limit).\n");
 }
 
 enum { OPT_VOCAB = 256, OPT_VOCAB_SIZE, OPT_MIN_COUNT, OPT_COMPILE, OPT_CLANG, OPT_CFLAG, OPT_PRELUDE, OPT_TIMEOUT,
-       OPT_MAXMB, OPT_STRICT, OPT_FAILURES, OPT_NOPROGRESS, OPT_VERSION };
+       OPT_MAXMB, OPT_STRICT, OPT_FAILURES, OPT_NOPROGRESS, OPT_VERSION, OPT_NO_ISOLATION, OPT_WORKER_MEMORY,
+       OPT_MODULE_TIMEOUT };
 
 static int parse_long(const char *s, long lo, long hi, long *out) {
     char *end;
@@ -82,7 +88,9 @@ int main(int argc, char **argv) {
         {"strict", no_argument, 0, OPT_STRICT},       {"failures", required_argument, 0, OPT_FAILURES},
         {"no-progress", no_argument, 0, OPT_NOPROGRESS}, {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},             {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, OPT_VERSION},     {0, 0, 0, 0}};
+        {"version", no_argument, 0, OPT_VERSION},     {"no-isolation", no_argument, 0, OPT_NO_ISOLATION},
+        {"worker-memory", required_argument, 0, OPT_WORKER_MEMORY},
+        {"module-timeout", required_argument, 0, OPT_MODULE_TIMEOUT}, {0, 0, 0, 0}};
     int c, bad = 0;
     long v;
     char optbuf[2048] = "";
@@ -113,6 +121,11 @@ int main(int argc, char **argv) {
         case OPT_TIMEOUT: if (parse_long(optarg, 1, 86400, &v)) bad = 1; else o.cc.timeout_s = (int)v; break;
         case OPT_MAXMB: if (parse_long(optarg, 1, 1 << 20, &v)) bad = 1; else o.max_module_bytes = (int64_t)v << 20; break;
         case OPT_STRICT: o.strict = 1; break;
+        case OPT_NO_ISOLATION: o.isolation = 0; break;
+        case OPT_WORKER_MEMORY:
+            if (parse_long(optarg, 16, 1L << 30, &v)) bad = 1; else o.limits.memory_bytes = (int64_t)v << 20;
+            break;
+        case OPT_MODULE_TIMEOUT: if (parse_long(optarg, 1, 1L << 30, &v)) bad = 1; else o.limits.timeout_s = (double)v; break;
         case OPT_FAILURES: o.failures_file = optarg; break;
         case OPT_NOPROGRESS: o.progress = 0; break;
         case 'q': level = MIR_LOG_ERROR; o.progress = 0; break;
@@ -148,6 +161,7 @@ int main(int argc, char **argv) {
     NOTE("vocab=%s vocab_size=%d min_count=%lld compile=%d opt=O%s max_module_mb=%lld", o.vocab_file ? o.vocab_file : "built",
          o.vocab.max_size, (long long)o.vocab.min_word_count, o.compile, o.cc.opt_level,
          (long long)(o.max_module_bytes >> 20));
+    if (!o.isolation) NOTE(" no_isolation");
     for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
     o.options_text = optbuf;
 

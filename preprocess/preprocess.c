@@ -13,6 +13,7 @@
 #include "h5util.h"
 #include "inputs.h"
 #include "irmodule.h"
+#include "isolate.h"
 #include "probe.h"
 
 #ifndef MIR_VERSION_STRING
@@ -35,6 +36,7 @@ const char *mir_status_name(int status) {
     case MIR_STATUS_TOO_LARGE: return "too_large";
     case MIR_STATUS_DUPLICATE: return "duplicate";
     case MIR_STATUS_EXTRACT_ERROR: return "extract_error";
+    case MIR_STATUS_CRASHED: return "crashed";
     }
     return "unknown";
 }
@@ -49,6 +51,8 @@ void mir_pp_options_default(mir_pp_options *o) {
     o->progress = 1;
     o->progress_interval_s = 2.0;
     o->options_text = "";
+    o->isolation = 1;
+    o->limits = mir_worker_limits_default();
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -309,6 +313,7 @@ typedef struct run_state {
     size_t n_recs;
     strtab words;
     mir_probe *probe;
+    mir_worker *worker;     /* NULL: parse in-process (--no-isolation) */
 } run_state;
 
 int mir_inputs_expand_bcast(char *const *inputs, int n_inputs, int compile, MPI_Comm comm, mir_input_list *list,
@@ -498,24 +503,11 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
         rec_fail(r, status, &e);
         return;
     }
-    mir_probe_begin(s->probe, PH_PARSE);
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef m = NULL;
-    int rc = mir_parse_ir(ctx, data, n, name, &m, &e);
-    mir_probe_end(s->probe, PH_PARSE);
-    if (rc) {
-        rec_fail(r, MIR_STATUS_PARSE_ERROR, &e);
-    } else {
-        mir_extract_probe xp = {s->probe, PH_TOKENS, PH_GRAPH};
-        if (mir_extract_module(m, x, &xp, &e)) {
-            mir_error_prefix(&e, name);
-            rec_fail(r, MIR_STATUS_EXTRACT_ERROR, &e);
-        } else {
-            rec_take_extract(r, x, &s->words);
-        }
-        LLVMDisposeModule(m);
-    }
-    LLVMContextDispose(ctx);
+    mir_extract_probe xp = {s->probe, PH_TOKENS, PH_GRAPH};
+    if (mir_extract_bytes(s->worker, name, data, n, 0, x, &xp, PH_PARSE, &status, &e))
+        rec_fail(r, status, &e);
+    else
+        rec_take_extract(r, x, &s->words);
     free(data);
 }
 
@@ -532,6 +524,8 @@ static void pass1(run_state *s) {
     progress_init(&pr, s->comm, s->n, s->o->progress_interval_s, s->o->progress && s->rank == 0);
     mir_extract x;
     mir_extract_init(&x);
+    static const int64_t all_words = 0;
+    if (s->o->isolation) s->worker = mir_worker_create(mir_extract_job, (void *)&all_words, &s->o->limits);
     for (size_t j = 0; j < mine; j++) {
         module_rec *r = &s->recs[s->n_recs++];
         process_module(s, order[j], r, &x);
@@ -554,6 +548,8 @@ static void pass1(run_state *s) {
         progress_step(&pr);
     }
     mir_extract_free(&x);
+    mir_worker_free(s->worker);
+    s->worker = NULL;
     progress_finish(&pr);
     free(order);
 }

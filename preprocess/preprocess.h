@@ -5,8 +5,10 @@
  *   pass 0  rank 0 expands the inputs; modules are dealt to ranks by size (largest first, to the least
  *           loaded rank); each rank hashes its files; an allgather marks later copies of identical content
  *           as duplicates of the first (by global order).
- *   pass 1  each rank reads (or compiles) and parses its modules with the LLVM-C API and extracts the
- *           normalised statement words and the program graph; words are interned per rank and counted.
+ *   pass 1  each rank reads (or compiles) its modules; a worker process of the rank (isolate.h, worker.h)
+ *           parses each with the LLVM-C API and extracts the normalised statement words and the program
+ *           graph, so that a module that crashes LLVM is recorded as crashed and the run goes on; words are
+ *           interned per rank and counted.
  *   vocab   counts are gathered to rank 0, merged and turned into the sub-word vocabulary (or the vocabulary
  *           is read from --vocab FILE), then broadcast; each rank encodes its distinct words once.
  *   write   module records move to the rank that owns their contiguous block of the global order
@@ -24,6 +26,7 @@
 #include "inputs.h"
 #include "mir_common.h"
 #include "wordpiece.h"
+#include "worker.h"
 
 /* Per-module status codes stored in /modules/status. */
 enum {
@@ -35,6 +38,8 @@ enum {
     MIR_STATUS_TOO_LARGE = 5,     /* over --max-module-mb */
     MIR_STATUS_DUPLICATE = 6,     /* same content as an earlier module (not a failure) */
     MIR_STATUS_EXTRACT_ERROR = 7, /* parsed, but extraction found an inconsistency */
+    MIR_STATUS_CRASHED = 8,       /* the worker parsing it died (a signal, an LLVM fatal error) or overstayed
+                                     a limit (--worker-memory, --module-timeout): worker.h */
 };
 const char *mir_status_name(int status);
 
@@ -58,6 +63,8 @@ typedef struct mir_pp_options {
     double progress_interval_s;
     const char *failures_file;     /* TSV of failed modules, written by rank 0 (NULL: none) */
     const char *options_text;      /* recorded in the corpus as the "options" attribute */
+    int isolation;                 /* 1 (default): parse in a supervised worker per rank (worker.h); 0: in-process */
+    mir_worker_limits limits;      /* the worker's memory and time per module */
 } mir_pp_options;
 
 void mir_pp_options_default(mir_pp_options *o);

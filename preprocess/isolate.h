@@ -1,0 +1,32 @@
+/*
+ * isolate.h: parsing and extraction of untrusted IR, in a supervised worker (worker.h) or in-process.
+ *
+ * mir_extract_bytes is the one entry point of mir-preprocess's per-module work (and of the analyses'
+ * feature extraction): with a worker, the child parses the bytes with LLVM-C, extracts tokens and graph
+ * (irmodule.h) and sends the extraction back serialised; without one (--no-isolation, for trusted input)
+ * the same happens in the calling process. The extraction is the same, bit for bit, either way.
+ */
+#ifndef MIR_ISOLATE_H
+#define MIR_ISOLATE_H
+
+#include "irmodule.h"
+#include "worker.h"
+
+/* Serialise an extraction (words, graph, counts) and read it back; unpack checks every length. */
+void mir_extract_pack(const mir_extract *x, mir_wbuf *b);
+int mir_extract_unpack(mir_rbuf *r, mir_extract *x, mir_error *err);
+
+/* The worker job behind mir_extract_bytes: arg points to an int64_t word limit (0: all; see
+ * mir_extract_module_limited). */
+int mir_extract_job(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
+                    mir_error *err);
+
+/* Parse and extract IR held in data (data[bytes] == '\0'): in w's child, or here when w is NULL.
+ * Returns 0, or -1 with *status MIR_STATUS_PARSE_ERROR, _EXTRACT_ERROR or _CRASHED (preprocess.h) and err
+ * naming the module. With a worker, max_words must be the limit the worker was created with. The probe (may
+ * be NULL) times phase_parse and the extraction's phases in-process; with a worker, the whole call counts as
+ * phase_parse (the child's own timings stay in the child). */
+int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes, int64_t max_words,
+                      mir_extract *x, const mir_extract_probe *probe, int phase_parse, int *status, mir_error *err);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * worker.h: untrusted input handled in a supervised child process, a fork server kept alive across requests.
+ *
+ * LLVM's readers trust their input: a corrupt bitcode file can segfault inside the reader, abort with
+ * "LLVM ERROR: out of memory", or run for ever. A mir_worker forks once (at the first request); the child
+ * loops reading requests (a name and some bytes) from a socketpair, runs the job given at creation
+ * (parse, extract, encode...), and writes back a reply (bytes, or a clean failure with a status and a
+ * message). The supervisor waits with poll() under a time limit per request, and the child runs under an
+ * address-space limit (RLIMIT_AS: what it had at fork plus the memory limit). When the child dies or
+ * overstays, the request is reported as MIR_WORKER_CRASHED with a message naming the signal or the limit
+ * (and the child's last line on stderr, e.g. "LLVM ERROR: ..."), the child is reaped, and the next request
+ * forks a fresh one.
+ *
+ * The child never calls MPI and leaves with _exit only: it may be forked from an MPI rank. Its stderr is a
+ * pipe the supervisor drains while it waits (copied through to the supervisor's stderr).
+ *
+ * Test hook: MIR_TEST_CRASH_ON="KIND:SUBSTRING" (read in the child only) makes the child fail on any
+ * request whose name contains SUBSTRING, KIND one of segv, abort, oom (allocates until the memory limit
+ * stops it), hang (sleeps past the time limit), llvm (an LLVM fatal error).
+ */
+#ifndef MIR_WORKER_H
+#define MIR_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mir_common.h"
+
+#define MIR_WORKER_MEMORY_DEFAULT ((int64_t)4 << 30) /* bytes a worker may add to what it had at fork */
+#define MIR_WORKER_TIMEOUT_DEFAULT 120.0             /* seconds per request */
+
+typedef struct mir_worker_limits {
+    int64_t memory_bytes; /* <= 0: no limit */
+    double timeout_s;     /* <= 0: no limit */
+} mir_worker_limits;
+mir_worker_limits mir_worker_limits_default(void);
+
+/* A growable byte buffer: requests and replies are serialised into one. */
+typedef struct mir_wbuf {
+    char *p;
+    size_t n, cap;
+} mir_wbuf;
+void mir_wbuf_put(mir_wbuf *b, const void *data, size_t bytes);
+void mir_wbuf_free(mir_wbuf *b);
+/* Reading side: a cursor over bytes; every get fails (-1) rather than read past the end. */
+typedef struct mir_rbuf {
+    const char *p;
+    size_t n, at;
+} mir_rbuf;
+int mir_rbuf_get(mir_rbuf *r, void *out, size_t bytes);
+const void *mir_rbuf_take(mir_rbuf *r, size_t bytes); /* a pointer to the next bytes, NULL if short */
+
+/* The job, run in the child for each request: name and data (data[bytes] == '\0') to reply. Returns 0, or
+ * -1 with *status (the caller's status code) and err for a clean failure. */
+typedef int (*mir_worker_job)(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply,
+                              int *status, mir_error *err);
+
+typedef struct mir_worker mir_worker;
+/* arg is read by the child (which has a copy of the parent's memory as it was at fork). */
+mir_worker *mir_worker_create(mir_worker_job job, void *arg, const mir_worker_limits *limits);
+/* Stops the child (end of input, then SIGKILL if it does not leave) and frees. */
+void mir_worker_free(mir_worker *w);
+
+enum { MIR_WORKER_OK = 0, MIR_WORKER_FAILED = 1, MIR_WORKER_CRASHED = 2 };
+/* One request. MIR_WORKER_OK: reply holds the job's bytes (reply is cleared first). MIR_WORKER_FAILED: the
+ * job failed cleanly (*status, err). MIR_WORKER_CRASHED: the child died, overstayed or could not be started
+ * (err says which; the next request starts a fresh child). */
+int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
+                    mir_error *err);
+/* Children started so far (1 + restarts after crashes), for tests and summaries. */
+int mir_worker_starts(const mir_worker *w);
+
+#endif
