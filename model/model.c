@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "mir_common.h"
@@ -14,11 +15,11 @@ int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size) {
     memset(c, 0, sizeof *c);
     c->vocab_size = vocab_size;
     if (!strcmp(name, "tiny")) {
-        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32};
+        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32, 0};
     } else if (!strcmp(name, "small")) {
-        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256};
+        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256, 0};
     } else if (!strcmp(name, "base")) {
-        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512};
+        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512, 0};
     } else {
         return -1;
     }
@@ -33,6 +34,7 @@ int mir_config_check(const mir_config *c, char *msg, size_t cap) {
     if (c->n_layers < 0 || c->n_graph_layers < 0 || c->d_ff < 1)
         return snprintf(msg, cap, "layer counts must be >= 0 and d_ff >= 1"), -1;
     if (c->max_nodes < 4) return snprintf(msg, cap, "max_nodes %d too small", c->max_nodes), -1;
+    if (c->stats != 0 && c->stats != 1) return snprintf(msg, cap, "stats %d must be 0 or 1", c->stats), -1;
     return 0;
 }
 
@@ -83,6 +85,10 @@ int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_eleme
     put(info, &k, &off, "head/w_edge", C, C);
     put(info, &k, &off, "head/w_match", 3 * C, 1);
     put(info, &k, &off, "head/b_match", 1, 1);
+    if (c->stats) { /* last, so that a model without the head keeps the layout it always had */
+        put(info, &k, &off, "head/w_stat", 2 * C, V);
+        put(info, &k, &off, "head/b_stat", 1, V);
+    }
     if (n_elements) *n_elements = off;
     return k;
 }
@@ -107,6 +113,8 @@ void mir_batch_free(mir_batch *b) {
     free(b->match_tok);
     free(b->match_graph);
     free(b->match_label);
+    free(b->stat_target);
+    free(b->stat_ids);
     memset(b, 0, sizeof *b);
 }
 
@@ -226,6 +234,31 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
     free(map);
 }
 
+/* Statistics targets of the batch's graphs (after build_graph): per graph, log(1 + count) of each text among
+ * its instruction nodes (root excepted), with the original text of masked nodes; the regressed slots are the
+ * texts that occur in some graph of the batch. */
+static void build_stat_targets(mir_batch *b, const mir_config *c) {
+    const int V = c->vocab_size;
+    ensure((void **)&b->stat_target, &b->cap_stat, (size_t)b->B * V, sizeof(float));
+    if (!b->stat_ids) b->stat_ids = mir_malloc((size_t)V * sizeof *b->stat_ids); /* V is the model's, fixed */
+    memset(b->stat_target, 0, (size_t)b->B * V * sizeof(float));
+    for (int g = 0; g < b->B; g++) {
+        float *t = b->stat_target + (size_t)g * V;
+        for (int64_t i = b->node_offset[g] + 1; i < b->node_offset[g + 1]; i++) {
+            if (b->node_kind[i] != 0) continue;
+            int32_t text = b->node_target[i] >= 0 ? b->node_target[i] : b->node_in[i];
+            if (text >= 0 && text < V) t[text] += 1.0f;
+        }
+    }
+    b->n_stat = 0;
+    for (int32_t v = 0; v < V; v++) {
+        int any = 0;
+        for (int g = 0; g < b->B && !any; g++) any = b->stat_target[(size_t)g * V + v] > 0;
+        if (any) b->stat_ids[b->n_stat++] = v;
+    }
+    for (size_t i = 0; i < (size_t)b->B * V; i++) b->stat_target[i] = log1pf(b->stat_target[i]);
+}
+
 void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
                      const mir_batch_options *o, mir_rng *rng) {
     /* sizes */
@@ -268,6 +301,7 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     }
     b->node_offset[m] = b->N;
     edge_first[m] = (int64_t)el.n;
+    if (c->stats) build_stat_targets(b, c);
     mir_relations_build(b->rel, el.src, el.dst, el.flow, (int64_t)el.n, b->N);
 
     /* edge reconstruction pairs: per graph up to max_pairs positive edges and as many sampled non-edges */

@@ -10,6 +10,8 @@
  *        edge reconstruction: score(a,b) = (hf[a] @ w_edge) . hf[b], BCE against sampled non-edges
  *        pooled per graph -> v (B,C)
  *   IR-graph matching: logit = [u_i, v_j, u_i*v_j] @ w_match (3C,1) + b, BCE (j = i: 1, j != i: 0)
+ *   statistics auto-encoding (cfg.stats): [u_b, v_b] @ w_stat (2C,V) + b_stat -> log(1 + number of instruction
+ *        nodes with text t in graph b's window), squared error over the texts present in the micro-batch
  *   embedding of a module: [u, v] (2C)
  *
  * Parameters, gradients and optimiser moments each live in ONE flat allocation (mir_params_point lays the
@@ -34,6 +36,8 @@ typedef struct mir_config {
     int32_t d_ff;           /* F: feed-forward width */
     int32_t n_graph_layers; /* message-passing rounds */
     int32_t max_nodes;      /* nodes per module graph in a training batch (larger graphs are windowed) */
+    int32_t stats;          /* 1: statistics auto-encoding, a head (head/w_stat (2C,V), head/b_stat (V)) that
+                               regresses each opcode's log(1 + count) in the graph window from [u, v]; 0: off */
 } mir_config;
 
 /* Presets: "tiny" (tests), "small" (default: pre-trains on two cores in under an hour), "base" (clusters). */
@@ -84,7 +88,11 @@ typedef struct mir_batch {
     int n_match;              /* matching pairs */
     int32_t *match_tok, *match_graph; /* (n_match) sequence index, graph index */
     float *match_label;       /* (n_match) */
-    size_t cap_bt, cap_n, cap_pairs, cap_match;
+    float *stat_target;       /* (B,V) with cfg.stats: log(1 + instruction nodes of text t in graph b's window,
+                                 the root excepted), counted before masking; NULL without */
+    int32_t *stat_ids;        /* (n_stat) the texts t that occur in some graph of the batch (the regressed slots) */
+    int n_stat;
+    size_t cap_bt, cap_n, cap_pairs, cap_match, cap_stat;
 } mir_batch;
 
 void mir_batch_init(mir_batch *b);
@@ -116,7 +124,7 @@ double mir_model_flops(const mir_config *c, const mir_batch *b);
 
 /* Losses of one micro-batch (means over their items), and accuracies. */
 typedef struct mir_losses {
-    double mlm, node, edge, match, total;
+    double mlm, node, edge, match, stat, total; /* stat: mean squared error per (module, regressed slot) */
     double mlm_acc, node_acc, match_acc;
     int n_mlm, n_node, n_pairs, n_match;
 } mir_losses;

@@ -46,6 +46,7 @@ void R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c
     p->w_node = NEXT(); p->b_node = NEXT();
     p->w_edge = NEXT();
     p->w_match = NEXT(); p->b_match = NEXT();
+    if (c->stats) { p->w_stat = NEXT(); p->b_stat = NEXT(); }
 #undef NEXT
 #undef ARR
     if (k != nt) {
@@ -95,6 +96,8 @@ typedef struct R(acts) {
     real *score, *pair_label;     /* (P) */
     real *v;                      /* (B,C) pooled graph */
     real *mfeat, *mlogit, *mlabel;/* (Q,3C) (Q) (Q) */
+    real *sfeat, *spred;          /* (S,2C) [u, v], (S,V) statistics predictions; S = B with cfg.stats, else 0 */
+    int S;
 } R(acts);
 
 static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
@@ -136,6 +139,7 @@ static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
     TAKE(score, P); TAKE(pair_label, P);
     TAKE(v, B * C);
     TAKE(mfeat, Q * 3 * C); TAKE(mlogit, Q); TAKE(mlabel, Q);
+    TAKE(sfeat, (size_t)a->S * 2 * C); TAKE(spred, (size_t)a->S * V);
 #undef TAKE
 #undef TAKE_I
     return off;
@@ -153,6 +157,7 @@ static R(acts) *R(acts_prepare)(R(mir_model) *m, const mir_batch *b) {
     for (int i = 0; i < b->N; i++) a->Mn += b->node_target[i] >= 0;
     a->P = b->n_pairs;
     a->Q = b->n_match;
+    a->S = m->cfg.stats && b->stat_target && b->n_stat > 0 ? b->B : 0;
     size_t need = R(acts_layout)(a, &m->cfg, NULL) + 1;
     if (need > a->cap) {
         free(a->mem);
@@ -408,7 +413,24 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
         loss->match_acc = (double)hits / a->Q;
         loss->n_match = a->Q;
     }
-    loss->total = loss->mlm + loss->node + loss->edge + loss->match;
+
+    /* ---- statistics auto-encoding ---- */
+    if (a->S > 0) {
+        for (int i = 0; i < B; i++) {
+            memcpy(a->sfeat + (size_t)i * 2 * C, a->u + (size_t)i * C, (size_t)C * sizeof(real));
+            memcpy(a->sfeat + (size_t)i * 2 * C + C, a->v + (size_t)i * C, (size_t)C * sizeof(real));
+        }
+        R(lin_fwd)(m, a->spred, a->sfeat, p->w_stat, p->b_stat, B, 2 * C, V);
+        double sq = 0;
+        for (int i = 0; i < B; i++)
+            for (int k = 0; k < b->n_stat; k++) {
+                size_t j = (size_t)i * V + (size_t)b->stat_ids[k];
+                double d = (double)a->spred[j] - (double)b->stat_target[j];
+                sq += d * d;
+            }
+        loss->stat = sq / ((double)B * b->n_stat);
+    }
+    loss->total = loss->mlm + loss->node + loss->edge + loss->match + loss->stat;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -427,7 +449,7 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
     if ((size_t)a->Mn * V > big) big = (size_t)a->Mn * V;
     size_t need = 5 * BTC + 2 * (size_t)BT * F + 3 * (size_t)BT * C + (size_t)B * NH * T * T + big +
                   (size_t)(a->Mt > a->Mn ? a->Mt : a->Mn) * C + 5 * NC + (size_t)a->P + (size_t)a->Q * 4 * C +
-                  (size_t)a->Q + 2 * (size_t)B * C + 16;
+                  (size_t)a->Q + 2 * (size_t)B * C + (size_t)a->S * ((size_t)V + 2 * C) + 16;
     if (need > a->gcap) {
         free(a->gmem);
         a->gmem = mir_malloc(need * sizeof(real));
@@ -446,8 +468,25 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
     real *dscore = GRAB((size_t)a->P);
     real *dmfeat = GRAB((size_t)a->Q * 3 * C), *dmlogit = GRAB((size_t)a->Q);
     real *du = GRAB((size_t)B * C), *dv = GRAB((size_t)B * C);
+    real *dspred = GRAB((size_t)a->S * V), *dsfeat = GRAB((size_t)a->S * 2 * C);
     (void)dtmp;
 #undef GRAB
+
+    /* ---- statistics auto-encoding: loss = sum over (i, regressed slot) of (pred - target)^2 / (B n_stat) ---- */
+    if (a->S > 0) {
+        const real k2 = (real)(2.0 / ((double)B * b->n_stat)) * scale;
+        for (int i = 0; i < B; i++)
+            for (int k = 0; k < b->n_stat; k++) {
+                size_t j = (size_t)i * V + (size_t)b->stat_ids[k];
+                dspred[j] = k2 * (a->spred[j] - (real)b->stat_target[j]);
+            }
+        R(lin_bwd)(m, dsfeat, gp->w_stat, gp->b_stat, dspred, a->sfeat, p->w_stat, B, 2 * C, V);
+        for (int i = 0; i < B; i++)
+            for (int t = 0; t < C; t++) {
+                du[(size_t)i * C + t] += dsfeat[(size_t)i * 2 * C + t];
+                dv[(size_t)i * C + t] += dsfeat[(size_t)i * 2 * C + C + t];
+            }
+    }
 
     /* ---- matching ---- */
     if (a->Q > 0) {

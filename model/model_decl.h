@@ -15,6 +15,7 @@ typedef struct R(mir_params) {
     real *w_node, *b_node;                    /* (C,V) (V) */
     real *w_edge;                             /* (C,C) */
     real *w_match, *b_match;                  /* (3C,1) (1) */
+    real *w_stat, *b_stat;                    /* (2C,V) (V) with cfg.stats, else NULL */
 } R(mir_params);
 
 typedef struct R(mir_model) {

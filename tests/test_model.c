@@ -37,17 +37,66 @@ static void make_module(synth *s, int n_tok, int n_nodes, int V, mir_rng *rng) {
     s->view = (mir_module_view){s->tokens, n_tok, s->kind, s->text, n_nodes, s->src, s->dst, s->flow, ne};
 }
 
+static void check_model(int stats);
+
 static double total_loss(mir_model_f64 *m, const mir_batch *b) {
     mir_losses l;
     mir_model_forward_f64(m, b, &l);
     return l.total;
 }
 
+/* The statistics targets of a graph drawn by hand: root, instruction nodes with texts 7, 7, 9, 7, 9 and
+ * variable / constant nodes with texts 7 and 11 (not counted): log(1 + 3) for 7, log(1 + 2) for 9, 0 elsewhere,
+ * and the regressed slots are exactly {7, 9}; masking does not change the targets. */
+static void check_stat_targets(void) {
+    mir_config c;
+    CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
+    c.stats = 1;
+    int32_t tokens[4] = {5, 6, 7, 8};
+    int8_t kind[8] = {0, 0, 0, 0, 0, 0, 1, 2};
+    int32_t text[8] = {13, 7, 7, 9, 7, 9, 7, 11};
+    int32_t src[3] = {1, 2, 3}, dst[3] = {2, 3, 4};
+    int8_t flow[3] = {0, 0, 0};
+    mir_module_view v = {tokens, 4, kind, text, 8, src, dst, flow, 3};
+    mir_module_view two[2] = {v, v};
+    two[1].n_nodes = 3; /* root, 7, 7 */
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_batch_options o;
+    mir_batch_options_default(&o);
+    o.mask_prob = 0.5f;
+    mir_rng rng;
+    mir_rng_seed(&rng, 3, 0);
+    mir_batch_build(&b, two, 2, &c, &o, &rng);
+    CHECK_FATAL(b.stat_target != NULL);
+    CHECK_EQ_INT(b.n_stat, 2);
+    CHECK_EQ_INT(b.stat_ids[0], 7);
+    CHECK_EQ_INT(b.stat_ids[1], 9);
+    const float *t0 = b.stat_target, *t1 = b.stat_target + c.vocab_size;
+    CHECK_NEAR(t0[7], log(4.0), 1e-6);
+    CHECK_NEAR(t0[9], log(3.0), 1e-6);
+    CHECK_NEAR(t1[7], log(3.0), 1e-6);
+    CHECK_NEAR(t1[9], 0.0, 1e-12);
+    for (int k = 0; k < c.vocab_size; k++)
+        if (k != 7 && k != 9) CHECK(t0[k] == 0 && t1[k] == 0);
+    mir_batch_free(&b);
+}
+
 int main(void) {
+    check_stat_targets();
+    check_model(0);
+    check_model(1);
+    return mir_test_finish("test_model");
+}
+
+/* The gradient of the whole loss against finite differences; the float model against the double one. stats:
+ * with the statistics auto-encoding head. */
+static void check_model(int stats) {
     mir_config c;
     CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
     c.max_seq = 8;     /* forces a window on the longest module */
     c.max_nodes = 10;  /* and a graph window on the largest graph */
+    c.stats = stats;
     char msg[128];
     CHECK(mir_config_check(&c, msg, sizeof msg) == 0);
 
@@ -94,9 +143,16 @@ int main(void) {
 
     mir_losses l;
     mir_model_forward_f64(&m, &b, &l);
-    printf("losses: mlm %.4f (%d) node %.4f (%d) edge %.4f (%d) match %.4f (%d) total %.4f\n", l.mlm, l.n_mlm,
-           l.node, l.n_node, l.edge, l.n_pairs, l.match, l.n_match, l.total);
+    printf("losses: mlm %.4f (%d) node %.4f (%d) edge %.4f (%d) match %.4f (%d) stat %.4f total %.4f\n", l.mlm,
+           l.n_mlm, l.node, l.n_node, l.edge, l.n_pairs, l.match, l.n_match, l.stat, l.total);
     CHECK(l.n_mlm > 0 && l.n_node > 0 && l.n_pairs > 0 && l.n_match > 0);
+    CHECK(stats ? l.stat > 0 && b.n_stat > 0 : l.stat == 0);
+    CHECK_EQ_INT(nt, stats ? 2 + mir_params_table(&(mir_config){.vocab_size = c.vocab_size, .max_seq = c.max_seq,
+                                                                  .d_model = c.d_model, .n_heads = c.n_heads,
+                                                                  .n_layers = c.n_layers, .d_ff = c.d_ff,
+                                                                  .n_graph_layers = c.n_graph_layers,
+                                                                  .max_nodes = c.max_nodes}, NULL, NULL)
+                               : nt);
     memset(m.grads, 0, m.n_params * sizeof(double));
     mir_model_backward_f64(&m, &b, 1.0);
 
@@ -136,6 +192,7 @@ int main(void) {
     mir_model_forward_f32(&mf, &b, &lf);
     CHECK_NEAR(lf.total, l.total, 1e-4 * fabs(l.total) + 1e-5);
     CHECK_NEAR(lf.mlm, l.mlm, 1e-4 * fabs(l.mlm) + 1e-5);
+    CHECK_NEAR(lf.stat, l.stat, 1e-4 * fabs(l.stat) + 1e-5);
     /* embeddings: (B, 2C), the same in both precisions */
     mir_batch e;
     mir_batch_init(&e);
@@ -156,5 +213,4 @@ int main(void) {
     mir_model_free_f64(&m);
     mir_batch_free(&b);
     free(t);
-    return mir_test_finish("test_model");
 }

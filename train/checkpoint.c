@@ -46,12 +46,15 @@ static int read_matrix(hid_t f, const char *path, float *data, int32_t rows, int
     return rc;
 }
 
-static const char *const config_keys[] = {"vocab_size", "max_seq", "d_model", "n_heads",
-                                          "n_layers",   "d_ff",    "n_graph_layers", "max_nodes"};
+/* The configuration's attributes; the first N_CONFIG_REQUIRED must be present, the others (added later) read
+ * as 0 when a file predates them. */
+static const char *const config_keys[] = {"vocab_size", "max_seq", "d_model", "n_heads",  "n_layers",
+                                          "d_ff",       "n_graph_layers", "max_nodes", "stats"};
+enum { N_CONFIG_KEYS = 9, N_CONFIG_REQUIRED = 8 };
 
 static int32_t *config_field(mir_config *c, int k) {
-    int32_t *f[] = {&c->vocab_size, &c->max_seq, &c->d_model, &c->n_heads,
-                    &c->n_layers, &c->d_ff, &c->n_graph_layers, &c->max_nodes};
+    int32_t *f[] = {&c->vocab_size, &c->max_seq, &c->d_model, &c->n_heads, &c->n_layers,
+                    &c->d_ff,       &c->n_graph_layers, &c->max_nodes, &c->stats};
     return f[k];
 }
 
@@ -71,7 +74,7 @@ int mir_checkpoint_save(const char *path, const mir_config *c, char *const *voca
     rc |= mir_h5_attr_string(root, "tool_version", MIR_VERSION_STRING, &e);
     rc |= mir_h5_attr_string(root, "corpus", corpus_path ? corpus_path : "", &e);
     mir_config cc = *c;
-    for (int k = 0; k < 8; k++) rc |= mir_h5_attr_int64(root, config_keys[k], *config_field(&cc, k), &e);
+    for (int k = 0; k < N_CONFIG_KEYS; k++) rc |= mir_h5_attr_int64(root, config_keys[k], *config_field(&cc, k), &e);
     size_t n = 0;
     int nt = mir_params_table(c, NULL, &n);
     char hex[32];
@@ -156,7 +159,8 @@ int mir_checkpoint_read_config(const char *path, mir_config *c, mir_train_state 
                       MIR_MODEL_VERSION);
     } else {
         memset(c, 0, sizeof *c);
-        for (int k = 0; k < 8 && !rc; k++) {
+        for (int k = 0; k < N_CONFIG_KEYS && !rc; k++) {
+            if (k >= N_CONFIG_REQUIRED && H5Aexists(root, config_keys[k]) <= 0) continue; /* stays 0 */
             if (mir_h5_read_attr_int64(root, config_keys[k], &x, &e))
                 rc = mir_fail(err, "%s: configuration attribute %s missing", path, config_keys[k]);
             else

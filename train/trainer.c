@@ -65,6 +65,7 @@ int mir_config_parse(const char *spec, mir_config *c, mir_error *err) {
                          : !strcmp(key, "d_ff")           ? &c->d_ff
                          : !strcmp(key, "n_graph_layers") ? &c->n_graph_layers
                          : !strcmp(key, "max_nodes")      ? &c->max_nodes
+                         : !strcmp(key, "stats")          ? &c->stats
                                                           : NULL;
         if (!field) rc = mir_fail(err, "%s:%d: unknown key %s", spec, ln, key);
         else *field = (int32_t)val;
@@ -197,6 +198,7 @@ static int save(trainer *t, mir_error *err) {
 
 typedef struct eval_result {
     double mlm_acc, mlm_baseline, node_acc, edge_auc, match_acc, loss;
+    double stat_mse; /* statistics auto-encoding: mean squared error per (module, slot); 0 without the head */
 } eval_result;
 
 typedef struct scored {
@@ -232,7 +234,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     int64_t n = t->n_eval;
     if (t->o->eval_modules > 0 && n > t->o->eval_modules) n = t->o->eval_modules;
     int64_t G = (n + m - 1) / m;
-    double sums[8] = {0}; /* mlm hits, mlm n, node hits, node n, match hits, match n, loss sum, micro count */
+    double sums[9] = {0}; /* mlm hits, mlm n, node hits, node n, match hits, match n, loss sum, micro count, stat sum */
     int64_t *tcount = mir_calloc((size_t)V, sizeof *tcount);
     scored *sc = NULL;
     size_t nsc = 0, csc = 0;
@@ -256,6 +258,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         sums[5] += l.n_match;
         sums[6] += l.total;
         sums[7] += 1;
+        sums[8] += l.stat;
         for (int i = 0; i < t->batch.B * t->batch.T; i++)
             if (t->batch.tok_target[i] >= 0) tcount[t->batch.tok_target[i]]++;
         int np;
@@ -264,7 +267,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         for (int i = 0; i < np; i++) sc[nsc++] = (scored){s[i], t->batch.pair_label[i]};
     }
     /* every rank of a group computed the same; sum over the groups */
-    MPI_Allreduce(MPI_IN_PLACE, sums, 8, MPI_DOUBLE, MPI_SUM, across);
+    MPI_Allreduce(MPI_IN_PLACE, sums, 9, MPI_DOUBLE, MPI_SUM, across);
     MPI_Allreduce(MPI_IN_PLACE, tcount, V, MPI_INT64_T, MPI_SUM, across);
     /* edge scores to every rank for the AUC */
     int mine = (int)(nsc * 2);
@@ -287,6 +290,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     er->node_acc = sums[3] ? sums[2] / sums[3] : 0;
     er->match_acc = sums[5] ? sums[4] / sums[5] : 0;
     er->loss = sums[7] ? sums[6] / sums[7] : 0;
+    er->stat_mse = sums[7] ? sums[8] / sums[7] : 0;
     er->edge_auc = auc(all, tot / 2);
     free(all);
     free(sizes);
@@ -432,6 +436,9 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     MPI_Comm_rank(comm, &t.rank);
     MPI_Comm_size(comm, &t.nranks);
     memset(res, 0, sizeof *res);
+    /* first, so that a signal during set-up (reading a large corpus) also ends in a checkpoint, not a kill */
+    signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_signal);
     int rc = mir_corpus_open(&t.corpus, o->corpus, comm, err);
     if (!rc) rc = setup_data(&t, err);
     if (!rc) rc = setup_model(&t, err);
@@ -450,8 +457,6 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     t.bufs = mir_calloc((size_t)m, sizeof *t.bufs);
     t.views = mir_calloc((size_t)m, sizeof *t.views);
     mir_batch_init(&t.batch);
-    signal(SIGTERM, on_signal);
-    signal(SIGUSR1, on_signal);
     if (t.rank == 0) {
         char path[4096];
         const char *mode = t.st.step > 0 ? "a" : "w";
@@ -464,7 +469,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         if (o->metrics) snprintf(path, sizeof path, "%s.eval.csv", o->metrics);
         t.evalcsv = fopen(path, mode);
         if (t.evalcsv && t.st.step == 0)
-            fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc\n");
+            fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc,stat_mse\n");
         if (!o->quiet) {
             mir_log(MIR_LOG_INFO,
                     "model: d_model %d, %d heads, %d layers, d_ff %d, %d graph layers, window %d, vocabulary %d: "
@@ -553,8 +558,8 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
             eval_result er;
             if ((rc = evaluate(&t, &er, err))) break;
             if (t.rank == 0 && t.evalcsv)
-                fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss, er.mlm_acc,
-                        er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
+                fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
+                        er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse);
         }
         if (t.metrics) fflush(t.metrics);
         if (t.evalcsv) fflush(t.evalcsv);
@@ -573,14 +578,14 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
                 res->heldout_edge_auc = er.edge_auc;
                 res->heldout_match_acc = er.match_acc;
                 if (t.rank == 0 && t.evalcsv)
-                    fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
-                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
+                    fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
+                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse);
                 if (t.rank == 0 && !o->quiet)
                     mir_log(MIR_LOG_INFO,
                             "held out (%lld modules): masked-token accuracy %.3f (most-frequent-token baseline %.3f), "
-                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f",
+                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f, opcode-statistics MSE %.4f",
                             (long long)(t.n_eval < o->eval_modules || !o->eval_modules ? t.n_eval : o->eval_modules),
-                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc);
+                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse);
             }
         }
     }

@@ -54,7 +54,12 @@ echo "killed; last checkpoint at step $step"
 # SIGTERM: checkpoint and exit 0 before the end
 "$TR" "${T[@]}" --steps 100000 -o "$WORK/t.h5" --checkpoint-every 0 &
 pid=$!
-sleep 1.5
+# wait for the marker: the first optimiser step's line in the metrics file (header + 1 line)
+for i in $(seq 1 6000); do
+  [[ -f "$WORK/t.h5.metrics.csv" && $(wc -l <"$WORK/t.h5.metrics.csv") -ge 2 ]] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.05
+done
 kill -TERM $pid
 set +e; wait $pid; rc=$?; set -e
 [[ $rc == 0 ]] || { echo "FAIL: SIGTERM exit status $rc"; exit 1; }
