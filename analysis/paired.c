@@ -42,3 +42,30 @@ void mir_paired_t(const double *a, const double *b, int n, mir_paired *out) {
     }
     out->verdict = out->lo > 0 ? "better" : out->hi < 0 ? "worse" : "no measurable difference";
 }
+
+void mir_paired_t_weighted(const double *a, const double *b, const double *w, int n, mir_paired *out) {
+    double sw = 0, swd = 0, s2 = 0;
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (isnan(a[i]) || isnan(b[i]) || !(w[i] > 0)) continue;
+        sw += w[i];
+        swd += w[i] * (a[i] - b[i]);
+        m++;
+    }
+    out->n = m;
+    out->diff = m ? swd / sw : NAN;
+    for (int i = 0; i < n; i++) {
+        if (isnan(a[i]) || isnan(b[i]) || !(w[i] > 0)) continue;
+        double e = w[i] * (a[i] - b[i] - out->diff);
+        s2 += e * e;
+    }
+    if (m < 2) {
+        out->lo = -INFINITY;
+        out->hi = INFINITY;
+    } else {
+        double half = mir_t975(m - 1) * sqrt((double)m / (m - 1) * s2) / sw;
+        out->lo = out->diff - half;
+        out->hi = out->diff + half;
+    }
+    out->verdict = out->lo > 0 ? "better" : out->hi < 0 ? "worse" : "no measurable difference";
+}

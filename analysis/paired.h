@@ -27,4 +27,10 @@ double mir_t975(int df);
  * where either value is NaN are left out (n counts those kept). */
 void mir_paired_t(const double *a, const double *b, int n, mir_paired *out);
 
+/* The same for clustered units: unit i has weight w[i] (e.g. its number of rows) and a[i], b[i] are its
+ * means. diff = sum w (a - b) / sum w (so it equals the row-level mean difference), and the interval is the
+ * cluster-robust one of that ratio: var = n / (n - 1) * sum w^2 (d_i - diff)^2 / (sum w)^2, t with n - 1
+ * degrees of freedom. With equal weights it is mir_paired_t. */
+void mir_paired_t_weighted(const double *a, const double *b, const double *w, int n, mir_paired *out);
+
 #endif

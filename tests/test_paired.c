@@ -35,6 +35,17 @@ int main(void) {
     CHECK(fabs(mir_t975(40) - 2.0211) < 2e-4);
     CHECK(fabs(mir_t975(120) - 1.9799) < 2e-4);
     CHECK(mir_t975(31) < mir_t975(30) && mir_t975(31) > 2.0);
+    /* weighted (clustered): equal weights give the plain interval's mean; weights 1, 3 on d = {1, 0}: diff =
+     * 1/4, e = {1 * 3/4, 3 * -1/4} = {0.75, -0.75}, var = 2 * 1.125 / 16 = 0.140625, se 0.375, t(1) 12.706205 */
+    const double w1[] = {1, 1, 1, 1};
+    mir_paired_t_weighted(a, b, w1, 4, &p);
+    CHECK(fabs(p.diff - 2.0) < 1e-12);
+    CHECK(fabs(p.lo - 0.700772) < 1e-5 && fabs(p.hi - 3.299228) < 1e-5);
+    const double aw[] = {1, 0}, bw[] = {0, 0}, ww[] = {1, 3};
+    mir_paired_t_weighted(aw, bw, ww, 2, &p);
+    CHECK(fabs(p.diff - 0.25) < 1e-12);
+    CHECK(fabs(p.hi - (0.25 + 12.706205 * 0.375)) < 1e-5);
+    CHECK_EQ_STR(p.verdict, "no measurable difference");
     printf("test_paired: %d checks, %d failed\n", mir_test_checks, mir_test_failures);
     return mir_test_failures != 0;
 }
