@@ -74,4 +74,17 @@ void mir_machine_string(char *out, size_t cap);
 /* A double as JSON (null for NaN / inf). */
 void mir_json_number(FILE *f, double v);
 
+/* ---- the regression predictors and the paired verdicts (regress.h, paired.h), shared by coarsen and vectorize ---- */
+/* After every rank ran its share of the regression runs (rc: its status): a failure anywhere becomes every rank's
+ * error; choice (n_choice; each rank's entries stored + 2, 0 elsewhere) is summed over the ranks and shifted back,
+ * margin (n_margin; 0 where not the rank's) and *fits summed. Collective. 0, or -1 with err. */
+int mir_reg_runs_combine(MPI_Comm comm, int rc, const char *task, int *choice, int n_choice, double *margin,
+                         int n_margin, int64_t *fits, mir_error *err);
+struct mir_paired;
+/* One Markdown list item: "- what: mean difference of log speedup D [lo, hi] (95 % paired t interval over N
+ * UNITS): **verdict**; geometric-mean ratio exp(D)." */
+void mir_paired_md(FILE *f, const char *what, const struct mir_paired *p, const char *units);
+/* "NAME": {"diff": .., "lo": .., "hi": .., "n": .., "verdict": ".."} (first: no leading comma) */
+void mir_paired_json(FILE *f, const char *name, const struct mir_paired *p, int first);
+
 #endif

@@ -14,8 +14,10 @@
 #include "cv.h"
 #include "data.h"
 #include "kernel_features.h"
+#include "paired.h"
 #include "probe.h"
 #include "protocol.h"
+#include "regress.h"
 
 enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_BOTH, FS_PROP, FS_N };
 static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
@@ -65,10 +67,318 @@ static int find_run(const run_id *runs, int n_runs, int fs, int gpu, int seed) {
     return -1;
 }
 
+/* X (n, fs_dim(fs, D)): the kernels' features of feature set fs. emb, rnd (n, D); opc (n, MIR_N_OPCODES). */
+static void fill_features(int fs, int n, int D, const float *emb, const float *rnd, const double *opc, float *X) {
+    const int dim = fs_dim(fs, D);
+    for (int k = 0; k < n; k++) {
+        float *x = X + (size_t)k * dim;
+        if (fs == FS_EMB) memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
+        else if (fs == FS_RANDOM) memcpy(x, rnd + (size_t)k * D, (size_t)D * sizeof *x);
+        else if (fs == FS_TOK) memcpy(x, emb + (size_t)k * D, (size_t)(D / 2) * sizeof *x);
+        else if (fs == FS_GRAPH) memcpy(x, emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
+        else if (fs == FS_BOTH) {
+            memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
+            for (int q = 0; q < MIR_N_OPCODES; q++) x[D + q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
+        } else if (fs == FS_PROP) mir_opcode_shares(opc + (size_t)k * MIR_N_OPCODES, x);
+        else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
+    }
+}
+
 static void pm(FILE *f, double mean, double sd, int n) {
     if (isnan(mean)) fprintf(f, " — |");
     else if (n > 1) fprintf(f, " %.3f ± %.3f |", mean, sd);
     else fprintf(f, " %.3f |", mean);
+}
+
+/* ---------------- regression pooled over the GPUs, and the safe rule (regress.h, issue 15) ---------------- */
+
+/* Predictors of the reports: classification (the selected classifier), regression, safe. */
+enum { RP_CLF, RP_REG, RP_SAFE, RP_N };
+static const char *const rp_name[RP_N] = {"selected", "regression", "safe"};
+static const char *const rp_label[RP_N] = {"classification (selected)", "regression", "safe (regression, margin)"};
+#define NRF 3 /* feature sets of the regression */
+static const int reg_fs[NRF] = {FS_EMB, FS_OPC, FS_RANDOM};
+
+typedef struct {
+    const float *X; /* (n, dim) the kernels' features */
+    int dim, n;
+} reg_ctx;
+
+/* Row of unit u = g * n + k at factor index f: the kernel's features (dim), the GPU one-hot (NG), log2(factor). */
+static void reg_row(const void *ctx, int u, int f, float *x) {
+    const reg_ctx *r = ctx;
+    int k = u % r->n, g = u / r->n;
+    memcpy(x, r->X + (size_t)k * r->dim, (size_t)r->dim * sizeof *x);
+    for (int q = 0; q < NG; q++) x[r->dim + q] = q == g ? 1.0f : 0.0f;
+    x[r->dim + NG] = (float)f; /* mir_coarsen_factor[f] = 2^f */
+}
+
+typedef struct reg_runs {
+    int S, n, NU;   /* seeds, kernels, units (NG * n) */
+    int on[NRF];    /* feature sets run */
+    int *choice;    /* (NRF * S, 2, NU): factor index of regression [0] and safe [1], run j * S + s */
+    double *margin; /* (NRF * S, n): the safe margin picked in each outer fold (leave kernel k out) */
+    int64_t fits;
+} reg_runs;
+
+static void reg_runs_free(reg_runs *rr) {
+    free(rr->choice);
+    free(rr->margin);
+}
+
+/* The regression runs (feature set x seed), shared out over the ranks; every rank gets all the choices. */
+static int coarsen_regress(const mir_coarsen *c, const mir_analyze_options *o, const int *fs_on, int D,
+                           const float *emb, const float *rnd, const double *opc, MPI_Comm comm, reg_runs *rr,
+                           mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const int n = c->n, NU = NG * n, S = o->n_seeds;
+    *rr = (reg_runs){S, n, NU, {0}, NULL, NULL, 0};
+    for (int j = 0; j < NRF; j++) rr->on[j] = fs_on[reg_fs[j]];
+    rr->choice = mir_calloc((size_t)NRF * S * 2 * NU, sizeof *rr->choice);
+    rr->margin = mir_calloc((size_t)NRF * S * n, sizeof *rr->margin);
+    double *gain = mir_malloc((size_t)NU * NF * sizeof *gain);
+    int *group = mir_malloc((size_t)NU * sizeof *group), *reg = mir_malloc((size_t)NU * sizeof *reg);
+    int *safe = mir_malloc((size_t)NU * sizeof *safe);
+    for (int u = 0; u < NU; u++) {
+        group[u] = u % n;
+        for (int f = 0; f < NF; f++) gain[(size_t)u * NF + f] = log(mir_coarsen_speedup(c, u / n, u % n, f));
+    }
+    float *X = mir_malloc((size_t)n * (size_t)fs_dim(FS_BOTH, D) * sizeof *X);
+    int rc = 0;
+    for (int r = rank; r < NRF * S && !rc; r += size) {
+        int j = r / S, s = r % S;
+        if (!rr->on[j]) continue;
+        fill_features(reg_fs[j], n, D, emb, rnd, opc, X);
+        reg_ctx ctx = {X, fs_dim(reg_fs[j], D), n};
+        mir_reg_task t = {NU, NF, ctx.dim + NG + 1, reg_row, &ctx, gain, 0, group, n, 4, &o->clf, MIR_REG_RULE_SIGNIFICANT};
+        uint64_t seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)s), 0x7e9c0a25u);
+        rc = mir_reg_run(&t, seed, reg, safe, rr->margin + (size_t)r * n, &rr->fits, err);
+        for (int u = 0; u < NU && !rc; u++) {
+            rr->choice[((size_t)r * 2 + 0) * NU + u] = reg[u] + 2;
+            rr->choice[((size_t)r * 2 + 1) * NU + u] = safe[u] + 2;
+        }
+    }
+    free(X); free(safe); free(reg); free(group); free(gain);
+    rc = mir_reg_runs_combine(comm, rc, "coarsen", rr->choice, NRF * S * 2 * NU, rr->margin, NRF * S * n, &rr->fits, err);
+    if (rc) reg_runs_free(rr);
+    return rc;
+}
+
+/* Aggregates of one predictor over seeds, from spd (S, NG, n) speedups. */
+typedef struct pred_agg {
+    int on, S;
+    double gmean[NG], gsd[NG]; /* per GPU: arithmetic mean over the kernels; mean and deviation over seeds */
+    double geo, geosd;         /* geometric mean over the NG * n predictions; mean and deviation over seeds */
+    double losses, worst;      /* fraction of the S * NG * n predictions below 1.0; the smallest speedup */
+    double inf_share;          /* safe: fraction of the outer folds whose margin was inf (NaN otherwise) */
+    double *unit_log;          /* (NG * n) log speedup of each (kernel, GPU), mean over the seeds */
+} pred_agg;
+
+static void agg_of(const double *spd, int S, int n, pred_agg *a) {
+    double *m = mir_malloc((size_t)S * sizeof *m);
+    int lost = 0;
+    a->worst = INFINITY;
+    for (int g = 0; g < NG; g++) {
+        for (int s = 0; s < S; s++) m[s] = mir_mean(spd + ((size_t)s * NG + g) * n, n);
+        a->gmean[g] = mir_mean(m, S);
+        a->gsd[g] = mir_stddev(m, S);
+    }
+    for (int s = 0; s < S; s++) m[s] = mir_geomean(spd + (size_t)s * NG * n, NG * n);
+    a->geo = mir_mean(m, S);
+    a->geosd = mir_stddev(m, S);
+    a->unit_log = mir_calloc((size_t)NG * n, sizeof *a->unit_log);
+    for (int s = 0; s < S; s++)
+        for (int u = 0; u < NG * n; u++) {
+            double v = spd[(size_t)s * NG * n + u];
+            lost += v < 1.0;
+            if (v < a->worst) a->worst = v;
+            a->unit_log[u] += log(v) / S;
+        }
+    a->losses = (double)lost / ((double)S * NG * n);
+    a->inf_share = NAN;
+    a->on = 1;
+    a->S = S;
+    free(m);
+}
+
+/* The three predictors of each regression feature set: agg[j][RP_*]. sp (n_runs, 3, n): the classification's
+ * speedups. */
+static void coarsen_reg_aggregate(const mir_coarsen *c, const reg_runs *rr, const double *sp, const run_id *runs,
+                                  int n_runs, const int *nseeds, pred_agg agg[NRF][RP_N]) {
+    const int n = rr->n, S = rr->S;
+    memset(agg, 0, sizeof(pred_agg) * NRF * RP_N);
+    for (int j = 0; j < NRF; j++) {
+        if (!rr->on[j]) continue;
+        int fs = reg_fs[j], Sc = nseeds[fs];
+        double *spd = mir_malloc((size_t)(S > Sc ? S : Sc) * NG * n * sizeof *spd);
+        for (int s = 0; s < Sc; s++)
+            for (int g = 0; g < NG; g++)
+                memcpy(spd + ((size_t)s * NG + g) * n, sp + ((size_t)find_run(runs, n_runs, fs, g, s) * 3 + 2) * n,
+                       (size_t)n * sizeof *spd);
+        agg_of(spd, Sc, n, &agg[j][RP_CLF]);
+        for (int p = 0; p < 2; p++) {
+            for (int s = 0; s < S; s++)
+                for (int u = 0; u < rr->NU; u++)
+                    spd[(size_t)s * rr->NU + u] =
+                        mir_coarsen_speedup(c, u / n, u % n, rr->choice[(((size_t)j * S + s) * 2 + p) * rr->NU + u]);
+            agg_of(spd, S, n, &agg[j][RP_REG + p]);
+        }
+        int inf = 0;
+        for (int i = 0; i < S * n; i++) inf += isinf(rr->margin[(size_t)j * S * n + i]);
+        agg[j][RP_SAFE].inf_share = (double)inf / (S * n);
+        free(spd);
+    }
+}
+
+static void pred_agg_free(pred_agg agg[NRF][RP_N]) {
+    for (int j = 0; j < NRF; j++)
+        for (int p = 0; p < RP_N; p++) free(agg[j][p].unit_log);
+}
+
+/* Paired comparisons: a = (feature set ja, predictor pa) against b (jb < 0: the default, log speedup 0). */
+static const struct {
+    const char *name, *what;
+    int ja, pa, jb, pb;
+} paired_def[] = {
+    {"embedding_vs_opcodes", "embedding against opcode counts (classification)", 0, RP_CLF, 1, RP_CLF},
+    {"pretrained_vs_random", "pre-trained against random weights (classification)", 0, RP_CLF, 2, RP_CLF},
+    {"safe_vs_classification", "safe against classification (embedding)", 0, RP_SAFE, 0, RP_CLF},
+    {"regression_vs_classification", "regression against classification (embedding)", 0, RP_REG, 0, RP_CLF},
+    {"safe_vs_regression", "safe against regression (embedding)", 0, RP_SAFE, 0, RP_REG},
+    {"regression_embedding_vs_opcodes", "embedding against opcode counts (regression)", 0, RP_REG, 1, RP_REG},
+    {"regression_pretrained_vs_random", "pre-trained against random weights (regression)", 0, RP_REG, 2, RP_REG},
+    {"safe_embedding_vs_opcodes", "embedding against opcode counts (safe)", 0, RP_SAFE, 1, RP_SAFE},
+    {"safe_pretrained_vs_random", "pre-trained against random weights (safe)", 0, RP_SAFE, 2, RP_SAFE},
+    {"safe_vs_default", "safe (embedding) against never coarsening", 0, RP_SAFE, -1, 0},
+    {"safe_opcodes_vs_default", "safe (opcode counts) against never coarsening", 1, RP_SAFE, -1, 0},
+    {"safe_random_vs_default", "safe (random weights) against never coarsening", 2, RP_SAFE, -1, 0},
+};
+#define N_PAIRED ((int)(sizeof paired_def / sizeof *paired_def))
+
+/* ok[i]: comparison i could be made (both sides run); res[i] its interval. */
+static void coarsen_paired(pred_agg agg[NRF][RP_N], int NU, mir_paired *res, int *ok) {
+    double *zero = mir_calloc((size_t)NU, sizeof *zero);
+    for (int i = 0; i < N_PAIRED; i++) {
+        const pred_agg *a = &agg[paired_def[i].ja][paired_def[i].pa];
+        const pred_agg *b = paired_def[i].jb < 0 ? NULL : &agg[paired_def[i].jb][paired_def[i].pb];
+        ok[i] = a->on && (!b || b->on);
+        if (ok[i]) mir_paired_t(a->unit_log, b ? b->unit_log : zero, NU, &res[i]);
+    }
+    free(zero);
+}
+
+/* summary.md: the predictors' table and the paired verdicts. */
+static void coarsen_reg_md(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *res, const int *ok, int n) {
+    fprintf(f, "## Regression over the pooled GPUs, and the do-no-harm rule\n\n"
+               "`regression`: ONE XGBoost regressor (reg:squarederror) per outer fold, trained on every measured (factor, "
+               "GPU) row of the %d training kernels (features: the kernel's, the GPU one-hot, log2(factor); target: "
+               "log(runtime at factor 1 / runtime at the factor)); it predicts every factor measured for the held-out "
+               "kernel on each GPU and takes the argmax. `safe`: the same, but factor 1 unless the predicted gain over "
+               "factor 1's own prediction exceeds a margin m in {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, inf}, picked by inner "
+               "4-fold cross-validation grouped by kernel on the training kernels only (criterion: geometric-mean "
+               "speedup of the pooled inner predictions; ties: the larger margin; inf = never coarsen). Losses: share of "
+               "the predictions (all seeds) slower than factor 1; worst: the smallest speedup.\n\n", n - 1);
+    fprintf(f, "| features, predictor | Cypress | Tahiti | Fermi | Kepler | geomean (all %d) | losses | worst | "
+               "margin inf (%% of folds) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", NG * n);
+    for (int j = 0; j < NRF; j++)
+        for (int p = 0; p < RP_N; p++) {
+            const pred_agg *a = &agg[j][p];
+            if (!a->on) continue;
+            fprintf(f, "| %s%s, %s%s |", p == RP_SAFE ? "**" : "", fs_label[reg_fs[j]], rp_label[p], p == RP_SAFE ? "**" : "");
+            for (int g = 0; g < NG; g++) pm(f, a->gmean[g], a->gsd[g], a->S);
+            pm(f, a->geo, a->geosd, a->S);
+            fprintf(f, " %.1f %% | %.3f |", 100 * a->losses, a->worst);
+            if (isnan(a->inf_share)) fprintf(f, " |\n");
+            else fprintf(f, " %.0f |\n", 100 * a->inf_share);
+        }
+    fprintf(f, "\nPaired verdicts. Unit: a held-out (kernel, GPU), its log speedup averaged over the seeds first (the "
+               "seeds reuse the same folds, so they are not independent units); 95 %% Student-t interval of the mean "
+               "paired difference (analysis/paired.h); a positive difference favours the first named.\n\n");
+    for (int i = 0; i < N_PAIRED; i++)
+        if (ok[i]) mir_paired_md(f, paired_def[i].what, &res[i], "kernel×GPU units");
+    fprintf(f, "\n");
+}
+
+/* metrics.csv rows of the regression predictors (features,classifier,gpu,metric,mean,sd,seeds). */
+static void coarsen_reg_metrics(FILE *f, pred_agg agg[NRF][RP_N]) {
+    for (int j = 0; j < NRF; j++)
+        for (int p = RP_REG; p < RP_N; p++) {
+            const pred_agg *a = &agg[j][p];
+            if (!a->on) continue;
+            const char *fn = fs_name[reg_fs[j]];
+            for (int g = 0; g < NG; g++)
+                fprintf(f, "%s,%s,%s,speedup_mean,%.6g,%.6g,%d\n", fn, rp_name[p], mir_coarsen_gpu_name[g], a->gmean[g],
+                        a->gsd[g], a->S);
+            fprintf(f, "%s,%s,all,speedup_geomean,%.6g,%.6g,%d\n", fn, rp_name[p], a->geo, a->geosd, a->S);
+            fprintf(f, "%s,%s,all,losses,%.6g,,%d\n%s,%s,all,worst,%.6g,,%d\n", fn, rp_name[p], a->losses, a->S, fn,
+                    rp_name[p], a->worst, a->S);
+            if (!isnan(a->inf_share)) fprintf(f, "%s,%s,all,margin_inf_share,%.6g,,%d\n", fn, rp_name[p], a->inf_share, a->S);
+        }
+}
+
+/* {"Cypress": {"speedup": ..}, ..., "geomean": .., "losses": .., "worst": ..} */
+static void agg_json(FILE *f, const pred_agg *a) {
+    fprintf(f, "{");
+    for (int g = 0; g < NG; g++) {
+        fprintf(f, "%s\"%s\": {\"speedup\": ", g ? ", " : "", mir_coarsen_gpu_name[g]);
+        mir_json_number(f, a->gmean[g]);
+        fprintf(f, "}");
+    }
+    fprintf(f, ", \"geomean\": ");
+    mir_json_number(f, a->geo);
+    fprintf(f, ", \"losses\": ");
+    mir_json_number(f, a->losses);
+    fprintf(f, ", \"worst\": ");
+    mir_json_number(f, a->worst);
+    fprintf(f, "}");
+}
+
+/* summary.json's keys of issue 15 (after the top-level ones): regression, safe, their per-feature-set entries,
+ * paired. */
+static void coarsen_reg_json(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *res, const int *ok) {
+    for (int p = RP_REG; p < RP_N; p++) {
+        fprintf(f, ", \"%s\": ", rp_name[p]);
+        agg_json(f, &agg[0][p]);
+    }
+    for (int p = RP_REG; p < RP_N; p++) {
+        fprintf(f, ", \"%s_by_features\": {", rp_name[p]);
+        for (int j = 0, first = 1; j < NRF; j++) {
+            if (!agg[j][p].on) continue;
+            fprintf(f, "%s\"%s\": ", first ? "" : ", ", fs_name[reg_fs[j]]);
+            agg_json(f, &agg[j][p]);
+            first = 0;
+        }
+        fprintf(f, "}");
+    }
+    fprintf(f, ", \"paired\": {");
+    for (int i = 0, first = 1; i < N_PAIRED; i++)
+        if (ok[i]) {
+            mir_paired_json(f, paired_def[i].name, &res[i], first);
+            first = 0;
+        }
+    fprintf(f, "}");
+}
+
+/* predictions-regression.csv: every (features, predictor, seed, GPU, kernel) choice. */
+static int coarsen_reg_predictions(const char *dir, const mir_coarsen *c, const reg_runs *rr, mir_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/predictions-regression.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return mir_fail(err, "%s: cannot write", path);
+    fprintf(f, "features,predictor,seed,gpu,kernel,predicted_factor,speedup,safe_margin\n");
+    for (int j = 0; j < NRF; j++)
+        for (int p = 0; p < 2 && rr->on[j]; p++)
+            for (int s = 0; s < rr->S; s++)
+                for (int u = 0; u < rr->NU; u++) {
+                    int fac = rr->choice[(((size_t)j * rr->S + s) * 2 + p) * rr->NU + u], k = u % rr->n, g = u / rr->n;
+                    fprintf(f, "%s,%s,%d,%s,%s,%d,%.6g,%g\n", fs_name[reg_fs[j]], rp_name[RP_REG + p], s,
+                            mir_coarsen_gpu_name[g], c->kernel[k], mir_coarsen_factor[fac],
+                            mir_coarsen_speedup(c, g, k, fac), rr->margin[((size_t)j * rr->S + s) * rr->n + k]);
+                }
+    if (fclose(f)) return mir_fail(err, "%s: write error", path);
+    return 0;
 }
 
 int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *err) {
@@ -142,22 +452,12 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
     for (int v = 0; v < 3; v++) pred[v] = mir_malloc((size_t)n * sizeof **pred);
     for (int k = 0; k < n; k++) fold[k] = k;
     int64_t n_fits[MIR_CLF_N] = {0}, n_pred[MIR_CLF_N] = {0};
+    reg_runs rr = {0};
     rc = 0;
     for (int r = rank; r < n_runs && !rc; r += size) {
         const run_id *id = &runs[r];
         int dim = fs_dim(id->fs, D);
-        for (int k = 0; k < n; k++) {
-            float *x = X + (size_t)k * dim;
-            if (id->fs == FS_EMB) memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
-            else if (id->fs == FS_RANDOM) memcpy(x, rnd + (size_t)k * D, (size_t)D * sizeof *x);
-            else if (id->fs == FS_TOK) memcpy(x, emb + (size_t)k * D, (size_t)(D / 2) * sizeof *x);
-            else if (id->fs == FS_GRAPH) memcpy(x, emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
-            else if (id->fs == FS_BOTH) {
-                memcpy(x, emb + (size_t)k * D, (size_t)D * sizeof *x);
-                for (int q = 0; q < MIR_N_OPCODES; q++) x[D + q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
-            } else if (id->fs == FS_PROP) mir_opcode_shares(opc + (size_t)k * MIR_N_OPCODES, x);
-            else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)k * MIR_N_OPCODES + q];
-        }
+        fill_features(id->fs, n, D, emb, rnd, opc, X);
         score_ctx sc = {&c, id->gpu};
         mir_cv_task t = {n, dim, NF, X, y[id->gpu], NULL, allowed[id->gpu], score_speedup, &sc, MIR_INNER_RANDOM, 4,
                          &o->clf, probe, PH_FIT, PH_PREDICT};
@@ -169,6 +469,10 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
     }
     int64_t tot[4];
     if (mir_runs_combine(comm, rc, "coarsen", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err)) {
+        rc = -1;
+        goto done;
+    }
+    if (coarsen_regress(&c, o, fs_on, D, emb, rnd, opc, comm, &rr, err)) {
         rc = -1;
         goto done;
     }
@@ -226,8 +530,14 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
             orac_geo = mir_geomean(all, NG * n);
             free(all);
         }
+        pred_agg agg[NRF][RP_N];
+        mir_paired pres[N_PAIRED];
+        int pok[N_PAIRED];
+        coarsen_reg_aggregate(&c, &rr, sp, runs, n_runs, nseeds, agg);
+        coarsen_paired(agg, NG * n, pres, pok);
         char path[4200];
         FILE *f;
+        if ((rc = coarsen_reg_predictions(dir, &c, &rr, err))) goto written;
         /* predictions.csv */
         snprintf(path, sizeof path, "%s/predictions.csv", dir);
         f = fopen(path, "w");
@@ -265,6 +575,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
                         geosd[fs][v], nseeds[fs]);
             }
         }
+        coarsen_reg_metrics(f, agg);
         fclose(f);
         /* summary.json */
         snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -280,6 +591,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         mir_json_number(f, geo[FS_EMB][2]);
         fprintf(f, ", \"oracle_geomean\": ");
         mir_json_number(f, orac_geo);
+        coarsen_reg_json(f, agg, pres, pok);
         fprintf(f, "}\n");
         if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
         /* plot */
@@ -358,25 +670,26 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         }
         fprintf(f, " (Cypress/Tahiti/Fermi/Kepler).\n\n");
         if (fs_on[FS_RANDOM])
-            fprintf(f, "What the pre-training buys: geometric-mean speedup %.3f pre-trained vs %.3f with random weights "
-                       "(%s: the difference against the larger deviation over seeds), %.3f with opcode counts.\n\n", geo[FS_EMB][2], geo[FS_RANDOM][2],
-                    fabs(geo[FS_EMB][2] - geo[FS_RANDOM][2]) <= (geosd[FS_EMB][2] > geosd[FS_RANDOM][2] ? geosd[FS_EMB][2] : geosd[FS_RANDOM][2])
-                        ? "**no measurable difference**" : geo[FS_EMB][2] > geo[FS_RANDOM][2] ? "pre-training helps" : "**random weights do better**",
-                    geo[FS_OPC][2]);
+            fprintf(f, "What the pre-training buys: geometric-mean speedup %.3f pre-trained, %.3f with random weights, "
+                       "%.3f with opcode counts (classification; paired verdicts below).\n\n", geo[FS_EMB][2],
+                    geo[FS_RANDOM][2], geo[FS_OPC][2]);
         if (fs_on[FS_BOTH])
             fprintf(f, "The embedding and the opcode counts together: geometric-mean speedup %.3f (opcode counts alone "
                        "%.3f).\n\n", geo[FS_BOTH][2], geo[FS_OPC][2]);
         if (fs_on[FS_PROP])
             fprintf(f, "The opcode shares (counts / instructions, size-free like the embedding's means): geometric-mean "
                        "speedup %.3f (counts %.3f).\n\n", geo[FS_PROP][2], geo[FS_OPC][2]);
+        coarsen_reg_md(f, agg, pres, pok, n);
         fprintf(f, "Plot: [speedup.png](speedup.png). Per-kernel predictions: predictions.csv (first seed, and the "
-                   "mean speedup over seeds). Every aggregate: metrics.csv.\n\n## Cost (PAPI probe, common/probe.h)\n\n");
+                   "mean speedup over seeds), predictions-regression.csv (every seed). Every aggregate: metrics.csv."
+                   "\n\n## Cost (PAPI probe, common/probe.h)\n\n");
         fclose(f);
         if (!o->quiet)
             mir_log(MIR_LOG_INFO, "coarsen: speedup Cypress %.3f, Tahiti %.3f, Fermi %.3f, Kepler %.3f, geomean %.3f "
                     "(opcodes %.3f, oracle %.3f); wrote %s/summary.md", gmean[FS_EMB][2][0], gmean[FS_EMB][2][1],
                     gmean[FS_EMB][2][2], gmean[FS_EMB][2][3], geo[FS_EMB][2], geo[FS_OPC][2], orac_geo, dir);
     written:
+        pred_agg_free(agg);
         free(sp);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
@@ -393,12 +706,14 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         FILE *f = rank == 0 ? fopen(path, "a") : NULL;
         mir_probe_markdown(probe, comm, f, phase_names, PH_N, item_names, items);
         if (f) {
-            fprintf(f, "%lld fits of each classifier (inner cross-validation included). Total wall time %.1f s on %d "
-                       "rank(s).\n", (long long)tot[0], mir_wall_seconds() - t0, size);
+            fprintf(f, "%lld fits of each classifier (inner cross-validation included), %lld of the regressor. Total "
+                       "wall time %.1f s on %d rank(s).\n", (long long)tot[0], (long long)rr.fits,
+                    mir_wall_seconds() - t0, size);
             fclose(f);
         }
     }
 done:
+    reg_runs_free(&rr);
     for (int v = 0; v < 3; v++) free(pred[v]);
     free(chosen); free(fold); free(X); free(chosen_all); free(pred_all);
     for (int g = 0; g < NG; g++) { free(y[g]); free(allowed[g]); }

@@ -12,7 +12,8 @@
  *               is a configuration of the grid, 0 when it is outside it) is not above a margin m: then the
  *               default. m is picked among mir_reg_margins by inner cross-validation on the training units
  *               only, grouped by unit group (kernel, family): criterion the mean realised log speedup of
- *               the pooled inner predictions (the log of their geometric mean); ties go to the larger m.
+ *               the pooled inner predictions (the log of their geometric mean); ties go to the larger m; under
+ *               MIR_REG_RULE_SIGNIFICANT only margins whose inner gain is significant compete.
  *               m = inf is always the default, so safe can always fall back to doing nothing.
  *
  * Outer folds: one per group (leave one kernel / family out). Nothing here exits: errors come back in err.
@@ -28,6 +29,12 @@
 /* candidate margins of the safe rule, ascending: 0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, inf (log speedup) */
 extern const double mir_reg_margins[MIR_REG_N_MARGINS];
 #define MIR_REG_DEFAULT (-1) /* a choice: the default, when it is outside the grid */
+/* How safe picks its margin from the inner predictions:
+ *   MIR_REG_RULE_MEAN         the largest mean log speedup (ties: the larger margin);
+ *   MIR_REG_RULE_SIGNIFICANT  the same, among the margins whose inner gain over the default is significant: the
+ *                             95 % paired t interval of the per-group (kernel, family) mean log speedups lies
+ *                             above 0; when none is, inf (the default). */
+enum { MIR_REG_RULE_MEAN = 0, MIR_REG_RULE_SIGNIFICANT = 1 };
 
 /* Fit XGBoost reg:squarederror on Xtr (ntr, d) -> ytr (ntr), predict Xte (nte, d) into out (nte).
  * p: rounds, depth, bins, eta, subsample, min_child_weight of the classifiers; columns are sampled per
@@ -47,6 +54,7 @@ typedef struct mir_reg_task {
     int n_groups;
     int inner_k;              /* inner folds over the training groups (e.g. 4) */
     const mir_clf_params *params;
+    int margin_rule;          /* MIR_REG_RULE_MEAN or MIR_REG_RULE_SIGNIFICANT (below) */
 } mir_reg_task;
 
 /* Leave one group out. For every unit: regression[u] (a configuration) and safe[u] (a configuration, or

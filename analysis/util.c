@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "paired.h"
 #include "probe.h"
 
 extern char **environ;
@@ -242,4 +243,35 @@ int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int
     tot[3] = n_pred[1];
     MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
     return 0;
+}
+
+int mir_reg_runs_combine(MPI_Comm comm, int rc, const char *task, int *choice, int n_choice, double *margin,
+                         int n_margin, int64_t *fits, mir_error *err) {
+    int mine = rc != 0, any = 0;
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (any) {
+        if (!mine) mir_fail(err, "%s: a regressor failed on another rank (see its log)", task);
+        return -1;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, choice, n_choice, MPI_INT, MPI_SUM, comm);
+    for (int i = 0; i < n_choice; i++) choice[i] -= 2;
+    if (n_margin) MPI_Allreduce(MPI_IN_PLACE, margin, n_margin, MPI_DOUBLE, MPI_SUM, comm);
+    MPI_Allreduce(MPI_IN_PLACE, fits, 1, MPI_INT64_T, MPI_SUM, comm);
+    return 0;
+}
+
+void mir_paired_md(FILE *f, const char *what, const mir_paired *p, const char *units) {
+    fprintf(f, "- %s: mean difference of log speedup %+.4f [%+.4f, %+.4f] (95 %% paired t interval over %d %s): "
+               "**%s**; geometric-mean ratio %.3f.\n", what, p->diff, p->lo, p->hi, p->n, units, p->verdict,
+            exp(p->diff));
+}
+
+void mir_paired_json(FILE *f, const char *name, const mir_paired *p, int first) {
+    fprintf(f, "%s\"%s\": {\"diff\": ", first ? "" : ", ", name);
+    mir_json_number(f, p->diff);
+    fprintf(f, ", \"lo\": ");
+    mir_json_number(f, p->lo);
+    fprintf(f, ", \"hi\": ");
+    mir_json_number(f, p->hi);
+    fprintf(f, ", \"n\": %d, \"verdict\": \"%s\"}", p->n, p->verdict);
 }

@@ -48,8 +48,10 @@ static void make(synth *s, int learnable, uint64_t seed, int default_in_grid) {
     }
 }
 
+static int rule = MIR_REG_RULE_MEAN;
+
 static mir_reg_task task_of(const synth *s, const mir_clf_params *p, int default_cfg) {
-    return (mir_reg_task){N, C, D, row, s, s->gain, default_cfg, s->group, G, 4, p};
+    return (mir_reg_task){N, C, D, row, s, s->gain, default_cfg, s->group, G, 4, p, rule};
 }
 
 static void test_decide(void) {
@@ -90,8 +92,8 @@ static void test_learnable(const mir_clf_params *p, int default_in_grid) {
     CHECK_EQ_INT((int)fits, G * 5); /* 4 inner + 1 outer per fold */
     score(&t, reg, &hit, &lg);
     score(&t, safe, &shit, &slg);
-    printf("learnable (default %s the grid): regression finds the best for %.0f %% (mean log speedup %.3f), "
-           "safe %.0f %% (%.3f)\n", default_in_grid ? "in" : "outside", 100 * hit, lg, 100 * shit, slg);
+    printf("rule %d, learnable (default %s the grid): regression finds the best for %.0f %% (mean log speedup %.3f), "
+           "safe %.0f %% (%.3f)\n", rule, default_in_grid ? "in" : "outside", 100 * hit, lg, 100 * shit, slg);
     CHECK(hit >= 0.75);
     CHECK(lg > 0.3);
     CHECK(slg >= 0.0);
@@ -120,8 +122,8 @@ static void test_random(const mir_clf_params *p, int default_in_grid) {
         }
         for (int f = 0; f < G; f++) inf_folds += isinf(margin[f]);
     }
-    printf("random (default %s the grid): safe keeps the default for %d of %d units (margin inf in %d of %d folds), "
-           "mean log speedup %.4f\n", default_in_grid ? "in" : "outside", kept, units, inf_folds, 3 * G, lsum / units);
+    printf("rule %d, random (default %s the grid): safe keeps the default for %d of %d units (margin inf in %d of %d folds), "
+           "mean log speedup %.4f\n", rule, default_in_grid ? "in" : "outside", kept, units, inf_folds, 3 * G, lsum / units);
     CHECK(kept >= (int)(0.9 * units));
     CHECK(lsum / units > -0.02);
 }
@@ -130,10 +132,12 @@ int main(void) {
     mir_clf_params p;
     mir_clf_params_default(&p);
     test_decide();
-    test_learnable(&p, 1);
-    test_learnable(&p, 0);
-    test_random(&p, 1);
-    test_random(&p, 0);
+    for (rule = MIR_REG_RULE_MEAN; rule <= MIR_REG_RULE_SIGNIFICANT; rule++) {
+        test_learnable(&p, 1);
+        test_learnable(&p, 0);
+        test_random(&p, 1);
+        test_random(&p, 0);
+    }
     printf("test_regress: %d checks, %d failed\n", mir_test_checks, mir_test_failures);
     return mir_test_failures != 0;
 }

@@ -75,7 +75,16 @@ for r in rows:
     if r["protocol"] == "grouped" and r["features"] == "mirencoder" and r["platform"] == "amd":
         assert fb.setdefault(r["benchmark"], r["fold"]) == r["fold"], r["benchmark"]
 c = json.load(open(f"{o}/coarsen/summary.json"))
-assert set(c) == {"Cypress", "Tahiti", "Fermi", "Kepler", "geomean", "oracle_geomean"}, c.keys()
+assert set(c) == {"Cypress", "Tahiti", "Fermi", "Kepler", "geomean", "oracle_geomean", "regression", "safe",
+                  "regression_by_features", "safe_by_features", "paired"}, c.keys()
+for p in ("regression", "safe"):
+    assert set(c[p]) == {"Cypress", "Tahiti", "Fermi", "Kepler", "geomean", "losses", "worst"}, c[p]
+    assert 0 <= c[p]["losses"] <= 1 and 0 < c[p]["worst"] <= c[p]["geomean"] + 1e-9, c[p]
+    assert set(c[p + "_by_features"]) == {"mirencoder", "opcodes"}, c[p + "_by_features"]
+for name in ("embedding_vs_opcodes", "safe_vs_classification", "regression_vs_classification", "safe_vs_default"):
+    q = c["paired"][name]
+    assert q["lo"] <= q["diff"] <= q["hi"] and q["n"] == 68, q
+    assert q["verdict"] in ("better", "worse", "no measurable difference"), q
 for g in ("Cypress", "Tahiti", "Fermi", "Kepler"):
     assert set(c[g]) == {"speedup"} and 0.1 < c[g]["speedup"] <= 1.6, c[g]
 assert abs(c["oracle_geomean"] - 1.277) < 0.005, c["oracle_geomean"]   # the data README's 1.28
