@@ -26,7 +26,9 @@
 #include "irmodule.h"
 #include "kernel_features.h"
 #include "probe.h"
+#include "paired.h"
 #include "protocol.h"
+#include "regress.h"
 #include "vectorize.h"
 
 enum { FS_EMB, FS_OPC, FS_N };
@@ -101,6 +103,198 @@ static const char *cfg_str(const mir_vec_table *t, int c, char *buf, size_t cap)
     if (c < 0) snprintf(buf, cap, "-");
     else snprintf(buf, cap, "VF%d/IF%d", t->vf[c], t->ifc[c]);
     return buf;
+}
+
+/* ---------------- regression and the safe rule (regress.h, issue 15), leave one family out ---------------- */
+
+enum { VP_CLF, VP_REG, VP_SAFE, VP_N };
+static const char *const vp_name[VP_N] = {"selected", "regression", "safe"};
+static const char *const vp_label[VP_N] = {"classification (selected)", "regression", "safe (regression, margin)"};
+
+typedef struct {
+    const float *X; /* (n, dim) the programs' features */
+    int dim;
+    const mir_vec_table *t;
+} vreg_ctx;
+
+/* Row of program u at config c: the program's features (dim), log2(VF), log2(IF). */
+static void vreg_row(const void *ctx, int u, int c, float *x) {
+    const vreg_ctx *r = ctx;
+    memcpy(x, r->X + (size_t)u * r->dim, (size_t)r->dim * sizeof *x);
+    x[r->dim] = (float)log2(r->t->vf[c]);
+    x[r->dim + 1] = (float)log2(r->t->ifc[c]);
+}
+
+/* Regression runs (feature set x seed, protocol "family"), shared out over the ranks. choice (FS_N * S, 2, n):
+ * config (or MIR_REG_DEFAULT: plain -O3) of regression [0] and safe [1]; margin (FS_N * S, n_families). */
+static int vec_regress(const mir_vec_table *t, const mir_analyze_options *o, int D, const float *emb, const double *opc,
+                       MPI_Comm comm, int *choice, double *margin, int64_t *fits, mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const int n = t->n, C = t->n_cfg, S = o->n_seeds, dmax = D > MIR_N_OPCODES ? D : MIR_N_OPCODES;
+    double *gain = mir_malloc((size_t)n * C * sizeof *gain);
+    for (int i = 0; i < n * C; i++) gain[i] = log(mir_vec_speedup(t, i / C, i % C)); /* NaN where invalid */
+    float *X = mir_malloc((size_t)n * dmax * sizeof *X);
+    int *reg = mir_malloc((size_t)n * sizeof *reg), *safe = mir_malloc((size_t)n * sizeof *safe), rc = 0;
+    for (int r = rank; r < FS_N * S && !rc; r += size) {
+        int fs = r / S, s = r % S, dim = fs == FS_EMB ? D : MIR_N_OPCODES;
+        for (int i = 0; i < n; i++)
+            for (int q = 0; q < dim; q++)
+                X[(size_t)i * dim + q] = fs == FS_EMB ? emb[(size_t)i * D + q] : (float)opc[(size_t)i * MIR_N_OPCODES + q];
+        vreg_ctx ctx = {X, dim, t};
+        mir_reg_task task = {n, C, dim + 2, vreg_row, &ctx, gain, -1, t->family_id, t->n_families, 3, &o->clf,
+                             MIR_REG_RULE_SIGNIFICANT};
+        uint64_t seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)s), 0x7e9ec000u);
+        rc = mir_reg_run(&task, seed, reg, safe, margin + (size_t)r * t->n_families, fits, err);
+        for (int i = 0; i < n && !rc; i++) {
+            choice[((size_t)r * 2 + 0) * n + i] = reg[i] + 2;
+            choice[((size_t)r * 2 + 1) * n + i] = safe[i] + 2;
+        }
+    }
+    free(safe); free(reg); free(X); free(gain);
+    return mir_reg_runs_combine(comm, rc, "vectorize", choice, FS_N * S * 2 * n, margin, FS_N * S * t->n_families, fits,
+                                err);
+}
+
+typedef struct vec_agg {
+    double speedup, fraction;  /* geometric means over the programs (mean over seeds): vs -O3, of the oracle */
+    double sd_speedup;         /* deviation over seeds of the speedup */
+    double losses, worst;      /* share of the S * n predictions slower than -O3; the smallest speedup */
+    double *unit_log;          /* (n) log speedup over -O3 of each program, mean over seeds */
+} vec_agg;
+
+/* From lsp (S, n): log speedups over -O3 of one predictor. */
+static void vec_agg_of(const mir_vec_table *t, const double *lsp, int S, vec_agg *a) {
+    const int n = t->n, C = t->n_cfg;
+    double *g = mir_malloc((size_t)S * sizeof *g), fr = 0;
+    int lost = 0;
+    a->worst = INFINITY;
+    a->unit_log = mir_calloc((size_t)n, sizeof *a->unit_log);
+    for (int s = 0; s < S; s++) {
+        double l = 0;
+        for (int i = 0; i < n; i++) {
+            double v = lsp[(size_t)s * n + i];
+            l += v;
+            a->unit_log[i] += v / S;
+            lost += v < 0;
+            if (exp(v) < a->worst) a->worst = exp(v);
+            fr += log(t->t_o3[i] / t->t[(size_t)i * C + t->best[i]]) - v; /* log(t_pred / t_best) */
+        }
+        g[s] = exp(l / n);
+    }
+    a->speedup = mir_mean(g, S);
+    a->sd_speedup = mir_stddev(g, S);
+    a->fraction = exp(-fr / ((double)S * n));
+    a->losses = (double)lost / ((double)S * n);
+    free(g);
+}
+
+/* The three predictors of each feature set (protocol family): agg[fs][VP_*]. */
+static void vec_reg_aggregate(const mir_vec_table *t, const int *pred_all, const int *choice, int S, vec_agg agg[FS_N][VP_N]) {
+    const int n = t->n;
+    double *lsp = mir_malloc((size_t)S * n * sizeof *lsp);
+    for (int fs = 0; fs < FS_N; fs++)
+        for (int p = 0; p < VP_N; p++) {
+            for (int s = 0; s < S; s++)
+                for (int i = 0; i < n; i++) {
+                    if (p == VP_CLF) {
+                        int r = (fs * PR_N + PR_FAMILY) * S + s, q = pred_all[((size_t)r * 3 + 2) * n + i];
+                        mir_vec_stats st;
+                        mir_vec_stats_of(t, &i, &q, 1, &st);
+                        lsp[(size_t)s * n + i] = log(st.geomean);
+                    } else {
+                        int c = choice[(((size_t)fs * S + s) * 2 + p - VP_REG) * n + i];
+                        lsp[(size_t)s * n + i] = c == MIR_REG_DEFAULT ? 0.0 : log(mir_vec_speedup(t, i, c));
+                    }
+                }
+            vec_agg_of(t, lsp, S, &agg[fs][p]);
+        }
+    free(lsp);
+}
+
+static const struct {
+    const char *name, *what;
+    int fa, pa, fb, pb; /* fb < 0: plain -O3 */
+} vpaired_def[] = {
+    {"embedding_vs_opcodes", "embedding against opcode counts (classification)", FS_EMB, VP_CLF, FS_OPC, VP_CLF},
+    {"safe_vs_classification", "safe against classification (embedding)", FS_EMB, VP_SAFE, FS_EMB, VP_CLF},
+    {"regression_vs_classification", "regression against classification (embedding)", FS_EMB, VP_REG, FS_EMB, VP_CLF},
+    {"safe_vs_regression", "safe against regression (embedding)", FS_EMB, VP_SAFE, FS_EMB, VP_REG},
+    {"regression_embedding_vs_opcodes", "embedding against opcode counts (regression)", FS_EMB, VP_REG, FS_OPC, VP_REG},
+    {"safe_embedding_vs_opcodes", "embedding against opcode counts (safe)", FS_EMB, VP_SAFE, FS_OPC, VP_SAFE},
+    {"safe_vs_default", "safe (embedding) against clang -O3", FS_EMB, VP_SAFE, -1, 0},
+    {"safe_opcodes_vs_default", "safe (opcode counts) against clang -O3", FS_OPC, VP_SAFE, -1, 0},
+    {"classification_vs_default", "classification (embedding) against clang -O3", FS_EMB, VP_CLF, -1, 0},
+};
+#define N_VPAIRED ((int)(sizeof vpaired_def / sizeof *vpaired_def))
+
+static void vec_paired(vec_agg agg[FS_N][VP_N], int n, mir_paired *res) {
+    double *zero = mir_calloc((size_t)n, sizeof *zero);
+    for (int i = 0; i < N_VPAIRED; i++)
+        mir_paired_t(agg[vpaired_def[i].fa][vpaired_def[i].pa].unit_log,
+                     vpaired_def[i].fb < 0 ? zero : agg[vpaired_def[i].fb][vpaired_def[i].pb].unit_log, n, &res[i]);
+    free(zero);
+}
+
+static void vec_reg_md(FILE *f, vec_agg agg[FS_N][VP_N], const mir_paired *res, const double *margin, int S, int nfam,
+                       int n) {
+    int inf = 0;
+    for (int i = 0; i < FS_N * S * nfam; i++) inf += isinf(margin[i]);
+    fprintf(f, "### Regression and the do-no-harm rule (leave one family out)\n\n"
+               "`regression`: one XGBoost regressor per outer fold on every valid (program, config) row of the training "
+               "families (features: the program's, log2 VF, log2 IF; target: log(-O3 time / time at the config)); the "
+               "argmax over the configs valid for the held-out program. `safe`: plain -O3 unless the argmax's predicted "
+               "gain exceeds a margin in {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, inf} picked by inner 3-fold cross-"
+               "validation grouped by family on the training families only, among the margins whose inner gain over "
+               "-O3 is significant (95 %% paired t interval over the inner families above 0); none: inf. Margin inf "
+               "in %.0f %% of the folds.\n\n"
+               "| features, predictor | speedup over -O3 (geomean) | fraction of oracle | losses | worst |\n"
+               "|---|---:|---:|---:|---:|\n", 100.0 * inf / (FS_N * S * nfam));
+    for (int fs = 0; fs < FS_N; fs++)
+        for (int p = 0; p < VP_N; p++) {
+            const vec_agg *a = &agg[fs][p];
+            fprintf(f, "| %s%s, %s%s |", p == VP_SAFE ? "**" : "", fs_label[fs], vp_label[p], p == VP_SAFE ? "**" : "");
+            pm(f, a->speedup, a->sd_speedup, S, "%.3f");
+            fprintf(f, " %.3f | %.1f %% | %.3f |\n", a->fraction, 100 * a->losses, a->worst);
+        }
+    fprintf(f, "\nPaired verdicts. Unit: a held-out program, its log speedup over -O3 averaged over the seeds first; "
+               "95 %% Student-t interval of the mean paired difference (analysis/paired.h); a positive difference "
+               "favours the first named.\n\n");
+    for (int i = 0; i < N_VPAIRED; i++) mir_paired_md(f, vpaired_def[i].what, &res[i], "programs");
+    fprintf(f, "\n");
+    (void)n;
+}
+
+static void vec_reg_json(FILE *f, vec_agg agg[FS_N][VP_N], const mir_paired *res) {
+    for (int p = VP_REG; p < VP_N; p++)
+        for (int fs = 0; fs < FS_N; fs++) {
+            const vec_agg *a = &agg[fs][p];
+            if (fs == FS_EMB) fprintf(f, ", \"%s\": {\"speedup_vs_O3\": ", vp_name[p]);
+            else fprintf(f, ", \"%s_by_features\": {\"%s\": {\"speedup_vs_O3\": ", vp_name[p], fs_name[fs]);
+            mir_json_number(f, a->speedup);
+            fprintf(f, ", \"fraction_of_oracle\": ");
+            mir_json_number(f, a->fraction);
+            fprintf(f, ", \"losses\": ");
+            mir_json_number(f, a->losses);
+            fprintf(f, ", \"worst\": ");
+            mir_json_number(f, a->worst);
+            fprintf(f, fs == FS_EMB ? "}" : "}}");
+        }
+    fprintf(f, ", \"paired\": {");
+    for (int i = 0; i < N_VPAIRED; i++) mir_paired_json(f, vpaired_def[i].name, &res[i], i == 0);
+    fprintf(f, "}");
+}
+
+static void vec_reg_metrics(FILE *f, vec_agg agg[FS_N][VP_N], int S) {
+    for (int fs = 0; fs < FS_N; fs++)
+        for (int p = VP_REG; p < VP_N; p++) {
+            const vec_agg *a = &agg[fs][p];
+            fprintf(f, "%s,family,%s,speedup_geomean,%.6g,%.6g,%d\n", fs_name[fs], vp_name[p], a->speedup, a->sd_speedup, S);
+            fprintf(f, "%s,family,%s,fraction_of_oracle,%.6g,,%d\n", fs_name[fs], vp_name[p], a->fraction, S);
+            fprintf(f, "%s,family,%s,losses,%.6g,,%d\n", fs_name[fs], vp_name[p], a->losses, S);
+            fprintf(f, "%s,family,%s,worst,%.6g,,%d\n", fs_name[fs], vp_name[p], a->worst, S);
+        }
 }
 
 int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *err) {
@@ -218,7 +412,9 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
     float *X = mir_malloc((size_t)n * dmax * sizeof *X);
     int *pred[3], *chosen = mir_malloc((size_t)(t.n_families > t.n_bases ? t.n_families : t.n_bases) * sizeof *chosen);
     for (int k = 0; k < 3; k++) pred[k] = mir_malloc((size_t)n * sizeof **pred);
-    int64_t n_fits[MIR_CLF_N] = {0}, n_pred[MIR_CLF_N] = {0};
+    int64_t n_fits[MIR_CLF_N] = {0}, n_pred[MIR_CLF_N] = {0}, reg_fits = 0;
+    int *rchoice = mir_calloc((size_t)FS_N * S * 2 * n, sizeof *rchoice);
+    double *rmargin = mir_calloc((size_t)FS_N * S * t.n_families, sizeof *rmargin);
     rc = 0;
     for (int r = rank; r < n_runs && !rc; r += size) {
         const run_id *id = &runs[r];
@@ -239,7 +435,8 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         for (int i = 0; i < n; i++) chosen_all[(size_t)r * n + i] = chosen[fold[i]] + 1;
     }
     int64_t tot[4];
-    if (mir_runs_combine(comm, rc, "vectorize", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err)) {
+    if (mir_runs_combine(comm, rc, "vectorize", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err) ||
+        vec_regress(&t, o, D, emb, opc, comm, rchoice, rmargin, &reg_fits, err)) {
         rc = -1;
         goto done;
     }
@@ -358,6 +555,10 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         free(spv);
         free(agv);
 
+        vec_agg vagg[FS_N][VP_N];
+        mir_paired vres[N_VPAIRED];
+        vec_reg_aggregate(&t, pred_all, rchoice, S, vagg);
+        vec_paired(vagg, n, vres);
         char path[4300], a[32], b2[32];
         FILE *f;
         /* predictions.csv */
@@ -409,6 +610,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         if (c_scalar >= 0)
             fprintf(f, "VF1-IF1,,,speedup_geomean,%.6g,0,1\nVF1-IF1,,,fraction_of_oracle,%.6g,0,1\n", st_scalar.geomean,
                     st_scalar.fraction);
+        vec_reg_metrics(f, vagg, S);
         fclose(f);
         /* summary.json */
         snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -454,7 +656,9 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         JN("O3_again_median", ag_med);
         fprintf(f, ", ");
         JN("O3_again_p90", ag_p90);
-        fprintf(f, "}}\n");
+        fprintf(f, "}");
+        vec_reg_json(f, vagg, vres);
+        fprintf(f, "}\n");
 #undef JN
         if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
         /* plot: per family, geometric-mean speedup over -O3 */
@@ -540,6 +744,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
             }
             fprintf(f, "\n");
         }
+        vec_reg_md(f, vagg, vres, rmargin, S, t.n_families, n);
         fprintf(f, "For %d of the %d programs plain -O3 is faster than every config of the grid (the oracle is the best "
                    "config of the grid, so its speedup can be below 1 there).\n\n", o3_beats_grid, n);
         fprintf(f, "Published (NeuroVectorizer, CGO'20, its own machine and benchmarks): 1.29x-4.73x over the -O3 "
@@ -564,6 +769,8 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
                     agg[FS_EMB][PR_FAMILY][2][M_GEO], agg[FS_OPC][PR_FAMILY][2][M_GEO], st_fixed[PR_FAMILY].geomean,
                     st_oracle.geomean, agg[FS_EMB][PR_FAMILY][2][M_FRAC], agg[FS_OPC][PR_FAMILY][2][M_FRAC], o3_fraction, n, dir);
     written:
+        for (int fs = 0; fs < FS_N; fs++)
+            for (int p = 0; p < VP_N; p++) free(vagg[fs][p].unit_log);
         for (int pr = 0; pr < PR_N; pr++) free(p_fixed[pr]);
         free(p_scalar); free(tr); free(fam_sp); free(fam_n); free(all_rows);
     }
@@ -582,12 +789,15 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         FILE *f = rank == 0 ? fopen(path, "a") : NULL;
         mir_probe_markdown(probe, comm, f, phase_names, PH_N, item_names, items);
         if (f) {
-            fprintf(f, "%lld fits of each classifier (inner cross-validation included). Total wall time %.1f s on %d "
-                       "rank(s).\n", (long long)tot[0], mir_wall_seconds() - t0, size);
+            fprintf(f, "%lld fits of each classifier (inner cross-validation included), %lld of the regressor. Total "
+                       "wall time %.1f s on %d rank(s).\n", (long long)tot[0], (long long)reg_fits,
+                    mir_wall_seconds() - t0, size);
             fclose(f);
         }
     }
 done:
+    free(rchoice);
+    free(rmargin);
     for (int k = 0; k < 3; k++) free(pred[k]);
     free(chosen); free(X); free(chosen_all); free(pred_all); free(runs); free(allowed); free(y);
     free(ok); free(opc); free(emb);

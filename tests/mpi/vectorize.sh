@@ -157,6 +157,13 @@ for k in ("speedup_vs_O3", "speedup_vs_O3_mean", "fraction_of_oracle", "oracle_s
           "baseline", "fixed_config", "base_family", "noise", "programs", "families"):
     assert k in s, k
 assert s["programs"] == 3 and s["families"] == 3 and s["configs"] == 4, s
+for k in ("regression", "safe"):   # issue 15: the regression predictors beside the classification
+    assert set(s[k]) == {"speedup_vs_O3", "fraction_of_oracle", "losses", "worst"}, s[k]
+    assert 0 < s[k]["fraction_of_oracle"] <= 1 + 1e-9 and 0 <= s[k]["losses"] <= 1, s[k]
+    assert set(s[k + "_by_features"]) == {"opcodes"}, s[k + "_by_features"]
+for k in ("embedding_vs_opcodes", "safe_vs_classification", "regression_vs_classification", "safe_vs_default"):
+    q = s["paired"][k]
+    assert q["n"] == 3 and q["verdict"] in ("better", "worse", "no measurable difference"), q
 # recompute from the labels: time of each (program, config), and the first seed's predictions
 t, o3 = {}, {}
 for r in csv.DictReader(open(f"{o}/vectorize-label/labels.csv")):
