@@ -24,6 +24,8 @@ typedef struct mir_analyze_options {
     int n_seeds;              /* repetitions of the randomised protocols (10) */
     int ablation_seeds;       /* repetitions for the ablation feature sets (3) */
     int ablations;            /* 1: token-only, graph-only, random-weight and aux-only feature sets too */
+    const char *versus;       /* devmap: a second model (e.g. today's default), embedded and compared on the same
+                                 folds and seeds as --model, with paired verdicts; NULL: none */
     int limit;                /* devmap: keep this many rows, spread evenly (0: all) */
     int kernels_cl;           /* devmap: 1 kernel IR compiled from the OpenCL sources by clang 16 (devmap_cl.h;
                                  kernels_dir then names the sources), 0 the data set's kernels_ir/ */

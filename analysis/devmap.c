@@ -16,17 +16,19 @@
 #include "data.h"
 #include "devmap_cl.h"
 #include "kernel_features.h"
+#include "paired.h"
 #include "probe.h"
 #include "protocol.h"
 
-enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_BOTH, FS_PROP, FS_N };
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_BOTH, FS_PROP, FS_VERSUS, FS_N };
 static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
-                                          "aux-only", "mirencoder+opcodes", "opcode-shares"};
+                                          "aux-only", "mirencoder+opcodes", "opcode-shares", "versus-model"};
 static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
                                            "token half of the embedding", "graph half of the embedding",
                                            "encoder with random weights", "transfer + wgsize only",
                                            "embedding and opcode counts together",
-                                           "opcode shares (counts / instructions)"};
+                                           "opcode shares (counts / instructions)",
+                                           "embedding of the --versus model"};
 enum { P_STRAT, P_GROUP, P_SUITE, P_N };
 static const char *const proto_name[P_N] = {"stratified", "grouped", "suite"};
 static const char *const proto_label[P_N] = {
@@ -51,7 +53,14 @@ typedef struct {
     const float *emb;    /* (n_kernels, D) */
     const float *rnd;    /* (n_kernels, D) or NULL */
     const double *opc;   /* (n_kernels, MIR_N_OPCODES) */
+    int Dv;              /* embedding length of the --versus model */
+    const float *vs;     /* (n_kernels, Dv) or NULL */
 } feature_src;
+
+/* seeds of a feature set: the main sets (and the --versus model, compared with them) get --seeds */
+static int fs_seeds(const mir_analyze_options *o, int fs) {
+    return fs <= FS_OPC || fs == FS_VERSUS ? o->n_seeds : o->ablation_seeds;
+}
 
 static int fs_dim(int fs, int D) {
     switch (fs) {
@@ -63,14 +72,17 @@ static int fs_dim(int fs, int D) {
     }
 }
 
+static int fs_dim_of(const feature_src *F, int fs) { return fs == FS_VERSUS ? F->Dv + 2 : fs_dim(fs, F->D); }
+
 /* X (n, fs_dim): the kernel's features, then log2(1 + transfer), log2(1 + wgsize) of the row. */
 static void build_features(const feature_src *F, int fs, int plat, float *X) {
     const mir_devmap *d = F->d;
-    const int dim = fs_dim(fs, F->D), D = F->D;
+    const int dim = fs_dim_of(F, fs), D = F->D;
     for (int j = 0; j < d->n; j++) {
         float *x = X + (size_t)j * dim;
         int k = d->kernel[j], m = dim - 2;
         if (fs == FS_EMB) memcpy(x, F->emb + (size_t)k * D, (size_t)D * sizeof *x);
+        else if (fs == FS_VERSUS) memcpy(x, F->vs + (size_t)k * F->Dv, (size_t)F->Dv * sizeof *x);
         else if (fs == FS_RANDOM) memcpy(x, F->rnd + (size_t)k * D, (size_t)D * sizeof *x);
         else if (fs == FS_TOK) memcpy(x, F->emb + (size_t)k * D, (size_t)(D / 2) * sizeof *x);
         else if (fs == FS_GRAPH) memcpy(x, F->emb + (size_t)k * D + D / 2, (size_t)(D / 2) * sizeof *x);
@@ -166,6 +178,45 @@ static double xgb_share(const results *R, int fs, int plat, int proto) {
         }
     }
     return t ? 100.0 * x / t : NAN;
+}
+
+static char versus_hash[64]; /* model hash of --versus, for summary.json */
+
+/* The paired comparisons of the reports: A against B. */
+static const struct { const char *name; int a, b; } pairs[] = {
+    {"embedding_vs_opcodes", FS_EMB, FS_OPC},       {"pretrained_vs_random", FS_EMB, FS_RANDOM},
+    {"model_vs_versus", FS_EMB, FS_VERSUS},         {"versus_vs_opcodes", FS_VERSUS, FS_OPC},
+    {"both_vs_opcodes", FS_BOTH, FS_OPC},           {"opcodes_vs_shares", FS_OPC, FS_PROP},
+    {"random_vs_opcodes", FS_RANDOM, FS_OPC}};
+enum { N_PAIRS = sizeof pairs / sizeof *pairs };
+
+/* Paired accuracy of feature set fa against fb on (plat, proto), selected classifier, in points: per benchmark,
+ * the share of its rows predicted right over the seeds both ran (the same outer folds), a unit weighted by its
+ * rows (paired.h, mir_paired_t_weighted). Returns the number of seeds paired. */
+static int paired_acc(const results *R, int fa, int fb, int plat, int proto, mir_paired *out) {
+    const mir_devmap *d = R->d;
+    const int n = d->n, G = d->n_groups;
+    double *ca = mir_calloc((size_t)G, sizeof *ca), *cb = mir_calloc((size_t)G, sizeof *cb),
+           *w = mir_calloc((size_t)G, sizeof *w);
+    int ns = 0;
+    for (;; ns++) {
+        int ra = find_run(R, fa, plat, proto, ns), rb = find_run(R, fb, plat, proto, ns);
+        if (ra < 0 || rb < 0) break;
+        const int *pa = R->pred + ((size_t)ra * 3 + MIR_CLF_N) * n, *pb = R->pred + ((size_t)rb * 3 + MIR_CLF_N) * n;
+        for (int j = 0; j < n; j++) {
+            ca[d->group[j]] += pa[j] == d->label[plat][j];
+            cb[d->group[j]] += pb[j] == d->label[plat][j];
+        }
+    }
+    for (int j = 0; j < n; j++) w[d->group[j]] += 1;
+    for (int g = 0; g < G; g++) {
+        double k = w[g] * (ns ? ns : 1);
+        ca[g] = w[g] > 0 && ns ? 100.0 * ca[g] / k : NAN;
+        cb[g] = w[g] > 0 && ns ? 100.0 * cb[g] / k : NAN;
+    }
+    mir_paired_t_weighted(ca, cb, w, G, out);
+    free(ca); free(cb); free(w);
+    return ns;
 }
 
 static void pm(FILE *f, double mean, double sd, int n, const char *fmt) {
@@ -270,9 +321,39 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
             }
             fprintf(f, "}%s", pr + 1 < P_N ? ",\n" : "");
         }
-        if (b) fprintf(f, "\n  }\n");
+        if (b) fprintf(f, "\n  }");
     }
-    fprintf(f, "}\n");
+    if (fs_on[FS_VERSUS]) {
+        fprintf(f, ",\n  \"versus\": {\"model\": \"%s\", \"hash\": \"%s\"", o->versus, versus_hash);
+        for (int pr = 0; pr < P_N; pr++) {
+            fprintf(f, ", \"%s\": {", proto_name[pr]);
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                double acc, sd;
+                agg(R, FS_VERSUS, plat, pr, MIR_CLF_N, M_ACC, &acc, &sd);
+                fprintf(f, "%s\"%s\": {\"accuracy\": ", plat ? ", " : "", mir_devmap_platform_name[plat]);
+                mir_json_number(f, acc);
+                fprintf(f, "}");
+            }
+            fprintf(f, "}");
+        }
+        fprintf(f, "}");
+    }
+    fprintf(f, ",\n  \"paired\": {");
+    int first = 1;
+    for (int c = 0; c < N_PAIRS; c++) {
+        if (!fs_on[pairs[c].a] || !fs_on[pairs[c].b]) continue;
+        for (int pr = 0; pr < P_N; pr++)
+            for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                mir_paired p;
+                char name[160];
+                paired_acc(R, pairs[c].a, pairs[c].b, plat, pr, &p);
+                snprintf(name, sizeof name, "%s.%s.%s", pairs[c].name, proto_name[pr], mir_devmap_platform_name[plat]);
+                fprintf(f, "%s\n    ", first ? "" : ",");
+                mir_paired_json(f, name, &p, 1);
+                first = 0;
+            }
+    }
+    fprintf(f, "\n  }\n}\n");
     if (fclose(f)) return mir_fail(err, "%s: write error", path);
 
     /* plots */
@@ -410,34 +491,26 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
             fprintf(f, "\n");
         }
     }
-    if (fs_on[FS_RANDOM]) {
-        fprintf(f, "\n## What the pre-training buys\n\nSelected classifier's accuracy. \"Helps\" when the pre-trained "
-                   "encoder beats the same encoder with random weights by more than the larger of their deviations "
-                   "over seeds; the token-only and graph-only halves are in the tables above.\n\n");
+    fprintf(f, "\n## Paired verdicts\n\nSelected classifier's accuracy, A against B on the same folds and seeds: the "
+               "mean difference in points with its 95 %% interval, a cluster-robust paired t interval over the "
+               "benchmarks (each benchmark's rows, averaged over the seeds both ran, are one unit weighted by its rows: "
+               "a benchmark's input sizes are not independent tests). The verdict is read from the interval: "
+               "\"better\" when it lies above 0, \"worse\" below, else \"no measurable difference\".\n\n");
+    for (int c = 0; c < N_PAIRS; c++) {
+        if (!fs_on[pairs[c].a] || !fs_on[pairs[c].b]) continue;
+        fprintf(f, "**%s** (%s against %s):\n\n", pairs[c].name, fs_label[pairs[c].a], fs_label[pairs[c].b]);
         for (int pr = 0; pr < P_N; pr++)
             for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
-                double me, se, mr, sr, mo, so, ma, sa, mb, sb, mp, sp;
-                agg(R, FS_PROP, plat, pr, MIR_CLF_N, M_ACC, &mp, &sp);
-                agg(R, FS_BOTH, plat, pr, MIR_CLF_N, M_ACC, &mb, &sb);
-                agg(R, FS_EMB, plat, pr, MIR_CLF_N, M_ACC, &me, &se);
-                agg(R, FS_RANDOM, plat, pr, MIR_CLF_N, M_ACC, &mr, &sr);
-                agg(R, FS_OPC, plat, pr, MIR_CLF_N, M_ACC, &mo, &so);
-                agg(R, FS_AUX, plat, pr, MIR_CLF_N, M_ACC, &ma, &sa);
-                double margin = se > sr ? se : sr;
-                fprintf(f, "- %s, %s: pre-trained %.1f %%, random weights %.1f %%, opcode counts %.1f %%, aux features "
-                           "alone %.1f %%, embedding and opcode counts together %.1f %%, opcode shares %.1f %%: %s; %s; %s; "
-                           "%s.\n", proto_name[pr], mir_devmap_platform_name[plat], me, mr, mo, ma, mb, mp,
-                        me - mr > margin ? "pre-training helps"
-                        : mr - me > margin ? "**pre-training hurts** (random weights do better)"
-                                           : "**pre-training does not help measurably** (within the spread over seeds)",
-                        me > mo ? "the embedding beats the opcode counts" : "**the opcode counts do at least as well**",
-                        mb - mo > (sb > so ? sb : so) ? "added to the opcode counts, the embedding helps"
-                        : mo - mb > (sb > so ? sb : so) ? "**added to the opcode counts, the embedding hurts**"
-                                                       : "added to the opcode counts, the embedding changes nothing measurable",
-                        mo - mp > (so > sp ? so : sp) ? "the counts beat their shares: absolute counts carry information "
-                                                        "a size-free representation lacks"
-                                                      : "the counts do no better than their shares");
+                mir_paired p;
+                int ns = paired_acc(R, pairs[c].a, pairs[c].b, plat, pr, &p);
+                double ma, mb, sd;
+                agg(R, pairs[c].a, plat, pr, MIR_CLF_N, M_ACC, &ma, &sd);
+                agg(R, pairs[c].b, plat, pr, MIR_CLF_N, M_ACC, &mb, &sd);
+                fprintf(f, "- %s, %s: %.1f against %.1f %%, difference %+.2f points [%+.2f, %+.2f] (%d benchmarks, %d "
+                           "seeds): **%s**\n", proto_name[pr], mir_devmap_platform_name[plat], ma, mb, p.diff, p.lo,
+                        p.hi, p.n, ns, p.verdict);
             }
+        fprintf(f, "\n");
     }
     for (int pr = 0; pr < P_N; pr++) {
         fprintf(f, "\n## Per suite, %s (selected classifier; accuracy %% and mean speedup)\n\n", proto_name[pr]);
@@ -504,7 +577,8 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     mir_probe *probe = mir_probe_create("mir_analyze", phase_names, PH_N, NULL, 0, rank != 0 || o->quiet);
 
     /* features of every kernel file */
-    float *emb = mir_malloc((size_t)d.n_kernels * D * sizeof *emb), *rnd = NULL;
+    float *emb = mir_malloc((size_t)d.n_kernels * D * sizeof *emb), *rnd = NULL, *vs = NULL;
+    int Dv = 0; /* the --versus model's embedding length */
     double *opc = mir_malloc((size_t)d.n_kernels * MIR_N_OPCODES * sizeof *opc);
     uint8_t *ok = mir_malloc((size_t)d.n_kernels);
     int opc_failed = mir_opcode_counts_mpi(d.kernel_file, d.n_kernels, opc, ok, comm, probe, PH_OPCODES);
@@ -531,10 +605,27 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
         mir_embed_files_mpi(rm, d.kernel_file, d.n_kernels, rnd, ok, comm, probe, PH_EMBED_RANDOM);
         mir_model_free(rm);
     }
+    if (o->versus) {
+        mir_model *vm = mir_analyze_model_load(o, o->versus, err);
+        int bad = vm == NULL, any = 0;
+        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+        if (any) {
+            if (!bad) mir_fail(err, "%s: cannot read the --versus model on another rank", o->versus);
+            mir_model_free(vm);
+            rc = -1;
+            goto out_features;
+        }
+        Dv = (int)mir_embedding_dim(vm);
+        vs = mir_malloc((size_t)d.n_kernels * Dv * sizeof *vs);
+        mir_embed_files_mpi(vm, d.kernel_file, d.n_kernels, vs, ok, comm, probe, PH_EMBED_RANDOM);
+        snprintf(versus_hash, sizeof versus_hash, "%s", mir_model_hash(vm));
+        mir_model_free(vm);
+    }
     const char *model_hash = mir_model_hash(model);
 
     /* the runs */
-    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations};
+    int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations,
+                       o->versus != NULL};
     results R = {0};
     R.d = &d;
     R.max_k = d.n_suites > 10 ? d.n_suites : 10;
@@ -542,7 +633,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     R.runs = mir_malloc(sizeof *R.runs * FS_N * MIR_DEVMAP_N_PLATFORMS * P_N * (size_t)(o->n_seeds > o->ablation_seeds ? o->n_seeds : o->ablation_seeds));
     for (int fs = 0; fs < FS_N; fs++) {
         if (!fs_on[fs]) continue;
-        int ns = fs <= FS_OPC ? o->n_seeds : o->ablation_seeds;
+        int ns = fs_seeds(o, fs);
         for (int s = 0; s < ns; s++)
             for (int pr = 0; pr < P_N; pr++)
                 for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) R.runs[R.n_runs++] = (run_id){fs, plat, pr, s};
@@ -551,8 +642,9 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     R.fold = mir_calloc((size_t)R.n_runs * n, sizeof *R.fold);
     R.chosen = mir_calloc((size_t)R.n_runs * R.max_k, sizeof *R.chosen);
     R.metric = mir_calloc((size_t)R.n_runs * 3 * R.n_metrics, sizeof *R.metric);
-    feature_src F = {&d, D, emb, rnd, opc};
+    feature_src F = {&d, D, emb, rnd, opc, Dv, vs};
     int max_dim = fs_dim(FS_BOTH, D); /* the widest feature set */
+    if (Dv + 2 > max_dim) max_dim = Dv + 2;
     float *X = mir_malloc((size_t)n * max_dim * sizeof *X);
     int *fold = mir_malloc((size_t)n * sizeof *fold);
     int *pred[3];
@@ -567,7 +659,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
         mir_rng rng;
         mir_rng_seed(&rng, mir_seed_mix(o->seed, (uint64_t)id->seed), 0x666f6c64 + (uint64_t)id->proto);
         int k;
-        mir_cv_task t = {n, fs_dim(id->fs, D), 2, X, d.label[id->plat], d.group, NULL, score_accuracy,
+        mir_cv_task t = {n, fs_dim_of(&F, id->fs), 2, X, d.label[id->plat], d.group, NULL, score_accuracy,
                          d.label[id->plat], MIR_INNER_GROUPED, 3, &o->clf, probe, PH_FIT, PH_PREDICT};
         if (id->proto == P_STRAT) {
             k = 10;
@@ -663,7 +755,7 @@ out_runs:
     free(fold); free(X);
     free(R.runs); free(R.pred); free(R.fold); free(R.chosen); free(R.metric);
 out_features:
-    free(ok); free(opc); free(emb); free(rnd);
+    free(ok); free(opc); free(emb); free(rnd); free(vs);
     mir_probe_free(probe);
     mir_model_free(model);
     if (cl) mir_devmap_cl_free(cl);

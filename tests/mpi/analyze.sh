@@ -38,7 +38,27 @@ echo "analyze: 4 runs in $((SECONDS - t0)) s"
 "$AN" coarsen -q --fast --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of" --seeds 1 --no-ablations $FAST
 grep -q -- "--fast" "$WORK/of/coarsen/summary.md"
 expect_status 2 "$AN" coarsen -q --windows -1 --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of"
-cmp "$WORK/o1/devmap/summary.json" "$WORK/o2/devmap/summary.json"
+# the same figures at 1 and 2 ranks (the ablations of o2 add paired entries of their own: the common ones agree)
+"$PY" - "$WORK/o1/devmap/summary.json" "$WORK/o2/devmap/summary.json" <<'PY'
+import sys, json
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+pa, pb = a.pop("paired"), b.pop("paired")
+assert a == b, (a, b)
+assert set(pa) <= set(pb) and all(pa[k] == pb[k] for k in pa), "paired verdicts differ between 1 and 2 ranks"
+PY
+# --versus: the same model against itself gives the same predictions, so every paired difference is exactly 0
+mpi 2 "$AN" devmap -q --model "$WORK/m.h5" --versus "$WORK/m.h5" --data "$DATA" --out "$WORK/ov" --limit 60 --seeds 2 \
+  --no-ablations $FAST --kernels "$WORK/o2/data/devmap/task_devmap/kernels_ir"
+"$PY" - "$WORK/ov/devmap/summary.json" <<'PY'
+import sys, json
+s = json.load(open(sys.argv[1]))
+assert s["versus"]["grouped"]["amd"]["accuracy"] == s["grouped"]["amd"]["accuracy"], s["versus"]
+for p in ("stratified", "grouped", "suite"):
+    for plat in ("amd", "nvidia"):
+        q = s["paired"][f"model_vs_versus.{p}.{plat}"]
+        assert q["diff"] == 0 and q["lo"] == 0 and q["hi"] == 0 and q["verdict"] == "no measurable difference", q
+print("analyze: --versus against itself: every paired difference 0: PASSED")
+PY
 cmp "$WORK/o1/coarsen/summary.json" "$WORK/o2/coarsen/summary.json"
 cmp "$WORK/o1/coarsen/predictions.csv" "$WORK/o2/coarsen/predictions.csv"
 
@@ -46,7 +66,11 @@ cmp "$WORK/o1/coarsen/predictions.csv" "$WORK/o2/coarsen/predictions.csv"
 import sys, json, csv, math, os
 o = sys.argv[1]
 s = json.load(open(f"{o}/devmap/summary.json"))
-assert set(s) == {"stratified", "grouped", "suite", "baseline"}, s.keys()
+assert set(s) == {"stratified", "grouped", "suite", "baseline", "paired"}, s.keys()
+for name, q in s["paired"].items():
+    assert q["lo"] <= q["diff"] <= q["hi"] and q["verdict"] in ("better", "worse", "no measurable difference"), q
+    assert q["n"] >= 2, (name, q)
+assert "embedding_vs_opcodes.grouped.amd" in s["paired"] and "pretrained_vs_random.suite.nvidia" in s["paired"]
 assert set(s["baseline"]) == {"stratified", "grouped", "suite"}
 for block in (s, s["baseline"]):
     for p in ("stratified", "grouped", "suite"):
@@ -97,7 +121,8 @@ for t in ("devmap", "coarsen"):
     md = open(f"{o}/{t}/summary.md").read()
     assert "## Cost" in md and "| fit xgboost |" in md and "| predict mlp |" in md and "| embed |" in md, t
 md = open(f"{o}/devmap/summary.md").read()
-assert "PERFOGRAPH" in md and "What the pre-training buys" in md and "## Per suite, suite" in md
+assert "PERFOGRAPH" in md and "## Paired verdicts" in md and "## Per suite, suite" in md
+assert "the larger of their deviations" not in md
 assert "Kernel IR: the data set's pre-built `kernels_ir/` (`--kernels-from ir`, the default" in md
 if os.path.exists("/usr/bin/gnuplot"):
     for p in ("devmap/accuracy.png", "devmap/speedup.png", "coarsen/speedup.png"):
