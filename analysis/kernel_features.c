@@ -84,10 +84,12 @@ int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, flo
     const size_t D = mir_embedding_dim(m);
     memset(out, 0, (size_t)n_files * D * sizeof *out);
     memset(ok, 0, (size_t)n_files);
+    mir_worker *w = mir_embed_worker_create(m, NULL); /* untrusted IR: parsed in a supervised child (issue 17) */
     for (int i = rank; i < n_files; i += size) {
         mir_error err = {{0}};
+        int st;
         if (probe) mir_probe_begin(probe, phase);
-        int rc = mir_embed_file(m, files[i], out + (size_t)i * D, &err);
+        int rc = mir_embed_file_supervised(w, m, files[i], out + (size_t)i * D, &st, &err);
         if (probe) mir_probe_end(probe, phase);
         if (rc) {
             memset(out + (size_t)i * D, 0, D * sizeof *out);
@@ -96,6 +98,7 @@ int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, flo
             ok[i] = 1;
         }
     }
+    mir_worker_free(w);
     MPI_Allreduce(MPI_IN_PLACE, out, (int)((size_t)n_files * D), MPI_FLOAT, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, ok, n_files, MPI_UINT8_T, MPI_SUM, comm);
     int failed = 0;

@@ -255,21 +255,34 @@ static int embed_parsed(const mir_model *m, LLVMModuleRef mod, float *out, mir_e
     return rc;
 }
 
+/* Parse (data[bytes] == '\0'), encode and embed; *status says which step failed (preprocess.h codes). */
+static int embed_bytes(const mir_model *m, const char *data, size_t bytes, const char *name, float *out, int *status,
+                       mir_error *err) {
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    int rc = mir_parse_ir(ctx, data, bytes, name, &mod, err);
+    if (rc) {
+        *status = MIR_STATUS_PARSE_ERROR;
+    } else {
+        rc = embed_parsed(m, mod, out, err);
+        if (rc) {
+            *status = MIR_STATUS_EXTRACT_ERROR;
+            mir_error_prefix(err, name);
+        }
+        LLVMDisposeModule(mod);
+    }
+    LLVMContextDispose(ctx);
+    return rc;
+}
+
 int mir_embed_buffer(const mir_model *m, const char *data, size_t bytes, const char *name, float *out,
                      mir_error *err) {
     /* the IR reader needs a NUL after the text */
     char *copy = mir_malloc(bytes + 1);
     memcpy(copy, data, bytes);
     copy[bytes] = '\0';
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = NULL;
-    int rc = mir_parse_ir(ctx, copy, bytes, name, &mod, err);
-    if (!rc) {
-        rc = embed_parsed(m, mod, out, err);
-        if (rc) mir_error_prefix(err, name);
-        LLVMDisposeModule(mod);
-    }
-    LLVMContextDispose(ctx);
+    int status = 0;
+    int rc = embed_bytes(m, copy, bytes, name, out, &status, err);
     free(copy);
     return rc;
 }
@@ -280,6 +293,69 @@ int mir_embed_file(const mir_model *m, const char *path, float *out, mir_error *
     if (mir_read_file(path, &data, &n, err)) return -1;
     int rc = mir_embed_buffer(m, data, n, path, out, err);
     free(data);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* embedding in a supervised worker (worker.h)                                                      */
+
+/* The job, in the child: the embedding's floats are the reply. */
+static int embed_job(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
+                     mir_error *err) {
+    const mir_model *m = arg;
+    size_t D = mir_embedding_dim(m);
+    float *v = mir_malloc(D * sizeof *v);
+    int rc = embed_bytes(m, data, bytes, name, v, status, err);
+    if (!rc) mir_wbuf_put(reply, v, D * sizeof *v);
+    free(v);
+    return rc;
+}
+
+mir_worker *mir_embed_worker_create(const mir_model *m, const mir_worker_limits *limits) {
+    return mir_worker_create(embed_job, (void *)m, limits);
+}
+
+int mir_embed_bytes_supervised(mir_worker *w, const mir_model *m, const char *data, size_t bytes, const char *name,
+                               float *out, int *status, mir_error *err) {
+    *status = 0;
+    if (!w) return embed_bytes(m, data, bytes, name, out, status, err);
+    mir_wbuf reply = {0};
+    int rc = mir_worker_call(w, name, data, bytes, &reply, status, err);
+    size_t want = mir_embedding_dim(m) * sizeof *out;
+    if (rc == MIR_WORKER_OK && reply.n != want) {
+        mir_fail(err, "%s: the worker replied %zu bytes, not %zu", name, reply.n, want);
+        *status = MIR_STATUS_EXTRACT_ERROR;
+        rc = MIR_WORKER_FAILED;
+    }
+    if (rc == MIR_WORKER_OK) memcpy(out, reply.p, want);
+    if (rc == MIR_WORKER_CRASHED) *status = MIR_STATUS_CRASHED;
+    mir_wbuf_free(&reply);
+    return rc == MIR_WORKER_OK ? 0 : -1;
+}
+
+int mir_embed_file_supervised(mir_worker *w, const mir_model *m, const char *path, float *out, int *status,
+                              mir_error *err) {
+    char *data = NULL;
+    size_t n = 0;
+    *status = 0;
+    if (mir_read_file(path, &data, &n, err)) {
+        *status = MIR_STATUS_READ_ERROR;
+        return -1;
+    }
+    int rc = mir_embed_bytes_supervised(w, m, data, n, path, out, status, err);
+    free(data);
+    return rc;
+}
+
+int mir_embed_file_isolated(const mir_model *m, const char *path, float *out, const mir_isolation *limits,
+                            mir_error *err) {
+    mir_worker_limits l = mir_worker_limits_default();
+    if (limits && limits->memory_bytes) l.memory_bytes = limits->memory_bytes;
+    if (limits && limits->timeout_s) l.timeout_s = limits->timeout_s;
+    mir_worker *w = mir_embed_worker_create(m, &l);
+    int status;
+    int rc = mir_embed_file_supervised(w, m, path, out, &status, err);
+    mir_worker_free(w);
     return rc;
 }
 

@@ -19,6 +19,8 @@ void mir_infer_options_default(mir_infer_options *o) {
     memset(o, 0, sizeof *o);
     mir_compile_options_default(&o->cc);
     o->max_module_bytes = (int64_t)256 << 20;
+    o->isolation = 1;
+    o->limits = mir_worker_limits_default();
 }
 
 static int is_corpus(const char *path) {
@@ -33,31 +35,13 @@ static int is_corpus(const char *path) {
     return yes;
 }
 
-/* One module from a file: bytes, parse, encode, embed. */
-static int embed_path(const mir_model *m, const mir_infer_options *o, const char *path, int lang, float *out,
-                      int *status, mir_error *err) {
+/* One module from a file: bytes here, then parse, encode, embed in the worker (or here when w is NULL). */
+static int embed_path(mir_worker *w, const mir_model *m, const mir_infer_options *o, const char *path, int lang,
+                      float *out, int *status, mir_error *err) {
     char *data = NULL;
     size_t n = 0;
     if (mir_module_bytes(path, lang, o->compile, &o->cc, o->max_module_bytes, &data, &n, status, err)) return -1;
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = NULL;
-    int rc = mir_parse_ir(ctx, data, n, path, &mod, err);
-    if (rc) {
-        *status = MIR_STATUS_PARSE_ERROR;
-    } else {
-        mir_encoded e;
-        rc = mir_encode_module(mir_model_vocab(m), mod, mir_embed_word_limit(m), &e, err);
-        if (rc) {
-            *status = MIR_STATUS_EXTRACT_ERROR;
-            mir_error_prefix(err, path);
-        } else {
-            mir_module_view v = mir_encoded_view(&e);
-            rc = mir_embed_view(m, &v, out, err);
-            mir_encoded_free(&e);
-        }
-        LLVMDisposeModule(mod);
-    }
-    LLVMContextDispose(ctx);
+    int rc = mir_embed_bytes_supervised(w, m, data, n, path, out, status, err);
     free(data);
     return rc;
 }
@@ -211,6 +195,8 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     char *errtext = NULL;
     size_t elen = 0, ecap = 0;
     mir_module_buf buf = {0};
+    /* IR files are parsed in a worker forked from this rank, which holds the model (corpora need none) */
+    mir_worker *worker = o->isolation && !corpus_mode ? mir_embed_worker_create(m, &o->limits) : NULL;
     double last = mir_wall_seconds();
     int64_t done = 0, mine = 0;
     for (int64_t i = 0; i < n; i++) mine += owner[i] == rank;
@@ -229,7 +215,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
                 if (r) st = MIR_STATUS_READ_ERROR;
             }
         } else {
-            r = embed_path(m, o, names[i], list.items[i].lang, emb + (size_t)i * D, &st, &e);
+            r = embed_path(worker, m, o, names[i], list.items[i].lang, emb + (size_t)i * D, &st, &e);
         }
         if (r) {
             status[i] = st ? st : MIR_STATUS_EXTRACT_ERROR;
@@ -245,6 +231,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
         }
     }
     mir_module_buf_free(&buf);
+    mir_worker_free(worker);
     /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */
     MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb, emb, (int)((size_t)n * D), MPI_FLOAT, MPI_SUM, 0, comm);
     MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status, status, (int)n, MPI_INT32_T, MPI_SUM, 0, comm);

@@ -10,6 +10,7 @@
 
 #include "compile.h"
 #include "mir_common.h"
+#include "worker.h"
 
 typedef struct mir_infer_options {
     const char *model;
@@ -24,6 +25,9 @@ typedef struct mir_infer_options {
     int max_nodes;
     int window;                    /* tokens per window; 0: the model's */
     int quiet;
+    int isolation;                 /* 1 (default): IR files are parsed and embedded in a supervised worker per
+                                      rank (worker.h), a module that kills it is recorded as crashed; 0: here */
+    mir_worker_limits limits;      /* the worker's memory and time per module */
 } mir_infer_options;
 
 void mir_infer_options_default(mir_infer_options *o);

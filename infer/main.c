@@ -35,14 +35,19 @@ static void usage(FILE *f) {
 "      --fast               the first 128 tokens and the training graph window (--windows 1 --window-tokens\n"
 "                           128 --max-nodes of the model): about 18x faster on the device-mapping kernels, an\n"
 "                           approximation of the exact embedding (docs/inference.md measures how close)\n"
+"      --no-isolation       parse in this process (for trusted input): by default a worker process per rank\n"
+"                           parses and embeds, so that a module that crashes LLVM is recorded as crashed\n"
+"      --worker-memory MB   memory a worker may add per module before it is stopped (default 4096)\n"
+"      --module-timeout S   seconds a worker may spend on one module before it is killed (default 120)\n"
 "  -q, --quiet              only errors\n"
 "  -h, --help               this text\n"
 "\n"
-"exit status: 0 all embedded; 3 some modules failed (listed with their reason; the others are embedded);\n"
+"exit status: 0 all embedded; 3 some modules failed (listed with their reason, status 8 crashed when the\n"
+"worker died on one; the others are embedded);\n"
 "2 bad usage; 1 fatal error.\n");
 }
 
-enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK };
+enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_NOISO, O_WMEM, O_MTIME };
 
 static int parse_count(const char *s, int *out) {
     char *end;
@@ -65,7 +70,8 @@ int main(int argc, char **argv) {
                                        {"compile", 0, 0, O_COMPILE}, {"cflag", 1, 0, O_CFLAG}, {"clang", 1, 0, O_CLANG},
                                        {"max-module-mb", 1, 0, O_MAXMB}, {"windows", 1, 0, O_WINDOWS},
                                        {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST},
-                                       {"window-tokens", 1, 0, O_WINTOK},
+                                       {"window-tokens", 1, 0, O_WINTOK}, {"no-isolation", 0, 0, O_NOISO},
+                                       {"worker-memory", 1, 0, O_WMEM}, {"module-timeout", 1, 0, O_MTIME},
                                        {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     while ((c = getopt_long(argc, argv, "o:D:I:O:qh", lo, NULL)) != -1) {
@@ -92,6 +98,17 @@ int main(int argc, char **argv) {
         case O_MAXNODES: if (parse_count(optarg, &o.max_nodes)) bad = 1; break;
         case O_WINTOK: if (parse_count(optarg, &o.window)) bad = 1; break;
         case O_FAST: o.max_windows = -1; break;
+        case O_NOISO: o.isolation = 0; break;
+        case O_WMEM: {
+            int mb;
+            if (parse_count(optarg, &mb) || mb < 16) bad = 1; else o.limits.memory_bytes = (int64_t)mb << 20;
+            break;
+        }
+        case O_MTIME: {
+            int sec;
+            if (parse_count(optarg, &sec) || sec < 1) bad = 1; else o.limits.timeout_s = sec;
+            break;
+        }
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);

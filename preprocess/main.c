@@ -161,7 +161,6 @@ int main(int argc, char **argv) {
     NOTE("vocab=%s vocab_size=%d min_count=%lld compile=%d opt=O%s max_module_mb=%lld", o.vocab_file ? o.vocab_file : "built",
          o.vocab.max_size, (long long)o.vocab.min_word_count, o.compile, o.cc.opt_level,
          (long long)(o.max_module_bytes >> 20));
-    if (!o.isolation) NOTE(" no_isolation");
     for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
     o.options_text = optbuf;
 

@@ -25,7 +25,7 @@ struct mir_worker {
     int sock;        /* supervisor's end of the socketpair */
     int errfd;       /* read end of the child's stderr */
     int starts;
-    char tail[TAIL_BYTES]; /* the child's stderr during the current request (its last bytes) */
+    char tail[TAIL_BYTES + 1]; /* the child's stderr during the current request (its last bytes) */
     size_t tail_n;
 };
 
@@ -112,19 +112,34 @@ static void child_set_limits(const mir_worker_limits *l) {
     setrlimit(RLIMIT_AS, &rl);
 }
 
-/* MIR_TEST_CRASH_ON=KIND:SUBSTRING (worker.h). */
-static void child_test_hook(const char *name, const mir_worker_limits *l) {
-    const char *spec = getenv("MIR_TEST_CRASH_ON");
-    const char *colon = spec ? strchr(spec, ':') : NULL;
-    if (!colon || !colon[1] || !strstr(name, colon + 1)) return;
-    size_t k = (size_t)(colon - spec);
-    if (k == 4 && !strncmp(spec, "segv", 4)) raise(SIGSEGV);
-    if (k == 5 && !strncmp(spec, "abort", 5)) abort();
-    if (k == 4 && !strncmp(spec, "hang", 4))
+/* One MIR_TEST_CRASH_ON item, KIND:SUBSTRING of len bytes: fail as KIND says when name contains SUBSTRING. */
+static void child_test_item(const char *item, size_t len, const char *name, const mir_worker_limits *l) {
+    const char *colon = memchr(item, ':', len);
+    if (!colon || colon + 1 == item + len) return;
+    char sub[256];
+    size_t n = (size_t)(item + len - colon - 1);
+    if (n >= sizeof sub) return;
+    memcpy(sub, colon + 1, n);
+    sub[n] = '\0';
+    if (!strstr(name, sub)) return;
+    size_t k = (size_t)(colon - item);
+    if (k == 4 && !strncmp(item, "segv", 4)) raise(SIGSEGV);
+    if (k == 5 && !strncmp(item, "abort", 5)) abort();
+    if (k == 4 && !strncmp(item, "hang", 4))
         for (;;) pause();
-    if (k == 3 && !strncmp(spec, "oom", 3)) {
+    if (k == 3 && !strncmp(item, "oom", 3)) {
         if (l->memory_bytes <= 0) abort(); /* no limit to reach: do not eat the machine */
         for (;;) (void)mir_malloc((size_t)64 << 20); /* untouched pages: the address space limit stops it */
+    }
+}
+
+/* MIR_TEST_CRASH_ON=KIND:SUBSTRING[,KIND:SUBSTRING...] (worker.h). */
+static void child_test_hook(const char *name, const mir_worker_limits *l) {
+    const char *spec = getenv("MIR_TEST_CRASH_ON");
+    while (spec && *spec) {
+        size_t len = strcspn(spec, ",");
+        child_test_item(spec, len, name, l);
+        spec += len + (spec[len] == ',');
     }
 }
 
@@ -251,15 +266,25 @@ static void drain_stderr(mir_worker *w) {
     }
 }
 
-/* The last non-empty line of the child's stderr, made printable, into out. */
-static void last_line(const mir_worker *w, char *out, size_t cap) {
-    size_t end = w->tail_n;
-    while (end > 0 && (w->tail[end - 1] == '\n' || w->tail[end - 1] == '\r')) end--;
-    size_t start = end;
-    while (start > 0 && w->tail[start - 1] != '\n') start--;
-    size_t n = end - start < cap - 1 ? end - start : cap - 1;
+/* The child's last words: its last line that starts "LLVM ERROR" if any, else its last non-empty line,
+ * made printable, into out. */
+static void last_words(const mir_worker *w, char *out, size_t cap) {
+    size_t best_s = 0, best_e = 0, end = w->tail_n;
+    int llvm = 0;
+    while (end > 0 && !llvm) {
+        while (end > 0 && (w->tail[end - 1] == '\n' || w->tail[end - 1] == '\r')) end--;
+        size_t start = end;
+        while (start > 0 && w->tail[start - 1] != '\n') start--;
+        llvm = end - start >= 10 && !memcmp(w->tail + start, "LLVM ERROR", 10);
+        if (end > start && (best_e == 0 || llvm)) {
+            best_s = start;
+            best_e = end;
+        }
+        end = start;
+    }
+    size_t n = best_e - best_s < cap - 1 ? best_e - best_s : cap - 1;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)w->tail[start + i];
+        unsigned char c = (unsigned char)w->tail[best_s + i];
         out[i] = c >= 0x20 && c <= 0x7e ? (char)c : '?';
     }
     out[n] = '\0';
@@ -298,9 +323,10 @@ static int worker_died(mir_worker *w, const char *name, int timed_out, mir_error
     w->pid = -1;
     w->sock = w->errfd = -1;
     char last[256];
-    last_line(w, last, sizeof last);
+    last_words(w, last, sizeof last);
     char why[512];
-    int mem = strstr(last, "out of memory") != NULL || strstr(last, "bad_alloc") != NULL;
+    w->tail[w->tail_n] = 0;
+    int mem = strstr(w->tail, "out of memory") != NULL || strstr(w->tail, "bad_alloc") != NULL;
     if (timed_out)
         snprintf(why, sizeof why, "over the time limit of %g s (--module-timeout): worker killed", w->limits.timeout_s);
     else if (WIFSIGNALED(st))

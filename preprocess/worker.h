@@ -14,9 +14,9 @@
  * The child never calls MPI and leaves with _exit only: it may be forked from an MPI rank. Its stderr is a
  * pipe the supervisor drains while it waits (copied through to the supervisor's stderr).
  *
- * Test hook: MIR_TEST_CRASH_ON="KIND:SUBSTRING" (read in the child only) makes the child fail on any
- * request whose name contains SUBSTRING, KIND one of segv, abort, oom (allocates until the memory limit
- * stops it), hang (sleeps past the time limit), llvm (an LLVM fatal error).
+ * Test hook: MIR_TEST_CRASH_ON="KIND:SUBSTRING[,KIND:SUBSTRING...]" (read in the child only) makes the child
+ * fail on any request whose name contains SUBSTRING, KIND one of segv (raises SIGSEGV), abort, oom
+ * (allocates until the memory limit stops it), hang (sleeps past the time limit).
  */
 #ifndef MIR_WORKER_H
 #define MIR_WORKER_H

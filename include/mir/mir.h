@@ -16,7 +16,16 @@
  *     mir_model_free(m);
  *
  * Every function returns 0 (or a pointer) on success and -1 (or NULL) on failure with a message in err;
- * nothing in the library exits or prints. A loaded model is read-only: several threads may embed with
+ * nothing in the library exits or prints.
+ *
+ * Untrusted input: mir_embed_file, mir_embed_buffer and mir_embed_module parse and read the IR inside the
+ * calling process with LLVM, whose readers trust their input. A corrupt file (random bit flips in bitcode
+ * are enough) can make LLVM's reader segfault, abort the process ("LLVM ERROR: out of memory") or run
+ * for a very long time, and the library cannot catch that: the calling process dies with it. To embed a
+ * file you do not trust, use mir_embed_file_isolated: the work runs in a child process (fork) under a
+ * memory and a time limit, and a crash or an overrun becomes a -1 with a message naming the signal or the
+ * limit; the calling process is untouched. (The child never returns into your code: it leaves with
+ * _exit. It is safe to call from an MPI rank; the child makes no MPI calls.) A loaded model is read-only: several threads may embed with
  * one model at the same time (each call uses its own working memory, taken from and returned to a pool
  * the model keeps, so that repeated calls do not allocate).
  *
@@ -75,6 +84,18 @@ int mir_embed_file(const mir_model *m, const char *path, float *out, mir_error *
 /* Embed IR held in memory (text or bitcode); name is used in messages. */
 int mir_embed_buffer(const mir_model *m, const char *data, size_t bytes, const char *name, float *out,
                      mir_error *err);
+/* Limits of mir_embed_file_isolated's child process; zero fields take the defaults. */
+typedef struct mir_isolation {
+    long long memory_bytes; /* address space the child may add to what it had at fork; 0: 4 GiB */
+    double timeout_s;       /* 0: 120 s */
+} mir_isolation;
+/* mir_embed_file, run in a child process that cannot take the caller with it (see above): the same
+ * embedding, bit for bit. limits may be NULL. On a crash, err reads "PATH: crashed: worker killed by
+ * signal 11 (SIGSEGV)" or names the limit. Forks one child per call (a few milliseconds). Call it from one
+ * thread at a time: a fork copies only the calling thread, and a lock another thread held stays held in
+ * the child (which would then wait until its time limit). */
+int mir_embed_file_isolated(const mir_model *m, const char *path, float *out, const mir_isolation *limits,
+                            mir_error *err);
 /* Embed a module the caller has (it is not modified: the library works on a copy). */
 int mir_embed_module(const mir_model *m, LLVMModuleRef module, float *out, mir_error *err);
 

@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 
 STATUS = {"ok": 0, "read_error": 1, "empty": 2, "parse_error": 3, "compile_error": 4, "too_large": 5,
-          "duplicate": 6, "extract_error": 7}
+          "duplicate": 6, "extract_error": 7, "crashed": 8}
 
 
 def fail(msg):
