@@ -2,8 +2,9 @@
 # Supervised parsing (issue 17): valid modules mixed with modules that kill the parsing process. At 1 and 2
 # ranks, mir-preprocess and mir-infer complete with exit status 3, every valid module is processed (and the
 # same as with --no-isolation), and each killer is recorded as crashed with a message naming the signal or
-# the limit. Killers: a mutated bitcode file that makes LLVM 16's reader abort ("LLVM ERROR: out of memory",
-# found by tests/tools/mutate_ir.py with seed 1), and the worker's test hook (MIR_TEST_CRASH_ON) for a
+# the limit. Killers: two mutated bitcode files found by tests/tools/mutate_ir.py, one that makes LLVM 16's
+# reader abort ("LLVM ERROR: out of memory"; seed 1) and one that makes it segfault (seed 2), and the
+# worker's test hook (MIR_TEST_CRASH_ON) for a
 # SIGSEGV, an abort, the memory limit and the time limit.
 source "$(dirname "$0")/common.sh"
 TR=${MIR_TRAIN:?}; INF=${MIR_INFER:?}
@@ -16,13 +17,18 @@ for k in $(seq 1 6); do
 done
 llvm-as-16 "$SRC/tests/data/ir/loop.ll" -o "$GOOD/loop_bc.bc"
 cp "$GOOD"/* "$IN/"
-# a bitcode file that crashes LLVM 16's reader: mutant 344 of seed 1 (a few flipped bits)
+# bitcode files that crash LLVM 16's reader (a few flipped bits each): mutant 344 of seed 1 aborts, mutant
+# 1436 of seed 2 segfaults; each must still crash llvm-dis-16 and mir-preprocess --no-isolation
 "$PY" "$TOOLS/mutate_ir.py" --seed 1 --count 345 --out "$WORK/mut" "$SRC"/tests/data/ir/*.ll > /dev/null
+"$PY" "$TOOLS/mutate_ir.py" --seed 2 --count 1437 --out "$WORK/mut" "$SRC"/tests/data/ir/*.ll > /dev/null
 cp "$WORK/mut/m1_0344.bc" "$IN/llvm_killer.bc"
-set +e; llvm-dis-16 "$IN/llvm_killer.bc" -o /dev/null 2>/dev/null; rc=$?; set -e
-[[ $rc -gt 128 ]] || { echo "FAIL: llvm_killer.bc no longer crashes llvm-dis-16 (exit $rc)"; exit 1; }
-set +e; "$PP" -q --no-isolation -o "$WORK/noiso.h5" "$IN/llvm_killer.bc" >/dev/null 2>&1; rc=$?; set -e
-[[ $rc -gt 3 ]] || { echo "FAIL: llvm_killer.bc does not crash mir-preprocess --no-isolation (exit $rc)"; exit 1; }
+cp "$WORK/mut/m2_1436.bc" "$IN/llvm_segv.bc"
+for k in llvm_killer llvm_segv; do
+  set +e; llvm-dis-16 "$IN/$k.bc" -o /dev/null 2>/dev/null; rc=$?; set -e
+  [[ $rc -gt 128 ]] || { echo "FAIL: $k.bc no longer crashes llvm-dis-16 (exit $rc)"; exit 1; }
+  set +e; "$PP" -q --no-isolation -o "$WORK/noiso.h5" "$IN/$k.bc" >/dev/null 2>&1; rc=$?; set -e
+  [[ $rc -gt 128 ]] || { echo "FAIL: $k.bc does not crash mir-preprocess --no-isolation (exit $rc)"; exit 1; }
+done
 for k in segv abort oom hang; do
   sed "s/@vecadd/@hook_$k/" "$SRC/tests/data/ir/vecadd_opaque.ll" > "$IN/hook_$k.ll"
 done
@@ -35,7 +41,7 @@ mpi() { local n=$1; shift; mpirun --oversubscribe -np "$n" -x MIR_TEST_CRASH_ON 
 "$TR" -q --corpus "$WORK/ref.h5" --config tiny --steps 3 --batch 4 --micro-batch 2 -o "$WORK/m.h5"
 "$INF" -q --no-isolation --model "$WORK/m.h5" -o "$WORK/eref.h5" "$GOOD"
 
-crash_checks=(--status llvm_killer=crashed --status hook_segv=crashed --status hook_abort=crashed
+crash_checks=(--status llvm_killer=crashed --status llvm_segv=crashed --status hook_segv=crashed --status hook_abort=crashed
               --status hook_oom=crashed --status hook_hang=crashed)
 for n in 1 2; do
   expect_status 3 mpi "$n" "$PP" -q "${LIMITS[@]}" -o "$WORK/c$n.h5" "$IN"
@@ -54,7 +60,7 @@ w = sys.argv[1]
 base = lambda n: n.decode().rsplit("/", 1)[-1]
 want = {"hook_segv": "signal 11 (SIGSEGV)", "hook_abort": "signal 6 (SIGABRT)",
         "hook_oom": "limit of 512 MiB (--worker-memory)", "hook_hang": "time limit of 3 s (--module-timeout)",
-        "llvm_killer": "LLVM ERROR: out of memory"}
+        "llvm_killer": "LLVM ERROR: out of memory", "llvm_segv": "signal 11 (SIGSEGV)"}
 def check_messages(names, status, errors, what):
     for n, s, e in zip(names, status, errors):
         b, e = base(n), e.decode()
@@ -73,6 +79,6 @@ for n in (1, 2):
     got = {base(k): v for k, v in zip(e["names"][()], e["embeddings"][()])}
     for k, v in R.items():
         assert np.array_equal(got[k], v), f"{k}: isolated embedding differs from in-process at {n} ranks"
-print(f"worker_crash: {len(R)} valid modules identical to in-process, 5 killers recorded as crashed")
+print(f"worker_crash: {len(R)} valid modules identical to in-process, 6 killers recorded as crashed")
 PY
 echo "worker_crash: PASSED"
