@@ -33,7 +33,7 @@ for k in segv abort oom hang; do
   sed "s/@vecadd/@hook_$k/" "$SRC/tests/data/ir/vecadd_opaque.ll" > "$IN/hook_$k.ll"
 done
 export MIR_TEST_CRASH_ON=segv:hook_segv,abort:hook_abort,oom:hook_oom,hang:hook_hang
-LIMITS=(--worker-memory 512 --module-timeout 3)
+LIMITS=(--worker-memory 512 --module-timeout 2)
 mpi() { local n=$1; shift; mpirun --oversubscribe -np "$n" -x MIR_TEST_CRASH_ON -x OPENBLAS_NUM_THREADS "$@"; }
 
 # the reference: the valid modules alone, in-process
@@ -59,7 +59,7 @@ import sys, h5py, numpy as np
 w = sys.argv[1]
 base = lambda n: n.decode().rsplit("/", 1)[-1]
 want = {"hook_segv": "signal 11 (SIGSEGV)", "hook_abort": "signal 6 (SIGABRT)",
-        "hook_oom": "limit of 512 MiB (--worker-memory)", "hook_hang": "time limit of 3 s (--module-timeout)",
+        "hook_oom": "limit of 512 MiB (--worker-memory)", "hook_hang": "time limit of 2 s (--module-timeout)",
         "llvm_killer": "LLVM ERROR: out of memory", "llvm_segv": "signal 11 (SIGSEGV)"}
 def check_messages(names, status, errors, what):
     for n, s, e in zip(names, status, errors):
