@@ -436,7 +436,9 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
 /* ------------------------------------------------------------------------------------------------ */
 /* backward                                                                                         */
 
-void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
+/* The backward pass. dembed NULL: of loss->total * scale. dembed (B,2C): of scale * sum(dembed * [u, v]) alone,
+ * the pre-training losses left out (mir_model_backward_embed). */
+static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, const real *dembed) {
     const mir_config *c = &m->cfg;
     R(acts) *a = m->acts;
     const R(mir_params) *p = &m->p;
@@ -471,9 +473,16 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
     real *dspred = GRAB((size_t)a->S * V), *dsfeat = GRAB((size_t)a->S * 2 * C);
     (void)dtmp;
 #undef GRAB
+    const int pretrain = dembed == NULL; /* 0: only the external gradient of the embedding flows */
+    if (dembed)
+        for (int i = 0; i < B; i++)
+            for (int t = 0; t < C; t++) {
+                du[(size_t)i * C + t] = scale * dembed[(size_t)i * 2 * C + t];
+                dv[(size_t)i * C + t] = scale * dembed[(size_t)i * 2 * C + C + t];
+            }
 
     /* ---- statistics auto-encoding: loss = sum over (i, regressed slot) of (pred - target)^2 / (B n_stat) ---- */
-    if (a->S > 0) {
+    if (pretrain && a->S > 0) {
         const real k2 = (real)(2.0 / ((double)B * b->n_stat)) * scale;
         for (int i = 0; i < B; i++)
             for (int k = 0; k < b->n_stat; k++) {
@@ -489,7 +498,7 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
     }
 
     /* ---- matching ---- */
-    if (a->Q > 0) {
+    if (pretrain && a->Q > 0) {
         R(mir_bce_backward)(dmlogit, a->mlogit, a->mlabel, a->Q, scale / a->Q);
         R(lin_bwd)(m, dmfeat, gp->w_match, gp->b_match, dmlogit, a->mfeat, p->w_match, a->Q, 3 * C, 1);
         for (int k = 0; k < a->Q; k++) {
@@ -505,13 +514,13 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
     /* ---- graph encoder ---- */
     if (N > 0) {
         R(mir_segment_mean_backward)(dhf, dv, b->node_offset, B, C);
-        if (a->P > 0) {
+        if (pretrain && a->P > 0) {
             R(mir_bce_backward)(dscore, a->score, a->pair_label, a->P, scale / a->P);
             memset(dz, 0, NC * sizeof(real));
             R(mir_edge_score_backward)(dz, dscore, a->e, b->pair_a, b->pair_b, a->P, C); /* dz: d e */
             R(lin_bwd)(m, dhf, gp->w_edge, NULL, dz, a->hf, p->w_edge, N, C, C);
         }
-        if (a->Mn > 0) {
+        if (pretrain && a->Mn > 0) {
             memset(dlogits, 0, (size_t)a->Mn * V * sizeof(real));
             memset(drows, 0, (size_t)a->Mn * C * sizeof(real));
             R(mir_xent_backward)(dlogits, a->mn_probs, a->mn_target, a->Mn, V, scale / a->Mn);
@@ -552,7 +561,7 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
 
     /* ---- token encoder ---- */
     R(mir_pool_backward)(dxf, du, b->tok_valid, B, T, C);
-    if (a->Mt > 0) {
+    if (pretrain && a->Mt > 0) {
         memset(dlogits, 0, (size_t)a->Mt * V * sizeof(real));
         memset(drows, 0, (size_t)a->Mt * C * sizeof(real));
         R(mir_xent_backward)(dlogits, a->mt_probs, a->mt_target, a->Mt, V, scale / a->Mt);
@@ -586,6 +595,12 @@ void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) {
                                   a->rstd1 + (size_t)l * BT, BT, C);
     }
     R(mir_embedding_backward)(gp->wte, gp->wpe, dx, b->tok_in, BT, T, C);
+}
+
+void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) { R(backward_impl)(m, b, scale, NULL); }
+
+void R(mir_model_backward_embed)(R(mir_model) *m, const mir_batch *b, const real *dembed, real scale) {
+    R(backward_impl)(m, b, scale, dembed);
 }
 
 void R(mir_model_embed)(R(mir_model) *m, const mir_batch *b, real *out) {

@@ -44,6 +44,10 @@ void R(mir_params_release)(R(mir_params) *p);
 void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss);
 /* Backward of (loss->total * scale): ACCUMULATES into m->grads (zero them with memset once per step). */
 void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale);
+/* Backward of scale * sum(dembed * embed) from the last forward, embed (B,2C) = [u, v] as mir_model_embed gives
+ * it and dembed (B,2C) its gradient from a downstream head: ACCUMULATES into m->grads through both encoders;
+ * the pre-training losses (and their heads) take no part. Meant for a batch built with train = 0 (fine-tuning). */
+void R(mir_model_backward_embed)(R(mir_model) *m, const mir_batch *b, const real *dembed, real scale);
 /* Embeddings of the B modules of a batch built with train = 0: out (B, 2C) = [pooled tokens, pooled graph]. */
 void R(mir_model_embed)(R(mir_model) *m, const mir_batch *b, real *out);
 
