@@ -8,6 +8,7 @@
 #include "checkpoint.h"
 #include "irmodule.h"
 #include "mir_common.h"
+#include "modelcheck.h"
 #include "preprocess.h"
 
 /* Working memory (a forward pass's activation arena) kept for reuse: a fresh arena per call costs more
@@ -31,6 +32,8 @@ mir_model *mir_model_load(const char *path, mir_error *err) {
     mir_model *m = mir_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     if (mir_checkpoint_read_config(path, &m->cfg, NULL, err)) goto fail;
+    /* limits, tensors and vocabulary checked before anything is allocated (modelcheck.h) */
+    if (mir_model_file_check(path, &m->cfg, err)) goto fail;
     char msg[256];
     if (mir_config_check(&m->cfg, msg, sizeof msg)) {
         mir_fail(err, "%s: invalid configuration: %s", path, msg);
@@ -50,6 +53,7 @@ mir_model *mir_model_load(const char *path, mir_error *err) {
     free(m->net.grads); /* inference needs no gradients */
     m->net.grads = NULL;
     if (mir_checkpoint_load(path, &m->cfg, m->net.params, NULL, NULL, err)) goto fail;
+    if (mir_model_params_check(path, &m->cfg, m->net.params, err)) goto fail;
     snprintf(m->hash, sizeof m->hash, "%016llx", (unsigned long long)mir_params_hash(m->net.params, m->net.n_params));
     return m;
 fail:

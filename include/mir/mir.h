@@ -52,7 +52,11 @@ typedef struct mir_error {
 
 typedef struct mir_model mir_model;
 
-/* Load a model file. NULL on failure (err names the file and the reason). */
+/* Load a model file. NULL on failure (err names the file and the reason). The file is checked before it
+ * is trusted: each configuration attribute within a named limit (d_model at most 8192, ...), every
+ * parameter tensor present with the shape the configuration gives, the vocabulary's length equal to
+ * vocab_size, and every parameter finite; a file that fails is refused with a message naming the
+ * attribute or tensor, never with an abort or a huge allocation. */
 mir_model *mir_model_load(const char *path, mir_error *err);
 void mir_model_free(mir_model *m);
 
