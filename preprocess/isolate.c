@@ -55,41 +55,39 @@ static int unpack_words(mir_rbuf *r, mir_words *w) {
     return at == tb ? 0 : -1;
 }
 
-static void *take_copy(mir_rbuf *r, uint64_t n, size_t elem) {
-    if (n > r->n / elem) return NULL;
+/* n elements of elem bytes from r into *dst (grown to *cap elements when short); -1 if r is short. */
+static int take_into(mir_rbuf *r, uint64_t n, size_t elem, void **dst, size_t cap) {
+    if (n > r->n / elem) return -1;
     const void *p = mir_rbuf_take(r, n * elem);
-    if (!p) return NULL;
-    void *out = mir_malloc(n * elem + 1);
-    memcpy(out, p, n * elem);
-    return out;
+    if (!p) return -1;
+    if (n > cap || !*dst) *dst = mir_realloc(*dst, n * elem + 1);
+    memcpy(*dst, p, n * elem);
+    return 0;
 }
 
+/* Into x, reusing its arrays (the caller keeps one extraction for all modules, as in-process). */
 int mir_extract_unpack(mir_rbuf *r, mir_extract *x, mir_error *err) {
     uint64_t nf, ni, cut, nn, ne;
     mir_graph *g = &x->graph;
-    mir_graph_free(g);
-    mir_graph_init(g);
+    g->n_nodes = g->n_edges = 0;
     if (mir_rbuf_get(r, &nf, 8) || mir_rbuf_get(r, &ni, 8) || mir_rbuf_get(r, &cut, 8) || unpack_words(r, &x->words) ||
         mir_rbuf_get(r, &nn, 8) || mir_rbuf_get(r, &ne, 8))
         return mir_fail(err, "malformed reply from the worker");
     x->n_functions = (int64_t)nf;
     x->n_instructions = (int64_t)ni;
     x->words_cut = (int)cut;
-    g->node_kind = take_copy(r, nn, 1);
-    g->node_function = g->node_kind ? take_copy(r, nn, 4) : NULL;
-    int ok = g->node_function && !unpack_words(r, &g->node_text) && g->node_text.n == nn;
-    if (ok) {
-        g->n_nodes = g->node_cap = nn;
-        g->edge_src = take_copy(r, ne, 4);
-        g->edge_dst = g->edge_src ? take_copy(r, ne, 4) : NULL;
-        g->edge_flow = g->edge_dst ? take_copy(r, ne, 1) : NULL;
-        g->edge_position = g->edge_flow ? take_copy(r, ne, 4) : NULL;
-        ok = g->edge_position != NULL;
-        if (ok) g->n_edges = g->edge_cap = ne;
-    }
+    size_t nc = g->node_cap, ec = g->edge_cap;
+    int ok = !take_into(r, nn, 1, (void **)&g->node_kind, nc) && !take_into(r, nn, 4, (void **)&g->node_function, nc);
+    if (ok && nn > g->node_cap) g->node_cap = nn;
+    ok = ok && !unpack_words(r, &g->node_text) && g->node_text.n == nn;
+    ok = ok && !take_into(r, ne, 4, (void **)&g->edge_src, ec) && !take_into(r, ne, 4, (void **)&g->edge_dst, ec) &&
+         !take_into(r, ne, 1, (void **)&g->edge_flow, ec) && !take_into(r, ne, 4, (void **)&g->edge_position, ec);
+    if (ok && ne > g->edge_cap) g->edge_cap = ne;
     for (uint64_t e = 0; ok && e < ne; e++)
         ok = (uint64_t)g->edge_src[e] < nn && (uint64_t)g->edge_dst[e] < nn;
     if (!ok || r->at != r->n) return mir_fail(err, "malformed reply from the worker");
+    g->n_nodes = nn;
+    g->n_edges = ne;
     return 0;
 }
 
@@ -120,11 +118,13 @@ static int extract_here(const char *name, const char *data, size_t bytes, int64_
 
 int mir_extract_job(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
                     mir_error *err) {
-    mir_extract x;
-    mir_extract_init(&x);
+    /* one extraction for the child's life, its arrays reused (fresh ones per module cost page faults) */
+    static mir_extract x;
+    static int ready;
+    if (!ready) mir_extract_init(&x);
+    ready = 1;
     int rc = extract_here(name, data, bytes, *(const int64_t *)arg, &x, NULL, 0, status, err);
     if (!rc) mir_extract_pack(&x, reply);
-    mir_extract_free(&x);
     return rc;
 }
 
@@ -133,12 +133,12 @@ int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t 
     *status = 0;
     if (!w) return extract_here(name, data, bytes, max_words, x, probe, phase_parse, status, err);
     struct mir_probe *p = probe ? probe->probe : NULL;
-    mir_wbuf reply = {0};
+    mir_wbuf *reply = mir_worker_reply_buffer(w);
     if (p) mir_probe_begin(p, phase_parse);
-    int rc = mir_worker_call(w, name, data, bytes, &reply, status, err);
+    int rc = mir_worker_call(w, name, data, bytes, reply, status, err);
     if (p) mir_probe_end(p, phase_parse);
     if (rc == MIR_WORKER_OK) {
-        mir_rbuf r = {reply.p, reply.n, 0};
+        mir_rbuf r = {reply->p, reply->n, 0};
         if (mir_extract_unpack(&r, x, err)) {
             mir_error_prefix(err, name);
             *status = MIR_STATUS_EXTRACT_ERROR;
@@ -147,6 +147,5 @@ int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t 
     } else if (rc == MIR_WORKER_CRASHED) {
         *status = MIR_STATUS_CRASHED;
     }
-    mir_wbuf_free(&reply);
     return rc == MIR_WORKER_OK ? 0 : -1;
 }

@@ -25,6 +25,7 @@ struct mir_worker {
     int sock;        /* supervisor's end of the socketpair */
     int errfd;       /* read end of the child's stderr */
     int starts;
+    mir_wbuf reply;  /* mir_worker_reply_buffer */
     char tail[TAIL_BYTES + 1]; /* the child's stderr during the current request (its last bytes) */
     size_t tail_n;
 };
@@ -211,6 +212,7 @@ mir_worker *mir_worker_create(mir_worker_job job, void *arg, const mir_worker_li
 }
 
 int mir_worker_starts(const mir_worker *w) { return w->starts; }
+mir_wbuf *mir_worker_reply_buffer(mir_worker *w) { return &w->reply; }
 
 static int worker_start(mir_worker *w, mir_error *err) {
     int sv[2], ep[2];
@@ -309,6 +311,7 @@ static void worker_stop(mir_worker *w, int kill_now) {
 void mir_worker_free(mir_worker *w) {
     if (!w) return;
     worker_stop(w, 0);
+    mir_wbuf_free(&w->reply);
     free(w);
 }
 

@@ -67,6 +67,8 @@ enum { MIR_WORKER_OK = 0, MIR_WORKER_FAILED = 1, MIR_WORKER_CRASHED = 2 };
  * (err says which; the next request starts a fresh child). */
 int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
                     mir_error *err);
+/* A reply buffer the worker owns (freed with it), for callers that make many calls: reused, it grows once. */
+mir_wbuf *mir_worker_reply_buffer(mir_worker *w);
 /* Children started so far (1 + restarts after crashes), for tests and summaries. */
 int mir_worker_starts(const mir_worker *w);
 
