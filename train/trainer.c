@@ -229,6 +229,18 @@ static double auc(scored *v, int64_t n) {
     return (ranksum - pos * (pos + 1) / 2) / (pos * neg);
 }
 
+/* Collective over t->comm: 0 when every rank's rc is 0; else -1 on every rank, with the message of the lowest
+ * failing rank in err everywhere (no rank is left waiting in a collective the others skipped). */
+static int agree(const trainer *t, int rc, mir_error *err) {
+    int bad = rc != 0, any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, t->comm);
+    if (!any) return 0;
+    int who = bad ? t->rank : t->nranks, first = 0;
+    MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, t->comm);
+    MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, first, t->comm);
+    return -1;
+}
+
 static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     const int m = t->st.micro_batch, V = t->cfg.vocab_size;
     int64_t n = t->n_eval;
@@ -247,7 +259,11 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         int mm = (int)((k + 1) * m <= n ? m : n - k * m);
         mir_rng rng;
         mir_rng_seed(&rng, t->st.seed ^ 0xE7A1ULL, (uint64_t)k);
-        if (load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err)) return -1;
+        if (agree(t, load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err), err)) {
+            free(tcount);
+            free(sc);
+            return -1;
+        }
         mir_losses l;
         mir_model_forward_f32(&t->model, &t->batch, &l);
         sums[0] += l.mlm_acc * l.n_mlm;
@@ -443,16 +459,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     if (!rc) rc = setup_data(&t, err);
     if (!rc) rc = setup_model(&t, err);
     if (!rc) t.data = (stream){t.train_ids, t.n_train, t.st.seed, -1, mir_malloc((size_t)t.n_train * sizeof(int64_t))};
-    int all = 0;
-    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all < 0) {
-        /* the message of the lowest failing rank, everywhere */
-        int who = rc ? t.rank : t.nranks, first = 0;
-        MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, comm);
-        MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, first, comm);
-        rc = -1;
-        goto out;
-    }
+    if ((rc = agree(&t, rc, err))) goto out;
     const int m = t.st.micro_batch, G = t.st.global_batch / m;
     t.bufs = mir_calloc((size_t)m, sizeof *t.bufs);
     t.views = mir_calloc((size_t)m, sizeof *t.views);
@@ -465,8 +472,8 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         t.metrics = fopen(path, mode);
         if (t.metrics && t.st.step == 0)
             fprintf(t.metrics, "step,lr,loss,mlm,node,edge,match,mlm_acc,node_acc,match_acc,grad_norm,tokens_per_s,elapsed_s\n");
-        snprintf(path + strlen(path) - strlen(".metrics.csv"), 32, ".eval.csv");
-        if (o->metrics) snprintf(path, sizeof path, "%s.eval.csv", o->metrics);
+        /* OUTPUT.eval.csv beside OUTPUT.metrics.csv, or METRICS.eval.csv beside --metrics METRICS */
+        snprintf(path, sizeof path, "%s.eval.csv", o->metrics ? o->metrics : o->output);
         t.evalcsv = fopen(path, mode);
         if (t.evalcsv && t.st.step == 0)
             fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc,stat_mse\n");
@@ -494,10 +501,8 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
             for (int j = 0; j < m; j++) ids[j] = stream_at(&t.data, step * t.st.global_batch + (int64_t)k * m + j);
             mir_rng rng;
             mir_rng_seed(&rng, t.st.seed ^ mix64((uint64_t)step), (uint64_t)k);
-            if (load_micro(&t, ids, m, &rng, &bo, err)) {
-                mir_log(MIR_LOG_ERROR, "%s", err->msg);
-                MPI_Abort(comm, 1);
-            }
+            /* every rank agrees before the forward: ranks of a grid meet in its collective products */
+            if ((rc = agree(&t, load_micro(&t, ids, m, &rng, &bo, err), err))) break;
             mir_losses l;
             mir_model_forward_f32(&t.model, &t.batch, &l);
             mir_model_backward_f32(&t.model, &t.batch, 1.0f / (float)G);
@@ -505,6 +510,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
             for (int i = 0; i < t.batch.B * t.batch.T; i++) parts[8] += t.batch.tok_valid[i];
             for (int i = 0; i < 9; i++) loss_sum[i] += parts[i];
         }
+        if (rc) break; /* a micro-batch could not be read: every rank stops here with its message */
         /* ranks at one grid position hold the same pieces: sum them over the groups */
         double c0 = mir_wall_seconds();
         MPI_Allreduce(MPI_IN_PLACE, t.model.grads, (int)t.model.n_params, MPI_FLOAT, MPI_SUM, t.grid.across);

@@ -80,4 +80,23 @@ set +e; "$PP" -q -o "$WORK/bad.h5" "$WORK/nope1.ll" "$WORK/nope2.ll"; set -e
 err "no usable modules" "$TR" --corpus "$WORK/bad.h5" -o "$WORK/x.h5" -q
 err "another configuration" "$TR" --corpus "$WORK/c.h5" --config small -o "$WORK/r1.h5" --resume -q
 err "multiple of --micro-batch" mpi 2 "$TR" --corpus "$WORK/c.h5" --config tiny --batch 6 --micro-batch 2 -o "$WORK/x.h5" -q
+# a corpus damaged after its index (the token array cut to a third): the rank that draws a module it cannot
+# read stops, the others learn why instead of waiting in a collective or being aborted; exit 1 naming the file
+cp "$WORK/c.h5" "$WORK/cut.h5"
+"$PY" - "$WORK/cut.h5" <<'PY'
+import h5py, sys
+f = h5py.File(sys.argv[1], "r+")
+t = f["tokens"][:]
+del f["tokens"]
+f["tokens"] = t[: len(t) // 3]
+PY
+set +e; msg=$(mpi 2 "$TR" --corpus "$WORK/cut.h5" --config tiny --steps 20 --batch 4 --micro-batch 2 --eval-every 5 \
+  -o "$WORK/cut-model.h5" -q 2>&1); rc=$?; set -e
+[[ $rc == 1 && $msg == *"$WORK/cut.h5"* && $msg != *MPI_ABORT* ]] \
+  || { echo "FAIL: damaged corpus: expected exit 1 naming it without MPI_Abort, got $rc: $msg"; exit 1; }
+echo "ok: damaged corpus stops every rank with the reason"
+# --metrics shorter than ".metrics.csv": the evaluations go beside it (this path was once written before its start)
+(cd "$WORK" && "$TR" --corpus c.h5 --config tiny --steps 4 --batch 4 --micro-batch 2 --eval-every 2 -o short.h5 \
+  --metrics m.csv -q)
+[[ $(wc -l <"$WORK/m.csv") == 5 && -s "$WORK/m.csv.eval.csv" ]] || { echo "FAIL: --metrics m.csv"; exit 1; }
 echo "train: PASSED"
