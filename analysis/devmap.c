@@ -5,6 +5,8 @@
  * Runs: feature set x platform x protocol x seed, shared out over the ranks (run j on rank j mod size).
  * Each run assigns its outer folds from (seed, protocol) only, so every feature set sees the same folds,
  * and runs mir_cv_run (cv.h: the classifier picked by inner cross-validation on the training folds).
+ * With --finetune, two more "feature sets" are the encoder fine-tuned end to end (finetune.h) from the
+ * pre-trained and from random weights, on the same outer folds.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,20 +17,24 @@
 #include "cv.h"
 #include "data.h"
 #include "devmap_cl.h"
+#include "finetune.h"
 #include "kernel_features.h"
 #include "paired.h"
 #include "probe.h"
 #include "protocol.h"
 
-enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_BOTH, FS_PROP, FS_VERSUS, FS_N };
+enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_AUX, FS_BOTH, FS_PROP, FS_VERSUS, FS_FT_PRE, FS_FT_RND, FS_N };
 static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",
-                                          "aux-only", "mirencoder+opcodes", "opcode-shares", "versus-model"};
+                                          "aux-only", "mirencoder+opcodes", "opcode-shares", "versus-model",
+                                          "finetuned-pretrained", "finetuned-random"};
 static const char *const fs_label[FS_N] = {"MIREncoder embedding (pre-trained)", "opcode counts (baseline)",
                                            "token half of the embedding", "graph half of the embedding",
                                            "encoder with random weights", "transfer + wgsize only",
                                            "embedding and opcode counts together",
                                            "opcode shares (counts / instructions)",
-                                           "embedding of the --versus model"};
+                                           "embedding of the --versus model",
+                                           "encoder fine-tuned from the pre-trained weights",
+                                           "encoder fine-tuned from random weights"};
 enum { P_STRAT, P_GROUP, P_SUITE, P_N };
 static const char *const proto_name[P_N] = {"stratified", "grouped", "suite"};
 static const char *const proto_label[P_N] = {
@@ -59,6 +65,7 @@ typedef struct {
 
 /* seeds of a feature set: the main sets (and the --versus model, compared with them) get --seeds */
 static int fs_seeds(const mir_analyze_options *o, int fs) {
+    if (fs == FS_FT_PRE || fs == FS_FT_RND) return 1; /* fine-tuning: the first seed's folds (its cost) */
     return fs <= FS_OPC || fs == FS_VERSUS ? o->n_seeds : o->ablation_seeds;
 }
 
@@ -187,7 +194,9 @@ static const struct { const char *name; int a, b; } pairs[] = {
     {"embedding_vs_opcodes", FS_EMB, FS_OPC},       {"pretrained_vs_random", FS_EMB, FS_RANDOM},
     {"model_vs_versus", FS_EMB, FS_VERSUS},         {"versus_vs_opcodes", FS_VERSUS, FS_OPC},
     {"both_vs_opcodes", FS_BOTH, FS_OPC},           {"opcodes_vs_shares", FS_OPC, FS_PROP},
-    {"random_vs_opcodes", FS_RANDOM, FS_OPC}};
+    {"random_vs_opcodes", FS_RANDOM, FS_OPC},
+    {"finetuned_vs_frozen", FS_FT_PRE, FS_EMB},     {"finetuned_pretrained_vs_random", FS_FT_PRE, FS_FT_RND},
+    {"finetuned_random_vs_frozen_random", FS_FT_RND, FS_RANDOM}, {"finetuned_vs_opcodes", FS_FT_PRE, FS_OPC}};
 enum { N_PAIRS = sizeof pairs / sizeof *pairs };
 
 /* Paired accuracy of feature set fa against fb on (plat, proto), selected classifier, in points: per benchmark,
@@ -234,7 +243,8 @@ static const char *base_name(const char *p) {
 
 static int write_outputs(const mir_analyze_options *o, const char *dir, const results *R, const int *fs_on,
                          const double *oracle, int emb_failed, int opc_failed, const char *kernels_dir,
-                         const mir_devmap_cl *cl, const char *model_hash, int D, double seconds, mir_error *err) {
+                         const mir_devmap_cl *cl, const char *model_hash, int D, double seconds,
+                         const mir_ft_summary *fts, mir_error *err) {
     const mir_devmap *d = R->d;
     const int n = d->n, S = d->n_suites;
     char path[4096];
@@ -337,6 +347,34 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
             fprintf(f, "}");
         }
         fprintf(f, "}");
+    }
+    if (fts) {
+        fprintf(f, ",\n  \"finetune\": {");
+        for (int b = 0; b < 2; b++) {
+            fprintf(f, "%s\"%s\": {", b ? ", " : "", b ? "random" : "pretrained");
+            for (int pr = 0; pr < P_N; pr++) {
+                fprintf(f, "%s\"%s\": {", pr ? ", " : "", proto_name[pr]);
+                for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                    double acc, sd;
+                    agg(R, b ? FS_FT_RND : FS_FT_PRE, plat, pr, MIR_CLF_N, M_ACC, &acc, &sd);
+                    fprintf(f, "%s\"%s\": {\"accuracy\": ", plat ? ", " : "", mir_devmap_platform_name[plat]);
+                    mir_json_number(f, acc);
+                    fprintf(f, "}");
+                }
+                fprintf(f, "}");
+            }
+            fprintf(f, "}");
+        }
+        fprintf(f, ", \"epochs\": %d, \"window\": %d, \"max_nodes\": %d, \"train_loss\": {", fts->epochs, fts->window,
+                fts->max_nodes);
+        for (int b = 0; b < 2; b++) {
+            fprintf(f, "%s\"%s\": {\"first_epoch\": ", b ? ", " : "", b ? "random" : "pretrained");
+            mir_json_number(f, fts->loss_first[b]);
+            fprintf(f, ", \"last_epoch\": ");
+            mir_json_number(f, fts->loss_last[b]);
+            fprintf(f, "}");
+        }
+        fprintf(f, "}}");
     }
     fprintf(f, ",\n  \"paired\": {");
     int first = 1;
@@ -477,7 +515,7 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
     fprintf(f, "| features | protocol | AMD xgboost | AMD mlp | AMD selected | AMD folds picking xgboost | NVIDIA xgboost | "
                "NVIDIA mlp | NVIDIA selected | NVIDIA folds picking xgboost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int fs = 0; fs < FS_N; fs++) {
-        if (!fs_on[fs]) continue;
+        if (!fs_on[fs] || fs == FS_FT_PRE || fs == FS_FT_RND) continue; /* no classifier to pick */
         for (int pr = 0; pr < P_N; pr++) {
             fprintf(f, "| %s | %s |", fs_name[fs], proto_name[pr]);
             for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
@@ -490,6 +528,38 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
             }
             fprintf(f, "\n");
         }
+    }
+    if (fts) {
+        fprintf(f, "\n## Fine-tuning (--finetune)\n\nThe encoder trained end to end with two heads (AMD and NVIDIA "
+                   "labels; each an MLP, width %d, on [embedding, log2(1 + transfer), log2(1 + wgsize)] of the row) in "
+                   "every outer fold of the first seed (the frozen runs' folds; under stratified, each platform's), "
+                   "by AdamW on mini-batches of 8 kernels, from the pre-trained weights and from random weights "
+                   "(the random-weights encoder) at the same budget: at most %d epochs, the epoch kept being the one "
+                   "with the lowest loss on 20 %% of the training benchmarks held out (never the test fold). A kernel "
+                   "is read as the fast mode reads it: its first %d tokens and a graph window of %d nodes "
+                   "(analysis/finetune.h).\n\n", fts->hidden, fts->epochs, fts->window, fts->max_nodes);
+        fprintf(f, "| start | protocol | AMD accuracy %% | NVIDIA accuracy %% | frozen AMD | frozen NVIDIA |\n"
+                   "|---|---|---:|---:|---:|---:|\n");
+        for (int b = 0; b < 2; b++)
+            for (int pr = 0; pr < P_N; pr++) {
+                fprintf(f, "| %s | %s |", b ? "random weights" : "pre-trained", proto_name[pr]);
+                for (int q = 0; q < 2; q++)
+                    for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+                        double mean, sd;
+                        int fs = q ? (b ? FS_RANDOM : FS_EMB) : (b ? FS_FT_RND : FS_FT_PRE);
+                        int ns = fs_on[fs] ? agg(R, fs, plat, pr, MIR_CLF_N, M_ACC, &mean, &sd) : 0;
+                        if (!ns) mean = NAN;
+                        pm(f, mean, sd, ns, "%.1f");
+                    }
+                fprintf(f, "\n");
+            }
+        fprintf(f, "\nTraining: mean loss (both heads' BCE summed) %.3f in the first epoch and %.3f in the last from "
+                   "the pre-trained weights, %.3f and %.3f from random weights; the epoch kept: %.1f and %.1f on "
+                   "average. **Cost: %.0f s of wall time** for %d folds (%.0f s summed over the folds, %.1f ms per "
+                   "kernel for forward, backward and update; %d kernels encoded, %d unreadable and read as empty) on "
+                   "the ranks of this run.\n", fts->loss_first[0], fts->loss_last[0], fts->loss_first[1],
+                fts->loss_last[1], fts->mean_best_epoch[0], fts->mean_best_epoch[1], fts->seconds, fts->n_jobs,
+                fts->cpu_seconds, fts->ms_per_kernel_step, fts->n_encoded, fts->n_unreadable);
     }
     fprintf(f, "\n## Paired verdicts\n\nSelected classifier's accuracy, A against B on the same folds and seeds: the "
                "mean difference in points with its 95 %% interval, a cluster-robust paired t interval over the "
@@ -539,6 +609,64 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+
+/* The outer folds of (platform, protocol, seed), the same for every feature set: fold (n); returns k. */
+static int outer_folds(const mir_analyze_options *o, const mir_devmap *d, int plat, int proto, int seed, int *fold) {
+    mir_rng rng;
+    mir_rng_seed(&rng, mir_seed_mix(o->seed, (uint64_t)seed), 0x666f6c64 + (uint64_t)proto);
+    if (proto == P_STRAT) {
+        mir_folds_stratified(d->label[plat], d->n, 2, 10, &rng, fold);
+        return 10;
+    }
+    if (proto == P_GROUP) {
+        mir_folds_grouped(d->group, d->n, 10, &rng, fold);
+        return 10;
+    }
+    memcpy(fold, d->suite, (size_t)d->n * sizeof *fold);
+    return d->n_suites;
+}
+
+/* --finetune (finetune.h): the splits are the frozen runs' outer folds of the first seed, one per protocol, and
+ * under stratified one per platform (its folds follow the platform's labels; each keeps its platform's head);
+ * the folds go over the ranks; the FS_FT_* runs receive the predictions and metrics on every rank. Collective. */
+static int run_finetune(const mir_analyze_options *o, const mir_devmap *d, const mir_model *model, const uint8_t *ok,
+                        results *R, MPI_Comm comm, mir_ft_summary *sum, mir_error *err) {
+    const int n = d->n;
+    mir_ft_options fo;
+    mir_ft_options_default(&fo);
+    if (o->finetune_epochs) fo.epochs = o->finetune_epochs;
+    mir_ft_split sp[P_N * MIR_DEVMAP_N_PLATFORMS];
+    int split_of[P_N][MIR_DEVMAP_N_PLATFORMS], ns = 0;
+    int *folds = mir_malloc((size_t)P_N * MIR_DEVMAP_N_PLATFORMS * n * sizeof *folds);
+    for (int pr = 0; pr < P_N; pr++)
+        for (int plat = 0; plat < MIR_DEVMAP_N_PLATFORMS; plat++) {
+            if (pr != P_STRAT && plat > 0) { /* grouped, suite: the same folds for both platforms */
+                split_of[pr][plat] = split_of[pr][0];
+                continue;
+            }
+            int *f = folds + (size_t)ns * n;
+            int k = outer_folds(o, d, plat, pr, 0, f);
+            sp[ns] = (mir_ft_split){k, f, {pr != P_STRAT || plat == 0, pr != P_STRAT || plat == 1},
+                                    (uint64_t)(pr * MIR_DEVMAP_N_PLATFORMS + plat)};
+            split_of[pr][plat] = ns++;
+        }
+    int *pred = mir_malloc((size_t)MIR_FT_N_INITS * ns * MIR_FT_HEADS * n * sizeof *pred);
+    int rc = mir_devmap_finetune(d, model, o->model, ok, &fo, o->seed, sp, ns, comm, o->quiet, pred, sum, err);
+    for (int r = 0; r < R->n_runs && !rc; r++) {
+        const run_id *id = &R->runs[r];
+        if (id->fs != FS_FT_PRE && id->fs != FS_FT_RND) continue;
+        const int s = split_of[id->proto][id->plat], init = id->fs == FS_FT_PRE ? MIR_FT_PRETRAINED : MIR_FT_RANDOM;
+        const int *p = pred + (((size_t)init * ns + s) * MIR_FT_HEADS + id->plat) * n;
+        for (int v = 0; v < 3; v++) {
+            memcpy(R->pred + ((size_t)r * 3 + v) * n, p, (size_t)n * sizeof *p);
+            devmap_metrics(d, id->plat, p, R->metric + ((size_t)r * 3 + v) * R->n_metrics);
+        }
+        memcpy(R->fold + (size_t)r * n, sp[s].fold, (size_t)n * sizeof *R->fold);
+    }
+    free(pred);
+    free(folds);
+    return rc;
+}
 
 enum { PH_EMBED, PH_EMBED_RANDOM, PH_OPCODES, PH_FIT, PH_PREDICT = PH_FIT + MIR_CLF_N, PH_N = PH_PREDICT + MIR_CLF_N };
 static const char *const phase_names[PH_N] = {"embed", "embed-random", "opcodes", "fit xgboost", "fit mlp",
@@ -625,7 +753,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
 
     /* the runs */
     int fs_on[FS_N] = {1, 1, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations, o->ablations,
-                       o->versus != NULL};
+                       o->versus != NULL, o->finetune, o->finetune};
     results R = {0};
     R.d = &d;
     R.max_k = d.n_suites > 10 ? d.n_suites : 10;
@@ -655,23 +783,12 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     rc = 0;
     for (int r = rank; r < R.n_runs && !rc; r += size) {
         const run_id *id = &R.runs[r];
+        if (id->fs == FS_FT_PRE || id->fs == FS_FT_RND) continue; /* run_finetune's */
         build_features(&F, id->fs, id->plat, X);
-        mir_rng rng;
-        mir_rng_seed(&rng, mir_seed_mix(o->seed, (uint64_t)id->seed), 0x666f6c64 + (uint64_t)id->proto);
-        int k;
         mir_cv_task t = {n, fs_dim_of(&F, id->fs), 2, X, d.label[id->plat], d.group, NULL, score_accuracy,
                          d.label[id->plat], MIR_INNER_GROUPED, 3, &o->clf, probe, PH_FIT, PH_PREDICT};
-        if (id->proto == P_STRAT) {
-            k = 10;
-            mir_folds_stratified(d.label[id->plat], n, 2, k, &rng, fold);
-            t.inner = MIR_INNER_STRATIFIED;
-        } else if (id->proto == P_GROUP) {
-            k = 10;
-            mir_folds_grouped(d.group, n, k, &rng, fold);
-        } else {
-            k = d.n_suites;
-            memcpy(fold, d.suite, (size_t)n * sizeof *fold);
-        }
+        int k = outer_folds(o, &d, id->plat, id->proto, id->seed, fold);
+        if (id->proto == P_STRAT) t.inner = MIR_INNER_STRATIFIED;
         uint64_t cv_seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)id->seed), (uint64_t)(id->proto * 2 + id->plat));
         rc = mir_cv_run(&t, fold, k, cv_seed, pred, chosen, n_fits, n_pred_rows, err);
         for (int v = 0; v < 3; v++) {
@@ -699,6 +816,8 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     MPI_Allreduce(MPI_IN_PLACE, R.chosen, (int)((size_t)R.n_runs * R.max_k), MPI_INT, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, R.metric, (int)((size_t)R.n_runs * 3 * R.n_metrics), MPI_DOUBLE, MPI_SUM, comm);
     for (size_t i = 0; i < (size_t)R.n_runs * R.max_k; i++) R.chosen[i] -= 1;
+    mir_ft_summary fts = {0};
+    if (o->finetune && (rc = run_finetune(o, &d, model, ok, &R, comm, &fts, err))) goto out_runs;
     int64_t tot[4] = {n_fits[0], n_fits[1], n_pred_rows[0], n_pred_rows[1]};
     MPI_Allreduce(MPI_IN_PLACE, tot, 4, MPI_INT64_T, MPI_SUM, comm);
     double items[PH_N] = {(double)(d.n_kernels - emb_failed), o->ablations ? (double)d.n_kernels : 0,
@@ -717,7 +836,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
             free(sp);
         }
         rc = write_outputs(o, dir, &R, fs_on, oracle, emb_failed, opc_failed, kdir, cl, model_hash, D,
-                           mir_wall_seconds() - t0, err);
+                           mir_wall_seconds() - t0, o->finetune ? &fts : NULL, err);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     if (rc) {

@@ -51,6 +51,9 @@ static void usage(FILE *f) {
 "      --versus FILE       devmap: also a second model's embedding, on the same folds and seeds, with paired\n"
 "                          verdicts of --model against it (a candidate against today's default)\n"
 "      --limit N           devmap: use N rows spread over the data set (tests; default all)\n"
+"      --finetune          devmap: also fine-tune the encoder with two heads end to end in every outer fold, from\n"
+"                          the pre-trained and from random weights (fast reading mode; docs/analysis.md)\n"
+"      --finetune-epochs N its budget: at most N epochs, the best on held-out benchmarks kept (default 4)\n"
 "      --xgb-rounds N      boosting rounds (default 60)    --mlp-epochs N  MLP epochs (default 40)\n"
 "      --windows K, --window-tokens W, --max-nodes N, --fast   reading mode of the embeddings, as in\n"
 "                          mir-infer (default: exact; docs/inference.md)\n"
@@ -75,7 +78,7 @@ static void usage(FILE *f) {
 
 enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOABL, O_LIMIT, O_XGB, O_MLP,
        O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
-       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM, O_VERSUS };
+       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM, O_VERSUS, O_FT, O_FTEPOCHS };
 
 static int parse_int(const char *s, long lo, long hi, long *v) {
     char *end;
@@ -112,7 +115,8 @@ int main(int argc, char **argv) {
         {"cflags", 1, 0, O_CFLAGS}, {"timeout", 1, 0, O_TIMEOUT}, {"max-jobs", 1, 0, O_MAXJOBS},
         {"time-limit", 1, 0, O_TLIMIT}, {"labels", 1, 0, O_LABELS}, {"iter-divisor", 1, 0, O_ITERDIV},
         {"windows", 1, 0, O_WINDOWS}, {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST}, {"window-tokens", 1, 0, O_WINTOK},
-        {"kernels-from", 1, 0, O_KFROM}, {"versus", 1, 0, O_VERSUS}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {"kernels-from", 1, 0, O_KFROM}, {"versus", 1, 0, O_VERSUS}, {"finetune", 0, 0, O_FT},
+        {"finetune-epochs", 1, 0, O_FTEPOCHS}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     int c, bad = 0, full = 0;
     long v;
@@ -137,6 +141,8 @@ int main(int argc, char **argv) {
         case O_ASEEDS: if (parse_int(optarg, 1, 200, &v)) bad = 1; else o.ablation_seeds = (int)v; break;
         case O_NOABL: o.ablations = 0; break;
         case O_VERSUS: o.versus = optarg; break;
+        case O_FT: o.finetune = 1; break;
+        case O_FTEPOCHS: if (parse_int(optarg, 1, 64, &v)) bad = 1; else o.finetune_epochs = (int)v; break;
         case O_LIMIT: if (parse_int(optarg, 20, 1000000, &v)) bad = 1; else o.limit = (int)v; break;
         case O_WINDOWS: if (parse_int(optarg, 0, 1000000, &v)) bad = 1; else o.embed_windows = (int)v; break;
         case O_MAXNODES: if (parse_int(optarg, 0, 65536, &v)) bad = 1; else o.embed_max_nodes = (int)v; break;

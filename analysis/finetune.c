@@ -1,0 +1,573 @@
+/*
+ * finetune.c: the encoder and two small heads trained end to end on device mapping (see finetune.h).
+ *
+ * Sections: the head (forward / backward), AdamW, one fold's training, the device-mapping driver over MPI.
+ */
+#include "finetune.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "cv.h"
+#include "embed.h"
+#include "irmodule.h"
+#include "layers.h"
+#include "protocol.h"
+
+void mir_ft_options_default(mir_ft_options *o) {
+    *o = (mir_ft_options){4, 8, 32, 1e-4, 1e-3, 0.01, 1.0, 0.2};
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* the head: x (R,Din) -> linear (Din,H) -> GELU -> linear (H,1) -> logit (R)                         */
+
+typedef struct ft_head {
+    float *w1, *b1, *w2, *b2; /* (Din,H) (H) (H,1) (1) */
+} ft_head;
+
+static size_t head_size(int Din, int H) { return (size_t)Din * H + 2 * (size_t)H + 1; }
+
+static void head_point(ft_head *h, float *base, int Din, int H) {
+    h->w1 = base;
+    h->b1 = h->w1 + (size_t)Din * H;
+    h->w2 = h->b1 + H;
+    h->b2 = h->w2 + H;
+}
+
+/* w ~ N(0, 1/fan_in), biases 0 */
+static void head_init(ft_head *h, int Din, int H, mir_rng *r) {
+    for (size_t i = 0; i < (size_t)Din * H; i++) h->w1[i] = (float)(mir_rng_normal(r) / sqrt((double)Din));
+    for (int i = 0; i < H; i++) {
+        h->b1[i] = 0;
+        h->w2[i] = (float)(mir_rng_normal(r) / sqrt((double)H));
+    }
+    h->b2[0] = 0;
+}
+
+/* pre (R,H), act (R,H) saved for backward; logit (R) */
+static void head_forward(const ft_head *p, const float *x, float *pre, float *act, float *logit, int R, int Din, int H) {
+    mir_linear_forward_f32(pre, x, p->w1, p->b1, R, Din, H);
+    mir_gelu_forward_f32(act, pre, (long)R * H);
+    mir_linear_forward_f32(logit, act, p->w2, p->b2, R, H, 1);
+}
+
+/* head gradients g += ; dx (R,Din) += ; dact, dpre (R,H) scratch */
+static void head_backward(ft_head *g, float *dx, const float *dlogit, const ft_head *p, const float *x,
+                          const float *pre, const float *act, float *dact, float *dpre, int R, int Din, int H) {
+    memset(dact, 0, (size_t)R * H * sizeof *dact);
+    memset(dpre, 0, (size_t)R * H * sizeof *dpre);
+    mir_linear_backward_f32(dact, g->w2, g->b2, dlogit, act, p->w2, R, H, 1);
+    mir_gelu_backward_f32(dpre, pre, dact, (long)R * H);
+    mir_linear_backward_f32(dx, g->w1, g->b1, dpre, x, p->w1, R, Din, H);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* AdamW                                                                                            */
+
+typedef struct ft_adam {
+    float *m, *v; /* (n) moments */
+    size_t n;
+} ft_adam;
+
+/* p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p), g scaled by gscale (clipping) first; t: step, 1-based */
+static void adamw_step(ft_adam *a, float *p, const float *g, double lr, double wd, int64_t t, double gscale) {
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const float c1 = (float)(1.0 / (1.0 - pow(b1, (double)t))), c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
+    const float fl = (float)lr, fw = (float)wd, fs = (float)gscale;
+    for (size_t i = 0; i < a->n; i++) {
+        float gi = g[i] * fs;
+        a->m[i] = (float)b1 * a->m[i] + (float)(1 - b1) * gi;
+        a->v[i] = (float)b2 * a->v[i] + (float)(1 - b2) * gi * gi;
+        p[i] -= fl * (a->m[i] * c1 / (sqrtf(a->v[i] * c2) + (float)eps) + fw * p[i]);
+    }
+}
+
+static double sumsq(const float *g, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    return s;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* one fold                                                                                         */
+
+enum { ROLE_NONE = 0, ROLE_TRAIN, ROLE_VAL, ROLE_TEST };
+
+/* Everything a fold's training holds. */
+typedef struct ft_run {
+    const mir_ft_data *d;
+    const mir_ft_options *o;
+    int C, D, Din, H;          /* d_model, embedding 2C, head input 2C + 2, head width */
+    mir_config bcfg;           /* the batches' configuration: the reading mode's window and graph window */
+    mir_model_f32 net;         /* the encoder (its own copy of the parameters) */
+    float *hp, *hg;            /* (MIR_FT_HEADS * head_size) head parameters, gradients */
+    ft_head head[MIR_FT_HEADS], dhead[MIR_FT_HEADS];
+    ft_adam opt_enc, opt_head;
+    uint8_t *role;             /* (n) ROLE_* of each row */
+    int *krow_start, *krow;    /* rows of each kernel: krow[krow_start[k] .. krow_start[k+1]) */
+    float aux_mean[MIR_FT_HEADS][2], aux_sd[MIR_FT_HEADS][2];
+    mir_batch batch;
+    mir_rng batch_rng;         /* mir_batch_build's stream (nothing is drawn with train = 0) */
+    /* per-batch scratch, sized for the largest batch of rows */
+    int cap_rows;
+    float *emb, *demb;         /* (batch, D) */
+    float *x, *dx, *pre, *act, *dpre, *dact, *logit, *dlogit, *y; /* (rows, Din) (rows, Din) (rows, H) x4, (rows) x3 */
+    int *slot, *rows;          /* (rows) kernel slot in the batch, row index */
+} ft_run;
+
+static void run_scratch(ft_run *r, int rows) {
+    if (rows <= r->cap_rows) return;
+    r->cap_rows = rows;
+    free(r->x); free(r->dx); free(r->pre); free(r->act); free(r->dpre); free(r->dact);
+    free(r->logit); free(r->dlogit); free(r->y); free(r->slot); free(r->rows);
+    r->x = mir_malloc((size_t)rows * r->Din * sizeof(float));
+    r->dx = mir_malloc((size_t)rows * r->Din * sizeof(float));
+    r->pre = mir_malloc((size_t)rows * r->H * sizeof(float));
+    r->act = mir_malloc((size_t)rows * r->H * sizeof(float));
+    r->dpre = mir_malloc((size_t)rows * r->H * sizeof(float));
+    r->dact = mir_malloc((size_t)rows * r->H * sizeof(float));
+    r->logit = mir_malloc((size_t)rows * sizeof(float));
+    r->dlogit = mir_malloc((size_t)rows * sizeof(float));
+    r->y = mir_malloc((size_t)rows * sizeof(float));
+    r->slot = mir_malloc((size_t)rows * sizeof(int));
+    r->rows = mir_malloc((size_t)rows * sizeof(int));
+}
+
+/* The rows of role `role` of the batch's kernels ks[0..B): r->rows, r->slot; returns their number. */
+static int batch_rows(ft_run *r, const int *ks, int B, int role) {
+    int m = 0;
+    for (int i = 0; i < B; i++)
+        for (int q = r->krow_start[ks[i]]; q < r->krow_start[ks[i] + 1]; q++)
+            if (r->role[r->krow[q]] == role) m++;
+    run_scratch(r, m);
+    m = 0;
+    for (int i = 0; i < B; i++)
+        for (int q = r->krow_start[ks[i]]; q < r->krow_start[ks[i] + 1]; q++)
+            if (r->role[r->krow[q]] == role) {
+                r->rows[m] = r->krow[q];
+                r->slot[m++] = i;
+            }
+    return m;
+}
+
+/* Forward of the encoder over kernels ks[0..B): r->emb (B, D). */
+static void encode(ft_run *r, const int *ks, int B) {
+    mir_module_view v[64];
+    for (int i = 0; i < B; i++) v[i] = r->d->kernel_view[ks[i]];
+    const mir_batch_options bo = {0.0f, 0, 0}; /* no masking, no pairs, windows from the start */
+    mir_batch_build(&r->batch, v, B, &r->bcfg, &bo, &r->batch_rng);
+    mir_model_embed_f32(&r->net, &r->batch, r->emb);
+}
+
+/* Head h's inputs for the m rows gathered by batch_rows: x (m, Din) = [emb of the row's kernel, its standardised
+ * sizes]; y (m) the labels. */
+static void head_inputs(ft_run *r, int h, int m) {
+    const mir_ft_data *d = r->d;
+    for (int i = 0; i < m; i++) {
+        float *x = r->x + (size_t)i * r->Din;
+        const int j = r->rows[i];
+        memcpy(x, r->emb + (size_t)r->slot[i] * r->D, (size_t)r->D * sizeof *x);
+        for (int a = 0; a < 2; a++)
+            x[r->D + a] = (d->aux[((size_t)h * d->n + j) * 2 + a] - r->aux_mean[h][a]) / r->aux_sd[h][a];
+        r->y[i] = (float)d->label[h][j];
+    }
+}
+
+/* Loss of the batch's m rows (sum over heads of the mean BCE), after encode and batch_rows. grad: also the
+ * gradients of that loss (heads into r->hg, the embedding into r->demb, then through the encoder into
+ * r->net.grads; both accumulated). pred (may be NULL): pred[h * n + row] = logit > 0. hits: right predictions. */
+static double batch_loss(ft_run *r, int B, int m, int grad, int *pred, int *hits) {
+    double loss = 0;
+    if (grad) memset(r->demb, 0, (size_t)B * r->D * sizeof *r->demb);
+    for (int h = 0; h < MIR_FT_HEADS && m > 0; h++) {
+        head_inputs(r, h, m);
+        head_forward(&r->head[h], r->x, r->pre, r->act, r->logit, m, r->Din, r->H);
+        loss += (double)mir_bce_forward_f32(r->logit, r->y, m) / m;
+        for (int i = 0; i < m; i++) {
+            int p = r->logit[i] > 0;
+            if (pred) pred[(size_t)h * r->d->n + r->rows[i]] = p;
+            if (hits) *hits += p == (int)r->y[i];
+        }
+        if (!grad) continue;
+        memset(r->dlogit, 0, (size_t)m * sizeof *r->dlogit);
+        mir_bce_backward_f32(r->dlogit, r->logit, r->y, m, 1.0f / (float)m);
+        memset(r->dx, 0, (size_t)m * r->Din * sizeof *r->dx);
+        head_backward(&r->dhead[h], r->dx, r->dlogit, &r->head[h], r->x, r->pre, r->act, r->dact, r->dpre, m, r->Din,
+                      r->H);
+        for (int i = 0; i < m; i++) {
+            float *de = r->demb + (size_t)r->slot[i] * r->D;
+            const float *g = r->dx + (size_t)i * r->Din;
+            for (int c = 0; c < r->D; c++) de[c] += g[c];
+        }
+    }
+    if (grad && m > 0) mir_model_backward_embed_f32(&r->net, &r->batch, r->demb, 1.0f);
+    return loss;
+}
+
+/* Loss (and right predictions) over every kernel with rows of role `role`, in batches, no gradient; pred as in
+ * batch_loss. Returns the mean over batches weighted by rows. */
+static double eval_role(ft_run *r, const int *kernels, int nk, int role, int *pred, int *n_rows, int *hits) {
+    double sum = 0;
+    int rows = 0;
+    for (int k0 = 0; k0 < nk; k0 += r->o->batch) {
+        int B = nk - k0 < r->o->batch ? nk - k0 : r->o->batch;
+        int m = batch_rows(r, kernels + k0, B, role);
+        if (m == 0) continue;
+        encode(r, kernels + k0, B);
+        sum += batch_loss(r, B, m, 0, pred, hits) * m;
+        rows += m;
+    }
+    if (n_rows) *n_rows = rows;
+    return rows ? sum / rows : NAN;
+}
+
+/* The kernels with at least one row of role `role`, in index order; returns their number. */
+static int kernels_with(const ft_run *r, int role, int *out) {
+    int nk = 0;
+    for (int k = 0; k < r->d->n_kernels; k++)
+        for (int q = r->krow_start[k]; q < r->krow_start[k + 1]; q++)
+            if (r->role[r->krow[q]] == role) {
+                out[nk++] = k;
+                break;
+            }
+    return nk;
+}
+
+/* Roles: test rows from the fold; the training rows' benchmarks shuffled and inner_frac of them (at least one,
+ * when there are two or more) held out as ROLE_VAL. */
+static void assign_roles(ft_run *r, const int *fold, int test, mir_rng *rng) {
+    const mir_ft_data *d = r->d;
+    int G = 0;
+    for (int j = 0; j < d->n; j++)
+        if (d->group[j] + 1 > G) G = d->group[j] + 1;
+    uint8_t *present = mir_calloc((size_t)G + 1, 1), *held = mir_calloc((size_t)G + 1, 1);
+    int *groups = mir_malloc(((size_t)G + 1) * sizeof *groups), ng = 0;
+    for (int j = 0; j < d->n; j++)
+        if (fold[j] != test) present[d->group[j]] = 1;
+    for (int g = 0; g < G; g++)
+        if (present[g]) groups[ng++] = g;
+    mir_shuffle_int(groups, ng, rng);
+    int nv = ng >= 2 ? (int)ceil(r->o->inner_frac * ng) : 0;
+    if (nv >= ng) nv = ng - 1;
+    for (int i = 0; i < nv; i++) held[groups[i]] = 1;
+    for (int j = 0; j < d->n; j++)
+        r->role[j] = fold[j] == test ? ROLE_TEST : held[d->group[j]] ? ROLE_VAL : ROLE_TRAIN;
+    free(present); free(held); free(groups);
+}
+
+/* Mean and deviation of each head's two size features over the training rows (deviation floored at 1e-3). */
+static void aux_stats(ft_run *r) {
+    const mir_ft_data *d = r->d;
+    for (int h = 0; h < MIR_FT_HEADS; h++)
+        for (int a = 0; a < 2; a++) {
+            double s = 0, s2 = 0;
+            int m = 0;
+            for (int j = 0; j < d->n; j++)
+                if (r->role[j] == ROLE_TRAIN) {
+                    double v = d->aux[((size_t)h * d->n + j) * 2 + a];
+                    s += v;
+                    s2 += v * v;
+                    m++;
+                }
+            double mean = m ? s / m : 0, var = m ? s2 / m - mean * mean : 1;
+            r->aux_mean[h][a] = (float)mean;
+            r->aux_sd[h][a] = (float)(var > 1e-6 ? sqrt(var) : 1e-3);
+        }
+}
+
+static void run_free(ft_run *r) {
+    mir_model_free_f32(&r->net);
+    free(r->hp); free(r->hg);
+    free(r->opt_enc.m); free(r->opt_enc.v); free(r->opt_head.m); free(r->opt_head.v);
+    free(r->role); free(r->krow_start); free(r->krow);
+    mir_batch_free(&r->batch);
+    free(r->emb); free(r->demb);
+    free(r->x); free(r->dx); free(r->pre); free(r->act); free(r->dpre); free(r->dact);
+    free(r->logit); free(r->dlogit); free(r->y); free(r->slot); free(r->rows);
+}
+
+static int run_init(ft_run *r, const mir_ft_data *d, const float *init, const mir_ft_options *o, mir_rng *rng,
+                    mir_error *err) {
+    memset(r, 0, sizeof *r);
+    r->d = d;
+    r->o = o;
+    if (o->batch < 1 || o->batch > 64 || o->epochs < 1 || o->epochs > MIR_FT_MAX_EPOCHS || o->hidden < 1)
+        return mir_fail(err, "fine-tuning: batch 1..64, epochs 1..%d and a positive head width are required",
+                        MIR_FT_MAX_EPOCHS);
+    if (mir_model_create_f32(&r->net, d->cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
+    memcpy(r->net.params, init, r->net.n_params * sizeof *init);
+    r->C = d->cfg->d_model;
+    r->D = 2 * r->C;
+    r->Din = r->D + 2;
+    r->H = o->hidden;
+    r->bcfg = *d->cfg;
+    r->bcfg.max_seq = d->window;
+    r->bcfg.max_nodes = d->max_nodes;
+    const size_t hs = head_size(r->Din, r->H);
+    r->hp = mir_calloc(MIR_FT_HEADS * hs, sizeof *r->hp);
+    r->hg = mir_calloc(MIR_FT_HEADS * hs, sizeof *r->hg);
+    for (int h = 0; h < MIR_FT_HEADS; h++) {
+        head_point(&r->head[h], r->hp + h * hs, r->Din, r->H);
+        head_point(&r->dhead[h], r->hg + h * hs, r->Din, r->H);
+        head_init(&r->head[h], r->Din, r->H, rng);
+    }
+    r->opt_enc = (ft_adam){mir_calloc(r->net.n_params, sizeof(float)), mir_calloc(r->net.n_params, sizeof(float)),
+                           r->net.n_params};
+    r->opt_head = (ft_adam){mir_calloc(MIR_FT_HEADS * hs, sizeof(float)), mir_calloc(MIR_FT_HEADS * hs, sizeof(float)),
+                            MIR_FT_HEADS * hs};
+    r->role = mir_calloc((size_t)d->n, 1);
+    /* rows of each kernel (counting sort) */
+    r->krow_start = mir_calloc((size_t)d->n_kernels + 1, sizeof *r->krow_start);
+    r->krow = mir_malloc(((size_t)d->n + 1) * sizeof *r->krow);
+    for (int j = 0; j < d->n; j++)
+        if (d->kernel[j] >= 0) r->krow_start[d->kernel[j] + 1]++;
+    for (int k = 0; k < d->n_kernels; k++) r->krow_start[k + 1] += r->krow_start[k];
+    int *fill = mir_calloc((size_t)d->n_kernels + 1, sizeof *fill);
+    for (int j = 0; j < d->n; j++)
+        if (d->kernel[j] >= 0) r->krow[r->krow_start[d->kernel[j]] + fill[d->kernel[j]]++] = j;
+    free(fill);
+    mir_batch_init(&r->batch);
+    mir_rng_seed(&r->batch_rng, 0, 0);
+    r->emb = mir_malloc((size_t)o->batch * r->D * sizeof *r->emb);
+    r->demb = mir_malloc((size_t)o->batch * r->D * sizeof *r->demb);
+    return 0;
+}
+
+/* One epoch over the training kernels (shuffled by rng); returns the mean batch loss. *step counts updates. */
+static double train_epoch(ft_run *r, int *kernels, int nk, mir_rng *rng, int64_t *step, int64_t warmup,
+                          mir_ft_stats *st) {
+    const mir_ft_options *o = r->o;
+    mir_shuffle_int(kernels, nk, rng);
+    double sum = 0;
+    int nb = 0;
+    for (int k0 = 0; k0 < nk; k0 += o->batch) {
+        const int B = nk - k0 < o->batch ? nk - k0 : o->batch;
+        double t0 = mir_wall_seconds();
+        memset(r->net.grads, 0, r->net.n_params * sizeof *r->net.grads);
+        memset(r->hg, 0, r->opt_head.n * sizeof *r->hg);
+        encode(r, kernels + k0, B);
+        int m = batch_rows(r, kernels + k0, B, ROLE_TRAIN);
+        sum += batch_loss(r, B, m, 1, NULL, NULL);
+        nb++;
+        double norm = sqrt(sumsq(r->net.grads, r->net.n_params) + sumsq(r->hg, r->opt_head.n));
+        double gscale = o->clip > 0 && norm > o->clip ? o->clip / norm : 1.0;
+        ++*step;
+        double lr_enc = o->lr_encoder * (*step < warmup ? (double)*step / (double)warmup : 1.0);
+        adamw_step(&r->opt_enc, r->net.params, r->net.grads, lr_enc, o->weight_decay, *step, gscale);
+        adamw_step(&r->opt_head, r->hp, r->hg, o->lr_head, o->weight_decay, *step, gscale);
+        st->kernel_steps += B;
+        st->step_seconds += mir_wall_seconds() - t0;
+    }
+    return nb ? sum / nb : NAN;
+}
+
+int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int test, const mir_ft_options *o,
+                uint64_t seed, int *pred, mir_ft_stats *st, mir_error *err) {
+    double t0 = mir_wall_seconds();
+    memset(st, 0, sizeof *st);
+    mir_rng rng;
+    mir_rng_seed(&rng, seed, 0x66696e65); /* heads, inner split, batch order: this stream only */
+    ft_run r;
+    if (run_init(&r, d, init, o, &rng, err)) {
+        run_free(&r);
+        return -1;
+    }
+    assign_roles(&r, fold, test, &rng);
+    aux_stats(&r);
+    for (int j = 0; j < d->n; j++) {
+        st->n_train_rows += r.role[j] == ROLE_TRAIN;
+        st->n_val_rows += r.role[j] == ROLE_VAL;
+        st->n_test_rows += r.role[j] == ROLE_TEST;
+    }
+    int *tk = mir_malloc(((size_t)d->n_kernels + 1) * sizeof *tk), *vk = mir_malloc(((size_t)d->n_kernels + 1) * sizeof *vk);
+    const int ntk = kernels_with(&r, ROLE_TRAIN, tk), nvk = kernels_with(&r, ROLE_VAL, vk);
+    /* the best epoch's parameters */
+    float *best_enc = mir_malloc(r.net.n_params * sizeof *best_enc), *best_head = mir_malloc(r.opt_head.n * sizeof *best_head);
+    double best = INFINITY;
+    int64_t step = 0, warmup = (ntk + o->batch - 1) / o->batch;
+    for (int e = 0; e < o->epochs; e++) {
+        st->train_loss[e] = train_epoch(&r, tk, ntk, &rng, &step, warmup, st);
+        st->val_loss[e] = nvk ? eval_role(&r, vk, nvk, ROLE_VAL, NULL, NULL, NULL) : NAN;
+        st->epochs = e + 1;
+        /* keep the epoch with the lowest held-out loss; without held-out rows, the last */
+        if (!nvk || st->val_loss[e] < best) {
+            best = nvk ? st->val_loss[e] : best;
+            st->best_epoch = nvk ? e + 1 : 0;
+            memcpy(best_enc, r.net.params, r.net.n_params * sizeof *best_enc);
+            memcpy(best_head, r.hp, r.opt_head.n * sizeof *best_head);
+        }
+    }
+    memcpy(r.net.params, best_enc, r.net.n_params * sizeof *best_enc);
+    memcpy(r.hp, best_head, r.opt_head.n * sizeof *best_head);
+    int *xk = mir_malloc(((size_t)d->n_kernels + 1) * sizeof *xk);
+    int nxk = kernels_with(&r, ROLE_TEST, xk);
+    eval_role(&r, xk, nxk, ROLE_TEST, pred, NULL, NULL);
+    free(xk); free(tk); free(vk); free(best_enc); free(best_head);
+    run_free(&r);
+    st->seconds = mir_wall_seconds() - t0;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* device mapping over the ranks                                                                    */
+
+/* Encode the kernel files with the model's vocabulary, as far as the reading mode reads them (the first
+ * `window` words; the graph whole, windowed by mir_batch_build). Files that did not embed stay empty. */
+static int encode_kernels(const mir_devmap *d, const mir_model *model, const uint8_t *ok, int window,
+                          mir_encoded *enc, int *n_bad) {
+    const mir_vocab *v = mir_model_vocab(model);
+    int encoded = 0;
+    *n_bad = 0;
+    for (int k = 0; k < d->n_kernels; k++) {
+        memset(&enc[k], 0, sizeof enc[k]);
+        if (!ok[k]) {
+            ++*n_bad;
+            continue;
+        }
+        mir_error e = {{0}};
+        char *data = NULL;
+        size_t bytes = 0;
+        int rc = mir_read_file(d->kernel_file[k], &data, &bytes, &e);
+        if (!rc) {
+            LLVMContextRef ctx = LLVMContextCreate();
+            LLVMModuleRef mod = NULL;
+            rc = mir_parse_ir(ctx, data, bytes, d->kernel_file[k], &mod, &e);
+            if (!rc) {
+                rc = mir_encode_module(v, mod, window, &enc[k], &e);
+                LLVMDisposeModule(mod);
+            }
+            LLVMContextDispose(ctx);
+        }
+        free(data);
+        if (rc) {
+            mir_log(MIR_LOG_WARN, "fine-tuning: %s: %s (read as an empty module)", d->kernel_file[k], e.msg);
+            mir_encoded_free(&enc[k]);
+            ++*n_bad;
+        } else {
+            encoded++;
+        }
+    }
+    return encoded;
+}
+
+int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char *model_path, const uint8_t *ok,
+                        const mir_ft_options *o, uint64_t seed, const mir_ft_split *splits, int n_splits,
+                        MPI_Comm comm, int quiet, int *pred, mir_ft_summary *sum, mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const double t0 = mir_wall_seconds();
+    const int n = d->n;
+    const mir_config *cfg = mir_model_config(model);
+    const mir_embed_options fast = mir_embed_options_fast(model);
+    memset(sum, 0, sizeof *sum);
+    sum->window = fast.window ? fast.window : cfg->max_seq;
+    sum->max_nodes = fast.max_nodes ? fast.max_nodes : cfg->max_nodes;
+    sum->epochs = o->epochs;
+    sum->hidden = o->hidden;
+    /* the two starts */
+    mir_model_f32 start[MIR_FT_N_INITS];
+    int rc = 0;
+    for (int i = 0; i < MIR_FT_N_INITS; i++) {
+        if (mir_model_create_f32(&start[i], cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
+    }
+    rc = mir_checkpoint_load(model_path, cfg, start[MIR_FT_PRETRAINED].params, NULL, NULL, err);
+    mir_rng rr;
+    mir_rng_seed(&rr, seed, 0x72616e646f6d); /* mir_write_random_model's draw: the random-weights encoder */
+    mir_model_init_params_f32(&start[MIR_FT_RANDOM], &rr);
+    int bad = rc != 0, any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (any) {
+        if (!bad) mir_fail(err, "fine-tuning: %s: cannot read the weights on another rank", model_path);
+        for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
+        return -1;
+    }
+    /* the kernels, as the fast mode reads them */
+    mir_encoded *enc = mir_calloc((size_t)d->n_kernels + 1, sizeof *enc);
+    mir_module_view *views = mir_calloc((size_t)d->n_kernels + 1, sizeof *views);
+    sum->n_encoded = encode_kernels(d, model, ok, sum->window, enc, &sum->n_unreadable);
+    for (int k = 0; k < d->n_kernels; k++) views[k] = mir_encoded_view(&enc[k]);
+    float *aux = mir_malloc((size_t)MIR_FT_HEADS * n * 2 * sizeof *aux);
+    for (int h = 0; h < MIR_FT_HEADS; h++)
+        for (int j = 0; j < n; j++) {
+            aux[((size_t)h * n + j) * 2] = (float)log2(1.0 + d->transfer[h][j]);
+            aux[((size_t)h * n + j) * 2 + 1] = (float)log2(1.0 + d->wgsize[h][j]);
+        }
+    mir_ft_data data = {cfg, sum->window, sum->max_nodes, d->n_kernels, views, n, d->kernel, d->group, aux,
+                        {d->label[MIR_DEVMAP_AMD], d->label[MIR_DEVMAP_NVIDIA]}};
+    /* the jobs: (start, split, fold) */
+    int n_jobs = 0;
+    for (int s = 0; s < n_splits; s++) n_jobs += MIR_FT_N_INITS * splits[s].k;
+    const size_t per = (size_t)MIR_FT_HEADS * n;
+    int *mine = mir_calloc((size_t)MIR_FT_N_INITS * n_splits * per, sizeof *mine); /* pred + 1 where this rank's */
+    int *tmp = mir_malloc(per * sizeof *tmp);
+    /* totals: per start {folds, best epochs, first loss, last loss}, then {kernel steps, step s, fold s} */
+    double tot[4 * MIR_FT_N_INITS + 3] = {0};
+    int job = 0, done = 0;
+    for (int s = 0; s < n_splits && !rc; s++)
+        for (int init = 0; init < MIR_FT_N_INITS && !rc; init++)
+            for (int f = 0; f < splits[s].k && !rc; f++, job++) {
+                if (job % size != rank) continue;
+                int has = 0;
+                for (int j = 0; j < n && !has; j++) has = splits[s].fold[j] == f;
+                if (!has) continue;
+                for (size_t i = 0; i < per; i++) tmp[i] = -1;
+                mir_ft_stats st;
+                uint64_t js = mir_seed_mix(mir_seed_mix(seed, splits[s].tag), (uint64_t)f);
+                rc = mir_ft_fold(&data, start[init].params, splits[s].fold, f, o, js, tmp, &st, err);
+                if (rc) break;
+                int *dst = mine + ((size_t)init * n_splits + s) * per;
+                for (int h = 0; h < MIR_FT_HEADS; h++)
+                    for (int j = 0; j < n; j++)
+                        if (splits[s].fold[j] == f && splits[s].score[h]) dst[(size_t)h * n + j] = tmp[(size_t)h * n + j] + 1;
+                double *t = tot + 4 * init;
+                t[0] += 1;
+                t[1] += st.best_epoch ? st.best_epoch : st.epochs;
+                t[2] += st.train_loss[0];
+                t[3] += st.train_loss[st.epochs - 1];
+                tot[4 * MIR_FT_N_INITS] += (double)st.kernel_steps;
+                tot[4 * MIR_FT_N_INITS + 1] += st.step_seconds;
+                tot[4 * MIR_FT_N_INITS + 2] += st.seconds;
+                done++;
+                if (!quiet)
+                    mir_log(rank == 0 ? MIR_LOG_INFO : MIR_LOG_DEBUG,
+                            "fine-tuning: job %d of %d (%s start, split %d, fold %d): %d epochs, best %d, train loss "
+                            "%.3f -> %.3f, %.0f s (%.1f ms per kernel step)", job + 1, n_jobs,
+                            init ? "random" : "pre-trained", s, f, st.epochs, st.best_epoch, st.train_loss[0],
+                            st.train_loss[st.epochs - 1], st.seconds,
+                            st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
+            }
+    free(tmp);
+    int me = rc != 0;
+    MPI_Allreduce(&me, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (any) {
+        if (!me) mir_fail(err, "fine-tuning failed on another rank (see its log)");
+        rc = -1;
+    } else {
+        MPI_Allreduce(MPI_IN_PLACE, mine, (int)((size_t)MIR_FT_N_INITS * n_splits * per), MPI_INT, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, tot, 4 * MIR_FT_N_INITS + 3, MPI_DOUBLE, MPI_SUM, comm);
+        for (size_t i = 0; i < (size_t)MIR_FT_N_INITS * n_splits * per; i++) pred[i] = mine[i] - 1;
+        sum->n_jobs = 0;
+        for (int i = 0; i < MIR_FT_N_INITS; i++) {
+            const double *t = tot + 4 * i;
+            sum->n_jobs += (int)t[0];
+            sum->mean_best_epoch[i] = t[0] ? t[1] / t[0] : NAN;
+            sum->loss_first[i] = t[0] ? t[2] / t[0] : NAN;
+            sum->loss_last[i] = t[0] ? t[3] / t[0] : NAN;
+        }
+        const double ks = tot[4 * MIR_FT_N_INITS];
+        sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[4 * MIR_FT_N_INITS + 1] / ks : NAN;
+        sum->cpu_seconds = tot[4 * MIR_FT_N_INITS + 2];
+    }
+    (void)done;
+    sum->seconds = mir_wall_seconds() - t0;
+    free(mine);
+    free(aux);
+    for (int k = 0; k < d->n_kernels; k++) mir_encoded_free(&enc[k]);
+    free(enc);
+    free(views);
+    for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
+    return rc;
+}

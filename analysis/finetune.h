@@ -1,0 +1,119 @@
+/*
+ * finetune.h: fine-tuning the encoder end to end on device mapping (issue 15, item 2): `mir-analyze devmap
+ * --finetune`. The frozen embeddings (devmap.c) stay the default; this is the transfer learning the paper
+ * argues for, run twice at the same budget: from the pre-trained weights and from random ones.
+ *
+ * One outer fold (mir_ft_fold), on the frozen runs' folds so that the verdicts pair:
+ *   - the encoder's parameters are copied (pre-trained: the checkpoint; random: drawn as mir_write_random_model
+ *     draws the random-weights feature set, so both starts are the frozen runs' encoders);
+ *   - one encoder, two heads (AMD and NVIDIA labels), each an MLP on the row's
+ *        x = [embedding (2C), log2(1 + transfer), log2(1 + wgsize)]   (the two sizes standardised on the
+ *            training rows; one pair per platform)
+ *        x (R, 2C+2) @ w1 (2C+2, H) + b1 -> GELU -> @ w2 (H, 1) + b2 -> logit (R), BCE against the label.
+ *     An MLP, not a linear layer: with a linear head the slope of the logit in the sizes is the same for
+ *     every kernel, so "GPU once the transfer exceeds a kernel-specific size" is the only rule it can learn;
+ *     the frozen runs' classifiers (XGBoost, the MLP) both need kernel x size interactions to reach their
+ *     figures. The head is small (H = 32) next to the encoder;
+ *   - a kernel is read as the fast mode reads it (mir_embed_options_fast: its first window of `window` tokens
+ *     and its first graph window of max_nodes), all of a mini-batch's kernels in one model batch; the rows
+ *     of a kernel (its input sizes) share its embedding;
+ *   - AdamW on encoder and heads; mini-batches of kernels in an order drawn from the seed; the loss of a
+ *     batch is the two platforms' mean BCE over its training rows, summed; the encoder's step is warmed up
+ *     linearly over the first epoch (a fresh head's first gradients are noise);
+ *   - early stopping: a share of the training benchmarks (inner_frac, grouped: no benchmark on both sides)
+ *     is held out; after each epoch its loss is measured and the parameters of the best epoch are kept. They
+ *     predict the test fold. The test fold is never seen before that.
+ * Deterministic for a seed: the heads' draw, the inner split and the batch order come from the seed only,
+ * so the result does not depend on the rank that runs a fold.
+ */
+#ifndef MIR_FINETUNE_H
+#define MIR_FINETUNE_H
+#include <mpi.h>
+#include <stdint.h>
+
+#include "data.h"
+#include "mir/mir.h"
+#include "mir_common.h"
+#include "model.h"
+
+enum { MIR_FT_HEADS = 2, MIR_FT_MAX_EPOCHS = 64 };
+
+typedef struct mir_ft_options {
+    int epochs;           /* maximum epochs (default 4; at most MIR_FT_MAX_EPOCHS) */
+    int batch;            /* kernels per mini-batch (8) */
+    int hidden;           /* head width H (32) */
+    double lr_encoder;    /* the encoder's AdamW step after warm-up (1e-4) */
+    double lr_head;       /* the heads' AdamW step (1e-3) */
+    double weight_decay;  /* 0.01 */
+    double clip;          /* global gradient norm (1.0) */
+    double inner_frac;    /* share of the training benchmarks held out for early stopping (0.2) */
+} mir_ft_options;
+void mir_ft_options_default(mir_ft_options *o);
+
+/* The rows to learn from: n rows of n_kernels kernels, each row with MIR_FT_HEADS binary labels and two size
+ * features per head. */
+typedef struct mir_ft_data {
+    const mir_config *cfg;               /* the encoder's configuration */
+    int window, max_nodes;               /* reading mode: tokens of the one window read, nodes of the graph window */
+    int n_kernels;
+    const mir_module_view *kernel_view;  /* (n_kernels) encoded with the model's vocabulary */
+    int n;
+    const int *kernel, *group;           /* (n) kernel, benchmark of each row */
+    const float *aux;                    /* (MIR_FT_HEADS, n, 2): log2(1 + transfer), log2(1 + wgsize) */
+    const int *label[MIR_FT_HEADS];      /* (n) 0 / 1 */
+} mir_ft_data;
+
+/* What one fold's training did. */
+typedef struct mir_ft_stats {
+    int epochs, best_epoch;              /* epochs run; the one kept (1-based; 0: none held out, the last) */
+    int n_train_rows, n_val_rows, n_test_rows;
+    double train_loss[MIR_FT_MAX_EPOCHS];/* mean loss of the epoch's batches (sum over heads) */
+    double val_loss[MIR_FT_MAX_EPOCHS];  /* on the held-out benchmarks after the epoch (NaN without) */
+    int64_t kernel_steps;                /* kernels through forward + backward */
+    double step_seconds;                 /* wall time of those forward + backward passes and updates */
+    double seconds;                      /* wall time of the fold */
+} mir_ft_stats;
+
+/* One outer fold: a copy of the encoder init (cfg's n_params floats) and fresh heads, trained on the rows with
+ * fold[j] != test, predict the rows with fold[j] == test: pred[h * n + j] = 0 / 1 for those rows (the others
+ * untouched). 0, or -1 with err. */
+int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int test, const mir_ft_options *o,
+                uint64_t seed, int *pred, mir_ft_stats *st, mir_error *err);
+
+/* ---- device mapping: every fold of every split, from both starts, over the ranks ---- */
+
+enum { MIR_FT_PRETRAINED = 0, MIR_FT_RANDOM = 1, MIR_FT_N_INITS = 2 };
+
+/* One outer cross-validation to fine-tune over (a protocol and seed): k folds, fold (n) as the frozen runs
+ * assign them, and which heads' predictions are kept (score[h] != 0). tag: distinguishes the seeds. */
+typedef struct mir_ft_split {
+    int k;
+    const int *fold;
+    uint8_t score[MIR_FT_HEADS];
+    uint64_t tag;
+} mir_ft_split;
+
+/* Totals over all folds (every rank holds them after the call). */
+typedef struct mir_ft_summary {
+    int n_jobs;                              /* folds trained, both starts */
+    int window, max_nodes;                   /* the reading mode */
+    int n_encoded, n_unreadable;             /* kernels encoded; kernels left empty (they failed to embed) */
+    double seconds;                          /* wall time of the fine-tuning, encoding included */
+    double cpu_seconds;                      /* sum over the folds of their wall time (the cost on one core) */
+    double ms_per_kernel_step;               /* forward + backward + update per kernel, mean over folds */
+    double mean_best_epoch[MIR_FT_N_INITS];
+    double loss_first[MIR_FT_N_INITS], loss_last[MIR_FT_N_INITS]; /* mean training loss, first and last epoch */
+    int epochs, hidden;                      /* the budget, the heads' width */
+} mir_ft_summary;
+
+/* Fine-tune on device mapping: for both starts (MIR_FT_PRETRAINED from model_path's weights, MIR_FT_RANDOM
+ * drawn from seed as mir_write_random_model draws them), every non-empty fold of every split; the jobs (start,
+ * split, fold) are dealt to the ranks of comm (job i to rank i mod size). files: d's kernel files; ok (n_kernels):
+ * 1 where the file embedded (only those are parsed here, in-process; the others read as empty modules).
+ * pred (MIR_FT_N_INITS, n_splits, MIR_FT_HEADS, n) receives 0 / 1 on every rank (-1 for heads not scored).
+ * Collective. 0, or -1 with err on every rank. */
+int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char *model_path, const uint8_t *ok,
+                        const mir_ft_options *o, uint64_t seed, const mir_ft_split *splits, int n_splits,
+                        MPI_Comm comm, int quiet, int *pred, mir_ft_summary *sum, mir_error *err);
+
+#endif
