@@ -411,6 +411,62 @@ int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int te
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* the gradient against finite differences (tests)                                                  */
+
+static double loss_at(ft_run *r, const int *ks, int B) {
+    encode(r, ks, B);
+    int m = batch_rows(r, ks, B, ROLE_TRAIN);
+    return batch_loss(r, B, m, 0, NULL, NULL);
+}
+
+/* Central difference of the loss in one parameter p (step h) against the analytic g; counts it when the
+ * larger of the two exceeds min_grad (float finite differences resolve nothing smaller). */
+static void fd_one(ft_run *r, const int *ks, int B, float *p, double g, double h, double min_grad, double *worst,
+                   int *checked) {
+    const float keep = *p;
+    *p = keep + (float)h;
+    double lp = loss_at(r, ks, B);
+    *p = keep - (float)h;
+    double lm = loss_at(r, ks, B);
+    *p = keep;
+    double fd = (lp - lm) / (2 * h), big = fmax(fabs(fd), fabs(g));
+    if (big < min_grad) return;
+    double rel = fabs(fd - g) / big;
+    if (rel > *worst) *worst = rel;
+    ++*checked;
+}
+
+int mir_ft_check_gradient(const mir_ft_data *d, const float *init, const mir_ft_options *o, uint64_t seed, double h,
+                          double min_grad, double *worst, int *checked, mir_error *err) {
+    mir_rng rng;
+    mir_rng_seed(&rng, seed, 0x66696e65);
+    ft_run r;
+    *worst = 0;
+    *checked = 0;
+    if (run_init(&r, d, init, o, &rng, err)) {
+        run_free(&r);
+        return -1;
+    }
+    memset(r.role, ROLE_TRAIN, (size_t)d->n);
+    aux_stats(&r);
+    int ks[64], B = d->n_kernels < o->batch ? d->n_kernels : o->batch;
+    for (int i = 0; i < B; i++) ks[i] = i;
+    memset(r.net.grads, 0, r.net.n_params * sizeof *r.net.grads);
+    memset(r.hg, 0, r.opt_head.n * sizeof *r.hg);
+    encode(&r, ks, B);
+    batch_loss(&r, B, batch_rows(&r, ks, B, ROLE_TRAIN), 1, NULL, NULL);
+    float *ge = mir_malloc(r.net.n_params * sizeof *ge), *gh = mir_malloc(r.opt_head.n * sizeof *gh);
+    memcpy(ge, r.net.grads, r.net.n_params * sizeof *ge);
+    memcpy(gh, r.hg, r.opt_head.n * sizeof *gh);
+    for (size_t i = 0; i < r.opt_head.n; i += 7) fd_one(&r, ks, B, r.hp + i, gh[i], h, min_grad, worst, checked);
+    for (size_t i = 0; i < r.net.n_params; i += 13) fd_one(&r, ks, B, r.net.params + i, ge[i], h, min_grad, worst, checked);
+    free(ge);
+    free(gh);
+    run_free(&r);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* device mapping over the ranks                                                                    */
 
 /* Encode the kernel files with the model's vocabulary, as far as the reading mode reads them (the first

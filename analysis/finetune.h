@@ -80,6 +80,13 @@ typedef struct mir_ft_stats {
 int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int test, const mir_ft_options *o,
                 uint64_t seed, int *pred, mir_ft_stats *st, mir_error *err);
 
+/* The gradient of one mini-batch's loss (its first `batch` kernels, every row a training row) with respect to
+ * the heads and the encoder, against central differences of step h in float: every 7th head parameter and
+ * every 13th encoder parameter whose gradient exceeds min_grad in magnitude; *worst: the largest relative
+ * error, *checked: how many were compared (tests/test_finetune.c). 0, or -1 with err. */
+int mir_ft_check_gradient(const mir_ft_data *d, const float *init, const mir_ft_options *o, uint64_t seed, double h,
+                          double min_grad, double *worst, int *checked, mir_error *err);
+
 /* ---- device mapping: every fold of every split, from both starts, over the ranks ---- */
 
 enum { MIR_FT_PRETRAINED = 0, MIR_FT_RANDOM = 1, MIR_FT_N_INITS = 2 };
