@@ -368,7 +368,11 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
         fprintf(f, ", \"epochs\": %d, \"window\": %d, \"max_nodes\": %d, \"train_loss\": {", fts->epochs, fts->window,
                 fts->max_nodes);
         for (int b = 0; b < 2; b++) {
-            fprintf(f, "%s\"%s\": {\"first_epoch\": ", b ? ", " : "", b ? "random" : "pretrained");
+            fprintf(f, "%s\"%s\": {\"heads_first_epoch\": ", b ? ", " : "", b ? "random" : "pretrained");
+            mir_json_number(f, fts->head_loss[b][0]);
+            fprintf(f, ", \"heads_last_epoch\": ");
+            mir_json_number(f, fts->head_loss[b][1]);
+            fprintf(f, ", \"first_epoch\": ");
             mir_json_number(f, fts->loss_first[b]);
             fprintf(f, ", \"last_epoch\": ");
             mir_json_number(f, fts->loss_last[b]);
@@ -531,13 +535,15 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
     }
     if (fts) {
         fprintf(f, "\n## Fine-tuning (--finetune)\n\nThe encoder trained end to end with two heads (AMD and NVIDIA "
-                   "labels; each an MLP, width %d, on [embedding, log2(1 + transfer), log2(1 + wgsize)] of the row) in "
-                   "every outer fold of the first seed (the frozen runs' folds; under stratified, each platform's), "
-                   "by AdamW on mini-batches of 8 kernels, from the pre-trained weights and from random weights "
-                   "(the random-weights encoder) at the same budget: at most %d epochs, the epoch kept being the one "
-                   "with the lowest loss on 20 %% of the training benchmarks held out (never the test fold). A kernel "
-                   "is read as the fast mode reads it: its first %d tokens and a graph window of %d nodes "
-                   "(analysis/finetune.h).\n\n", fts->hidden, fts->epochs, fts->window, fts->max_nodes);
+                   "labels; each an MLP, width %d, on [standardised embedding, log2(1 + transfer), log2(1 + wgsize)] "
+                   "of the row) in every outer fold of the first seed (the frozen runs' folds; under stratified, each "
+                   "platform's), by AdamW on mini-batches of 8 kernels, from the pre-trained weights and from random "
+                   "weights (the random-weights encoder) at the same budget: the heads alone for %d epochs on the "
+                   "starting encoder's embeddings, then at most %d epochs end to end; the epoch kept (0: the heads' "
+                   "warm-up on the starting encoder) is the one with the lowest loss on 20 %% of the training "
+                   "benchmarks held out (never the test fold). A kernel is read as the fast mode reads it: its first "
+                   "%d tokens and a graph window of %d nodes (analysis/finetune.h).\n\n", fts->hidden,
+                fts->head_epochs, fts->epochs, fts->window, fts->max_nodes);
         fprintf(f, "| start | protocol | AMD accuracy %% | NVIDIA accuracy %% | frozen AMD | frozen NVIDIA |\n"
                    "|---|---|---:|---:|---:|---:|\n");
         for (int b = 0; b < 2; b++)
@@ -553,13 +559,16 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
                     }
                 fprintf(f, "\n");
             }
-        fprintf(f, "\nTraining: mean loss (both heads' BCE summed) %.3f in the first epoch and %.3f in the last from "
-                   "the pre-trained weights, %.3f and %.3f from random weights; the epoch kept: %.1f and %.1f on "
-                   "average. **Cost: %.0f s of wall time** for %d folds (%.0f s summed over the folds, %.1f ms per "
-                   "kernel for forward, backward and update; %d kernels encoded, %d unreadable and read as empty) on "
-                   "the ranks of this run.\n", fts->loss_first[0], fts->loss_last[0], fts->loss_first[1],
-                fts->loss_last[1], fts->mean_best_epoch[0], fts->mean_best_epoch[1], fts->seconds, fts->n_jobs,
-                fts->cpu_seconds, fts->ms_per_kernel_step, fts->n_encoded, fts->n_unreadable);
+        for (int b = 0; b < 2; b++)
+            fprintf(f, "%s From the %s weights: training loss (both heads' BCE summed, mean over folds) %.3f -> %.3f "
+                       "with the heads alone, then %.3f in the first end-to-end epoch and %.3f in the last; epoch kept "
+                       "%.1f on average, the heads' warm-up (frozen encoder) in %.0f %% of the folds.",
+                    b ? "" : "\nTraining.", b ? "random" : "pre-trained", fts->head_loss[b][0], fts->head_loss[b][1],
+                    fts->loss_first[b], fts->loss_last[b], fts->mean_best_epoch[b], 100.0 * fts->kept_warmup[b]);
+        fprintf(f, "\n\n**Cost: %.0f s of wall time** on %d rank(s) for %d folds (%.0f s summed over the folds, %.1f ms "
+                   "per kernel for forward, backward and update; %d kernels encoded, %d unreadable and read as "
+                   "empty).\n", fts->seconds, fts->n_ranks, fts->n_jobs, fts->cpu_seconds, fts->ms_per_kernel_step,
+                fts->n_encoded, fts->n_unreadable);
     }
     fprintf(f, "\n## Paired verdicts\n\nSelected classifier's accuracy, A against B on the same folds and seeds: the "
                "mean difference in points with its 95 %% interval, a cluster-robust paired t interval over the "

@@ -17,7 +17,7 @@
 #include "protocol.h"
 
 void mir_ft_options_default(mir_ft_options *o) {
-    *o = (mir_ft_options){4, 8, 32, 1e-4, 1e-3, 0.01, 1.0, 0.2};
+    *o = (mir_ft_options){4, 30, 8, 32, 1e-4, 3e-3, 0.01, 1.0, 0.2};
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -108,6 +108,8 @@ typedef struct ft_run {
     uint8_t *role;             /* (n) ROLE_* of each row */
     int *krow_start, *krow;    /* rows of each kernel: krow[krow_start[k] .. krow_start[k+1]) */
     float aux_mean[MIR_FT_HEADS][2], aux_sd[MIR_FT_HEADS][2];
+    float *emb_mean, *emb_sd;  /* (D) standardisation of the embedding, from the starting encoder */
+    float *cache;              /* (n_kernels, D) the starting encoder's embeddings (the heads' warm-up) */
     mir_batch batch;
     mir_rng batch_rng;         /* mir_batch_build's stream (nothing is drawn with train = 0) */
     /* per-batch scratch, sized for the largest batch of rows */
@@ -168,16 +170,18 @@ static void head_inputs(ft_run *r, int h, int m) {
     for (int i = 0; i < m; i++) {
         float *x = r->x + (size_t)i * r->Din;
         const int j = r->rows[i];
-        memcpy(x, r->emb + (size_t)r->slot[i] * r->D, (size_t)r->D * sizeof *x);
+        const float *e = r->emb + (size_t)r->slot[i] * r->D;
+        for (int c = 0; c < r->D; c++) x[c] = (e[c] - r->emb_mean[c]) / r->emb_sd[c];
         for (int a = 0; a < 2; a++)
             x[r->D + a] = (d->aux[((size_t)h * d->n + j) * 2 + a] - r->aux_mean[h][a]) / r->aux_sd[h][a];
         r->y[i] = (float)d->label[h][j];
     }
 }
 
-/* Loss of the batch's m rows (sum over heads of the mean BCE), after encode and batch_rows. grad: also the
- * gradients of that loss (heads into r->hg, the embedding into r->demb, then through the encoder into
- * r->net.grads; both accumulated). pred (may be NULL): pred[h * n + row] = logit > 0. hits: right predictions. */
+/* Loss of the batch's m rows (sum over heads of the mean BCE), after encode (or r->emb filled from the cache) and
+ * batch_rows. grad 1: also the gradients of that loss (heads into r->hg, the embedding into r->demb, then through
+ * the encoder into r->net.grads; all accumulated); grad 2: the heads' only. pred (may be NULL): pred[h * n + row]
+ * = logit > 0. hits: right predictions. */
 static double batch_loss(ft_run *r, int B, int m, int grad, int *pred, int *hits) {
     double loss = 0;
     if (grad) memset(r->demb, 0, (size_t)B * r->D * sizeof *r->demb);
@@ -199,10 +203,10 @@ static double batch_loss(ft_run *r, int B, int m, int grad, int *pred, int *hits
         for (int i = 0; i < m; i++) {
             float *de = r->demb + (size_t)r->slot[i] * r->D;
             const float *g = r->dx + (size_t)i * r->Din;
-            for (int c = 0; c < r->D; c++) de[c] += g[c];
+            for (int c = 0; c < r->D; c++) de[c] += g[c] / r->emb_sd[c];
         }
     }
-    if (grad && m > 0) mir_model_backward_embed_f32(&r->net, &r->batch, r->demb, 1.0f);
+    if (grad == 1 && m > 0) mir_model_backward_embed_f32(&r->net, &r->batch, r->demb, 1.0f);
     return loss;
 }
 
@@ -284,6 +288,7 @@ static void run_free(ft_run *r) {
     free(r->role); free(r->krow_start); free(r->krow);
     mir_batch_free(&r->batch);
     free(r->emb); free(r->demb);
+    free(r->emb_mean); free(r->emb_sd); free(r->cache);
     free(r->x); free(r->dx); free(r->pre); free(r->act); free(r->dpre); free(r->dact);
     free(r->logit); free(r->dlogit); free(r->y); free(r->slot); free(r->rows);
 }
@@ -293,9 +298,10 @@ static int run_init(ft_run *r, const mir_ft_data *d, const float *init, const mi
     memset(r, 0, sizeof *r);
     r->d = d;
     r->o = o;
-    if (o->batch < 1 || o->batch > 64 || o->epochs < 1 || o->epochs > MIR_FT_MAX_EPOCHS || o->hidden < 1)
-        return mir_fail(err, "fine-tuning: batch 1..64, epochs 1..%d and a positive head width are required",
-                        MIR_FT_MAX_EPOCHS);
+    if (o->batch < 1 || o->batch > 64 || o->epochs < 1 || o->epochs > MIR_FT_MAX_EPOCHS || o->hidden < 1 ||
+        o->head_epochs < 0)
+        return mir_fail(err, "fine-tuning: batch 1..64, epochs 1..%d, head epochs >= 0 and a positive head width are "
+                        "required", MIR_FT_MAX_EPOCHS);
     if (mir_model_create_f32(&r->net, d->cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
     memcpy(r->net.params, init, r->net.n_params * sizeof *init);
     r->C = d->cfg->d_model;
@@ -332,12 +338,71 @@ static int run_init(ft_run *r, const mir_ft_data *d, const float *init, const mi
     mir_rng_seed(&r->batch_rng, 0, 0);
     r->emb = mir_malloc((size_t)o->batch * r->D * sizeof *r->emb);
     r->demb = mir_malloc((size_t)o->batch * r->D * sizeof *r->demb);
+    r->emb_mean = mir_malloc((size_t)r->D * sizeof *r->emb_mean);
+    r->emb_sd = mir_malloc((size_t)r->D * sizeof *r->emb_sd);
+    for (int c = 0; c < r->D; c++) {
+        r->emb_mean[c] = 0;
+        r->emb_sd[c] = 1;
+    }
+    r->cache = mir_calloc((size_t)d->n_kernels * r->D + 1, sizeof *r->cache);
     return 0;
 }
 
+/* The starting encoder's embeddings of the training kernels into r->cache, and their per-value mean and deviation
+ * (floored at 1e-6) into the standardisation. */
+static void standardise(ft_run *r, const int *kernels, int nk) {
+    double *s = mir_calloc((size_t)r->D, sizeof *s), *s2 = mir_calloc((size_t)r->D, sizeof *s2);
+    for (int k0 = 0; k0 < nk; k0 += r->o->batch) {
+        const int B = nk - k0 < r->o->batch ? nk - k0 : r->o->batch;
+        encode(r, kernels + k0, B);
+        for (int i = 0; i < B; i++) {
+            const float *e = r->emb + (size_t)i * r->D;
+            memcpy(r->cache + (size_t)kernels[k0 + i] * r->D, e, (size_t)r->D * sizeof *e);
+            for (int c = 0; c < r->D; c++) {
+                s[c] += e[c];
+                s2[c] += (double)e[c] * e[c];
+            }
+        }
+    }
+    for (int c = 0; c < r->D && nk > 0; c++) {
+        double mean = s[c] / nk, var = s2[c] / nk - mean * mean;
+        r->emb_mean[c] = (float)mean;
+        r->emb_sd[c] = (float)(var > 1e-12 ? sqrt(var) : 1e-6);
+    }
+    free(s);
+    free(s2);
+}
+
+/* The heads alone, head_epochs epochs over the training kernels' cached embeddings (shuffled by rng); *step
+ * counts the heads' updates. Writes the first and last epoch's mean loss into st. */
+static void head_warmup(ft_run *r, int *kernels, int nk, mir_rng *rng, int64_t *step, mir_ft_stats *st) {
+    const mir_ft_options *o = r->o;
+    for (int e = 0; e < o->head_epochs; e++) {
+        mir_shuffle_int(kernels, nk, rng);
+        double sum = 0;
+        int nb = 0;
+        for (int k0 = 0; k0 < nk; k0 += o->batch) {
+            const int B = nk - k0 < o->batch ? nk - k0 : o->batch;
+            for (int i = 0; i < B; i++)
+                memcpy(r->emb + (size_t)i * r->D, r->cache + (size_t)kernels[k0 + i] * r->D, (size_t)r->D * sizeof *r->emb);
+            memset(r->hg, 0, r->opt_head.n * sizeof *r->hg);
+            int m = batch_rows(r, kernels + k0, B, ROLE_TRAIN);
+            sum += batch_loss(r, B, m, 2, NULL, NULL);
+            nb++;
+            double norm = sqrt(sumsq(r->hg, r->opt_head.n));
+            double gscale = o->clip > 0 && norm > o->clip ? o->clip / norm : 1.0;
+            ++*step;
+            adamw_step(&r->opt_head, r->hp, r->hg, o->lr_head, o->weight_decay, *step, gscale);
+        }
+        double mean = nb ? sum / nb : NAN;
+        if (e == 0) st->head_loss_first = mean;
+        st->head_loss_last = mean;
+    }
+}
+
 /* One epoch over the training kernels (shuffled by rng); returns the mean batch loss. *step counts updates. */
-static double train_epoch(ft_run *r, int *kernels, int nk, mir_rng *rng, int64_t *step, int64_t warmup,
-                          mir_ft_stats *st) {
+static double train_epoch(ft_run *r, int *kernels, int nk, mir_rng *rng, int64_t *step, int64_t *head_step,
+                          int64_t warmup, mir_ft_stats *st) {
     const mir_ft_options *o = r->o;
     mir_shuffle_int(kernels, nk, rng);
     double sum = 0;
@@ -356,7 +421,8 @@ static double train_epoch(ft_run *r, int *kernels, int nk, mir_rng *rng, int64_t
         ++*step;
         double lr_enc = o->lr_encoder * (*step < warmup ? (double)*step / (double)warmup : 1.0);
         adamw_step(&r->opt_enc, r->net.params, r->net.grads, lr_enc, o->weight_decay, *step, gscale);
-        adamw_step(&r->opt_head, r->hp, r->hg, o->lr_head, o->weight_decay, *step, gscale);
+        ++*head_step;
+        adamw_step(&r->opt_head, r->hp, r->hg, o->lr_head, o->weight_decay, *head_step, gscale);
         st->kernel_steps += B;
         st->step_seconds += mir_wall_seconds() - t0;
     }
@@ -385,16 +451,21 @@ int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int te
     const int ntk = kernels_with(&r, ROLE_TRAIN, tk), nvk = kernels_with(&r, ROLE_VAL, vk);
     /* the best epoch's parameters */
     float *best_enc = mir_malloc(r.net.n_params * sizeof *best_enc), *best_head = mir_malloc(r.opt_head.n * sizeof *best_head);
-    double best = INFINITY;
-    int64_t step = 0, warmup = (ntk + o->batch - 1) / o->batch;
+    int64_t step = 0, head_step = 0, warmup = (ntk + o->batch - 1) / o->batch;
+    standardise(&r, tk, ntk);
+    head_warmup(&r, tk, ntk, &rng, &head_step, st);
+    /* epoch 0: the starting encoder with trained heads; then end to end. Kept: the lowest held-out loss (without
+     * held-out rows, the last epoch) */
+    double best = nvk ? eval_role(&r, vk, nvk, ROLE_VAL, NULL, NULL, NULL) : INFINITY;
+    memcpy(best_enc, r.net.params, r.net.n_params * sizeof *best_enc);
+    memcpy(best_head, r.hp, r.opt_head.n * sizeof *best_head);
     for (int e = 0; e < o->epochs; e++) {
-        st->train_loss[e] = train_epoch(&r, tk, ntk, &rng, &step, warmup, st);
+        st->train_loss[e] = train_epoch(&r, tk, ntk, &rng, &step, &head_step, warmup, st);
         st->val_loss[e] = nvk ? eval_role(&r, vk, nvk, ROLE_VAL, NULL, NULL, NULL) : NAN;
         st->epochs = e + 1;
-        /* keep the epoch with the lowest held-out loss; without held-out rows, the last */
         if (!nvk || st->val_loss[e] < best) {
             best = nvk ? st->val_loss[e] : best;
-            st->best_epoch = nvk ? e + 1 : 0;
+            st->best_epoch = e + 1;
             memcpy(best_enc, r.net.params, r.net.n_params * sizeof *best_enc);
             memcpy(best_head, r.hp, r.opt_head.n * sizeof *best_head);
         }
@@ -451,6 +522,7 @@ int mir_ft_check_gradient(const mir_ft_data *d, const float *init, const mir_ft_
     aux_stats(&r);
     int ks[64], B = d->n_kernels < o->batch ? d->n_kernels : o->batch;
     for (int i = 0; i < B; i++) ks[i] = i;
+    standardise(&r, ks, B);
     memset(r.net.grads, 0, r.net.n_params * sizeof *r.net.grads);
     memset(r.hg, 0, r.opt_head.n * sizeof *r.hg);
     encode(&r, ks, B);
@@ -523,6 +595,8 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     sum->max_nodes = fast.max_nodes ? fast.max_nodes : cfg->max_nodes;
     sum->epochs = o->epochs;
     sum->hidden = o->hidden;
+    sum->head_epochs = o->head_epochs;
+    sum->n_ranks = size;
     /* the two starts */
     mir_model_f32 start[MIR_FT_N_INITS];
     int rc = 0;
@@ -559,8 +633,10 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     const size_t per = (size_t)MIR_FT_HEADS * n;
     int *mine = mir_calloc((size_t)MIR_FT_N_INITS * n_splits * per, sizeof *mine); /* pred + 1 where this rank's */
     int *tmp = mir_malloc(per * sizeof *tmp);
-    /* totals: per start {folds, best epochs, first loss, last loss}, then {kernel steps, step s, fold s} */
-    double tot[4 * MIR_FT_N_INITS + 3] = {0};
+    /* totals: per start {folds, best epochs, first loss, last loss, warm-up kept, head first, head last}, then
+     * {kernel steps, step s, fold s} */
+    enum { PER = 7 };
+    double tot[PER * MIR_FT_N_INITS + 3] = {0};
     int job = 0, done = 0;
     for (int s = 0; s < n_splits && !rc; s++)
         for (int init = 0; init < MIR_FT_N_INITS && !rc; init++)
@@ -578,20 +654,24 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
                 for (int h = 0; h < MIR_FT_HEADS; h++)
                     for (int j = 0; j < n; j++)
                         if (splits[s].fold[j] == f && splits[s].score[h]) dst[(size_t)h * n + j] = tmp[(size_t)h * n + j] + 1;
-                double *t = tot + 4 * init;
+                double *t = tot + PER * init;
                 t[0] += 1;
-                t[1] += st.best_epoch ? st.best_epoch : st.epochs;
+                t[1] += st.best_epoch;
                 t[2] += st.train_loss[0];
                 t[3] += st.train_loss[st.epochs - 1];
-                tot[4 * MIR_FT_N_INITS] += (double)st.kernel_steps;
-                tot[4 * MIR_FT_N_INITS + 1] += st.step_seconds;
-                tot[4 * MIR_FT_N_INITS + 2] += st.seconds;
+                t[4] += st.best_epoch == 0;
+                t[5] += st.head_loss_first;
+                t[6] += st.head_loss_last;
+                tot[PER * MIR_FT_N_INITS] += (double)st.kernel_steps;
+                tot[PER * MIR_FT_N_INITS + 1] += st.step_seconds;
+                tot[PER * MIR_FT_N_INITS + 2] += st.seconds;
                 done++;
                 if (!quiet)
                     mir_log(rank == 0 ? MIR_LOG_INFO : MIR_LOG_DEBUG,
-                            "fine-tuning: job %d of %d (%s start, split %d, fold %d): %d epochs, best %d, train loss "
-                            "%.3f -> %.3f, %.0f s (%.1f ms per kernel step)", job + 1, n_jobs,
-                            init ? "random" : "pre-trained", s, f, st.epochs, st.best_epoch, st.train_loss[0],
+                            "fine-tuning: job %d of %d (%s start, split %d, fold %d): heads alone %.3f -> %.3f, %d "
+                            "epochs, epoch %d kept, train loss %.3f -> %.3f, %.0f s (%.1f ms per kernel step)", job + 1,
+                            n_jobs, init ? "random" : "pre-trained", s, f, st.head_loss_first, st.head_loss_last,
+                            st.epochs, st.best_epoch, st.train_loss[0],
                             st.train_loss[st.epochs - 1], st.seconds,
                             st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
             }
@@ -603,19 +683,22 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
         rc = -1;
     } else {
         MPI_Allreduce(MPI_IN_PLACE, mine, (int)((size_t)MIR_FT_N_INITS * n_splits * per), MPI_INT, MPI_SUM, comm);
-        MPI_Allreduce(MPI_IN_PLACE, tot, 4 * MIR_FT_N_INITS + 3, MPI_DOUBLE, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, tot, PER * MIR_FT_N_INITS + 3, MPI_DOUBLE, MPI_SUM, comm);
         for (size_t i = 0; i < (size_t)MIR_FT_N_INITS * n_splits * per; i++) pred[i] = mine[i] - 1;
         sum->n_jobs = 0;
         for (int i = 0; i < MIR_FT_N_INITS; i++) {
-            const double *t = tot + 4 * i;
+            const double *t = tot + PER * i;
             sum->n_jobs += (int)t[0];
             sum->mean_best_epoch[i] = t[0] ? t[1] / t[0] : NAN;
             sum->loss_first[i] = t[0] ? t[2] / t[0] : NAN;
             sum->loss_last[i] = t[0] ? t[3] / t[0] : NAN;
+            sum->kept_warmup[i] = t[0] ? t[4] / t[0] : NAN;
+            sum->head_loss[i][0] = t[0] ? t[5] / t[0] : NAN;
+            sum->head_loss[i][1] = t[0] ? t[6] / t[0] : NAN;
         }
-        const double ks = tot[4 * MIR_FT_N_INITS];
-        sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[4 * MIR_FT_N_INITS + 1] / ks : NAN;
-        sum->cpu_seconds = tot[4 * MIR_FT_N_INITS + 2];
+        const double ks = tot[PER * MIR_FT_N_INITS];
+        sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[PER * MIR_FT_N_INITS + 1] / ks : NAN;
+        sum->cpu_seconds = tot[PER * MIR_FT_N_INITS + 2];
     }
     (void)done;
     sum->seconds = mir_wall_seconds() - t0;

@@ -17,12 +17,21 @@
  *   - a kernel is read as the fast mode reads it (mir_embed_options_fast: its first window of `window` tokens
  *     and its first graph window of max_nodes), all of a mini-batch's kernels in one model batch; the rows
  *     of a kernel (its input sizes) share its embedding;
- *   - AdamW on encoder and heads; mini-batches of kernels in an order drawn from the seed; the loss of a
- *     batch is the two platforms' mean BCE over its training rows, summed; the encoder's step is warmed up
- *     linearly over the first epoch (a fresh head's first gradients are noise);
+ *   - the embedding enters the heads standardised: each of its 2C values minus its mean over the training
+ *     kernels, over its deviation, both measured once with the starting encoder (a fixed affine map, like the
+ *     frozen runs' classifiers' standardisation; the kernels' pooled states differ little from one another,
+ *     the random encoder's least of all);
+ *   - first the heads alone on the starting encoder's embeddings (head_epochs; the embeddings are computed
+ *     once, so this costs a third of an epoch), then encoder and heads together: a fresh head's first
+ *     gradients would otherwise be noise pushed into the encoder ("linear probing, then fine-tuning", Kumar
+ *     et al., ICLR 2022);
+ *   - AdamW; mini-batches of kernels in an order drawn from the seed; the loss of a batch is the two
+ *     platforms' mean BCE over its training rows, summed; the encoder's step is warmed up linearly over the
+ *     first end-to-end epoch;
  *   - early stopping: a share of the training benchmarks (inner_frac, grouped: no benchmark on both sides)
- *     is held out; after each epoch its loss is measured and the parameters of the best epoch are kept. They
- *     predict the test fold. The test fold is never seen before that.
+ *     is held out; after the heads' warm-up (epoch 0: the starting encoder, trained heads) and after each
+ *     end-to-end epoch its loss is measured, and the parameters of the best epoch are kept. They predict the
+ *     test fold. The test fold is never seen before that.
  * Deterministic for a seed: the heads' draw, the inner split and the batch order come from the seed only,
  * so the result does not depend on the rank that runs a fold.
  */
@@ -39,11 +48,12 @@
 enum { MIR_FT_HEADS = 2, MIR_FT_MAX_EPOCHS = 64 };
 
 typedef struct mir_ft_options {
-    int epochs;           /* maximum epochs (default 4; at most MIR_FT_MAX_EPOCHS) */
+    int epochs;           /* maximum end-to-end epochs (default 4; at most MIR_FT_MAX_EPOCHS) */
+    int head_epochs;      /* epochs of the heads alone first (30) */
     int batch;            /* kernels per mini-batch (8) */
     int hidden;           /* head width H (32) */
     double lr_encoder;    /* the encoder's AdamW step after warm-up (1e-4) */
-    double lr_head;       /* the heads' AdamW step (1e-3) */
+    double lr_head;       /* the heads' AdamW step (3e-3) */
     double weight_decay;  /* 0.01 */
     double clip;          /* global gradient norm (1.0) */
     double inner_frac;    /* share of the training benchmarks held out for early stopping (0.2) */
@@ -65,7 +75,9 @@ typedef struct mir_ft_data {
 
 /* What one fold's training did. */
 typedef struct mir_ft_stats {
-    int epochs, best_epoch;              /* epochs run; the one kept (1-based; 0: none held out, the last) */
+    int epochs, best_epoch;              /* end-to-end epochs run; the one kept (0: the heads' warm-up on the
+                                            starting encoder; the last when no benchmark is held out) */
+    double head_loss_first, head_loss_last; /* mean loss of the heads' first and last warm-up epoch */
     int n_train_rows, n_val_rows, n_test_rows;
     double train_loss[MIR_FT_MAX_EPOCHS];/* mean loss of the epoch's batches (sum over heads) */
     double val_loss[MIR_FT_MAX_EPOCHS];  /* on the held-out benchmarks after the epoch (NaN without) */
@@ -108,9 +120,12 @@ typedef struct mir_ft_summary {
     double seconds;                          /* wall time of the fine-tuning, encoding included */
     double cpu_seconds;                      /* sum over the folds of their wall time (the cost on one core) */
     double ms_per_kernel_step;               /* forward + backward + update per kernel, mean over folds */
-    double mean_best_epoch[MIR_FT_N_INITS];
+    double mean_best_epoch[MIR_FT_N_INITS];      /* 0: the warm-up (frozen encoder) kept */
+    double kept_warmup[MIR_FT_N_INITS];          /* share of the folds that kept epoch 0 */
+    double head_loss[MIR_FT_N_INITS][2];         /* the heads' warm-up: first and last epoch's mean loss */
     double loss_first[MIR_FT_N_INITS], loss_last[MIR_FT_N_INITS]; /* mean training loss, first and last epoch */
-    int epochs, hidden;                      /* the budget, the heads' width */
+    int epochs, head_epochs, hidden;         /* the budget, the heads' width */
+    int n_ranks;
 } mir_ft_summary;
 
 /* Fine-tune on device mapping: for both starts (MIR_FT_PRETRAINED from model_path's weights, MIR_FT_RANDOM

@@ -13,7 +13,7 @@
 #include "finetune.h"
 #include "mir_test.h"
 
-enum { NK = 12, ROWS_PER_K = 8, N = NK * ROWS_PER_K, V = 24 };
+enum { NK = 12, ROWS_PER_K = 16, N = NK * ROWS_PER_K, V = 24 };
 
 typedef struct synth {
     int32_t tokens[40];
@@ -84,6 +84,7 @@ int main(void) {
     for (size_t i = 0; i < m.n_params; i++) m.params[i] /= 4;
     o.batch = 2;
     o.epochs = 25;
+    o.head_epochs = 0; /* end to end from the first step: the encoder's part of the training is under test */
     o.lr_head = 1e-2;
     int pred[2][2 * N];
     mir_ft_stats st[2];
@@ -110,6 +111,16 @@ int main(void) {
     CHECK(st[0].n_val_rows > 0 && st[0].best_epoch >= 1);
     CHECK(memcmp(pred[0], pred[1], sizeof pred[0]) == 0);
     CHECK(st[0].train_loss[st[0].epochs - 1] == st[1].train_loss[st[1].epochs - 1]);
+    /* the default: the heads alone first (their loss falls), then end to end; epoch 0 is a candidate */
+    mir_ft_options_default(&o);
+    o.batch = 2;
+    o.epochs = 2;
+    CHECK_FATAL(mir_ft_fold(&d, m.params, fold, 1, &o, 77, pred[0], &st[0], &err) == 0);
+    printf("heads first: loss %.4f -> %.4f over %d epochs, then %.4f -> %.4f end to end, epoch %d kept\n",
+           st[0].head_loss_first, st[0].head_loss_last, o.head_epochs, st[0].train_loss[0], st[0].train_loss[1],
+           st[0].best_epoch);
+    CHECK(st[0].head_loss_last < 0.6 * st[0].head_loss_first);
+    CHECK(st[0].best_epoch >= 0 && st[0].best_epoch <= 2);
     mir_model_free_f32(&m);
     return mir_test_finish("test_finetune");
 }
