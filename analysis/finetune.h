@@ -18,9 +18,10 @@
  *     and its first graph window of max_nodes), all of a mini-batch's kernels in one model batch; the rows
  *     of a kernel (its input sizes) share its embedding;
  *   - the embedding enters the heads standardised: each of its 2C values minus its mean over the training
- *     kernels, over its deviation, both measured once with the starting encoder (a fixed affine map, like the
- *     frozen runs' classifiers' standardisation; the kernels' pooled states differ little from one another,
- *     the random encoder's least of all);
+ *     kernels, over one deviation for all of them (the root mean of their variances), measured once with the
+ *     starting encoder and then fixed (the kernels' pooled states differ little from one another, the random
+ *     encoder's least of all; one scale rather than one per value, which would magnify the values that hardly
+ *     vary and with them every step of the encoder);
  *   - first the heads alone on the starting encoder's embeddings (head_epochs; the embeddings are computed
  *     once, so this costs a third of an epoch), then encoder and heads together: a fresh head's first
  *     gradients would otherwise be noise pushed into the encoder ("linear probing, then fine-tuning", Kumar
@@ -30,8 +31,8 @@
  *     first end-to-end epoch;
  *   - early stopping: a share of the training benchmarks (inner_frac, grouped: no benchmark on both sides)
  *     is held out; after the heads' warm-up (epoch 0: the starting encoder, trained heads) and after each
- *     end-to-end epoch its loss is measured, and the parameters of the best epoch are kept. They predict the
- *     test fold. The test fold is never seen before that.
+ *     end-to-end epoch its accuracy (both heads) is measured, and the parameters of the best epoch are kept
+ *     (ties: the lower held-out loss). They predict the test fold. The test fold is never seen before that.
  * Deterministic for a seed: the heads' draw, the inner split and the batch order come from the seed only,
  * so the result does not depend on the rank that runs a fold.
  */
@@ -49,10 +50,10 @@ enum { MIR_FT_HEADS = 2, MIR_FT_MAX_EPOCHS = 64 };
 
 typedef struct mir_ft_options {
     int epochs;           /* maximum end-to-end epochs (default 4; at most MIR_FT_MAX_EPOCHS) */
-    int head_epochs;      /* epochs of the heads alone first (30) */
+    int head_epochs;      /* epochs of the heads alone first (15) */
     int batch;            /* kernels per mini-batch (8) */
     int hidden;           /* head width H (32) */
-    double lr_encoder;    /* the encoder's AdamW step after warm-up (1e-4) */
+    double lr_encoder;    /* the encoder's AdamW step after warm-up (5e-6) */
     double lr_head;       /* the heads' AdamW step (3e-3) */
     double weight_decay;  /* 0.01 */
     double clip;          /* global gradient norm (1.0) */
@@ -81,6 +82,8 @@ typedef struct mir_ft_stats {
     int n_train_rows, n_val_rows, n_test_rows;
     double train_loss[MIR_FT_MAX_EPOCHS];/* mean loss of the epoch's batches (sum over heads) */
     double val_loss[MIR_FT_MAX_EPOCHS];  /* on the held-out benchmarks after the epoch (NaN without) */
+    double val_loss0;                    /* the same after the heads' warm-up */
+    double val_acc0, val_acc;            /* held-out accuracy (both heads) after the warm-up, and of the epoch kept */
     int64_t kernel_steps;                /* kernels through forward + backward */
     double step_seconds;                 /* wall time of those forward + backward passes and updates */
     double seconds;                      /* wall time of the fold */
