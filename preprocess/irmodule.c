@@ -400,8 +400,15 @@ static LLVMValueRef entry_instruction(LLVMValueRef f) {
 
 static int32_t inst_node(graph_builder *b, LLVMValueRef i) {
     int32_t id = -1;
-    ptrmap_get(&b->inst_node, i, &id);
+    if (i) ptrmap_get(&b->inst_node, i, &id);
     return id;
+}
+
+/* An edge to a defined function's entry instruction, none if its entry block is empty (bitcode the reader
+ * accepts without verifying; text IR cannot say it; found by tests/fuzz): never an edge to node -1. */
+static void edge_to_entry(graph_builder *b, int32_t src, LLVMValueRef f) {
+    int32_t entry = inst_node(b, entry_instruction(f));
+    if (entry >= 0) graph_add_edge(b->g, src, entry, MIR_FLOW_CALL, 0);
 }
 
 /* Call edges between every return of f and node `to`. */
@@ -443,7 +450,7 @@ static void build_graph(LLVMModuleRef m, mir_graph *g, classify_ctx *cc, int64_t
         if (LLVMIsDeclaration(f)) continue;
         int32_t fidx = 0;
         ptrmap_get(&b.fn_index, f, &fidx);
-        graph_add_edge(g, root, inst_node(&b, entry_instruction(f)), MIR_FLOW_CALL, 0);
+        edge_to_entry(&b, root, f);
         returns_to(&b, f, root);
         for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
             for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
@@ -476,7 +483,7 @@ static void build_graph(LLVMModuleRef m, mir_graph *g, classify_ctx *cc, int64_t
                 /* call */
                 if (callee) {
                     if (LLVMGetValueKind(callee) == LLVMFunctionValueKind && !LLVMIsDeclaration(callee)) {
-                        graph_add_edge(g, me, inst_node(&b, entry_instruction(callee)), MIR_FLOW_CALL, 0);
+                        edge_to_entry(&b, me, callee);
                         returns_to(&b, callee, me);
                     } else {
                         graph_add_edge(g, me, root, MIR_FLOW_CALL, 0);

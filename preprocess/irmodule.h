@@ -16,7 +16,8 @@
  *          (position = operand index; basic-block, metadata and called-function operands have none);
  *          call edges: call/invoke -> entry instruction of a defined callee and each of the callee's returns
  *          -> the call; a call to an external or indirect callee -> root and root -> the call; root -> entry
- *          instruction of every defined function and each return of it -> root.
+ *          instruction of every defined function and each return of it -> root. A function whose entry block
+ *          is empty (invalid, but the bitcode reader does not verify) has no entry edges.
  */
 #ifndef MIR_IRMODULE_H
 #define MIR_IRMODULE_H
