@@ -123,7 +123,7 @@ static int predict_gains(const mir_reg_task *t, const int *tr, int ntr, const in
  * the training units, whose groups are grp (ntr). MIR_REG_RULE_MEAN: the largest mean (ties: the larger
  * margin). MIR_REG_RULE_SIGNIFICANT: the same among the margins whose gain over the default is significant, the
  * 95 % paired t interval of the per-group mean log speedups against 0 lying above 0 (groups, not units: the
- * units of one kernel are not independent); none: inf. */
+ * units of one kernel are not independent); none: inf. MIR_REG_RULE_NO_HARM: also no group's mean below 0. */
 static int choose_margin(const double *lv, const int *grp, int ntr, int rule) {
     int max_g = 0;
     for (int i = 0; i < ntr; i++) max_g = grp[i] > max_g ? grp[i] : max_g;
@@ -141,11 +141,17 @@ static int choose_margin(const double *lv, const int *grp, int ntr, int rule) {
             gn[grp[i]]++;
         }
         int ng = 0;
+        double worst_group = 0;
         for (int g = 0; g <= max_g; g++)
-            if (gn[g]) gv[ng++] = gs[g] / gn[g];
+            if (gn[g]) {
+                gv[ng] = gs[g] / gn[g];
+                if (gv[ng] < worst_group) worst_group = gv[ng];
+                ng++;
+            }
         mir_paired p;
         mir_paired_t(gv, zero, ng, &p);
-        int ok = isinf(mir_reg_margins[m]) || rule == MIR_REG_RULE_MEAN || p.lo > 0;
+        int ok = isinf(mir_reg_margins[m]) || rule == MIR_REG_RULE_MEAN ||
+                 (p.lo > 0 && (rule != MIR_REG_RULE_NO_HARM || worst_group >= 0));
         double score = ntr ? sum / ntr : 0;
         if (ok && (best < 0 || score >= best_score - 1e-12)) { /* ascending: ties go to the larger margin */
             best = m;

@@ -33,8 +33,11 @@ extern const double mir_reg_margins[MIR_REG_N_MARGINS];
  *   MIR_REG_RULE_MEAN         the largest mean log speedup (ties: the larger margin);
  *   MIR_REG_RULE_SIGNIFICANT  the same, among the margins whose inner gain over the default is significant: the
  *                             95 % paired t interval of the per-group (kernel, family) mean log speedups lies
- *                             above 0; when none is, inf (the default). */
-enum { MIR_REG_RULE_MEAN = 0, MIR_REG_RULE_SIGNIFICANT = 1 };
+ *                             above 0; when none is, inf (the default);
+ *   MIR_REG_RULE_NO_HARM      the same, and no inner group (kernel, family) may come out slower than the
+ *                             default on average: a margin that harmed a training kernel in the inner folds is
+ *                             not trusted on a new one (the rule used: do no harm). */
+enum { MIR_REG_RULE_MEAN = 0, MIR_REG_RULE_SIGNIFICANT = 1, MIR_REG_RULE_NO_HARM = 2 };
 
 /* Fit XGBoost reg:squarederror on Xtr (ntr, d) -> ytr (ntr), predict Xte (nte, d) into out (nte).
  * p: rounds, depth, bins, eta, subsample, min_child_weight of the classifiers; columns are sampled per
@@ -54,7 +57,7 @@ typedef struct mir_reg_task {
     int n_groups;
     int inner_k;              /* inner folds over the training groups (e.g. 4) */
     const mir_clf_params *params;
-    int margin_rule;          /* MIR_REG_RULE_MEAN or MIR_REG_RULE_SIGNIFICANT (below) */
+    int margin_rule;          /* MIR_REG_RULE_MEAN, _SIGNIFICANT or _NO_HARM (below) */
 } mir_reg_task;
 
 /* Leave one group out. For every unit: regression[u] (a configuration) and safe[u] (a configuration, or

@@ -138,6 +138,9 @@ int main(void) {
         test_random(&p, 1);
         test_random(&p, 0);
     }
+    rule = MIR_REG_RULE_NO_HARM; /* the rule the analyses use: once each way */
+    test_learnable(&p, 1);
+    test_random(&p, 0);
     printf("test_regress: %d checks, %d failed\n", mir_test_checks, mir_test_failures);
     return mir_test_failures != 0;
 }
