@@ -282,6 +282,8 @@ static LLVMValueRef next_definition(LLVMValueRef fn) {
     return fn;
 }
 
+static int walk_printed_function(LLVMValueRef fn, stmt_sink *s, mir_error *err);
+
 /* Every defined function, from one print of the whole module. */
 static int statements_from_module(LLVMModuleRef m, stmt_sink *s, mir_error *err) {
     char *text = LLVMPrintModuleToString(m);
@@ -302,6 +304,22 @@ static int statements_from_module(LLVMModuleRef m, stmt_sink *s, mir_error *err)
         fn = next_definition(LLVMGetNextFunction(fn));
     }
     LLVMDisposeMessage(text);
+    /* The C API's string ends at the first NUL byte, and a module string (a triple, a section name, a global's
+     * initialiser) may hold one: then the print stops before some definitions. Those are printed one at a
+     * time, so no function's statements are silently lost (found by fuzz_ingest). */
+    for (; !rc && fn; fn = next_definition(LLVMGetNextFunction(fn))) rc = walk_printed_function(fn, s, err);
+    return rc;
+}
+
+/* One defined function printed on its own (LLVMPrintValueToString), its statements to the sink. */
+static int walk_printed_function(LLVMValueRef fn, stmt_sink *s, mir_error *err) {
+    char *text = LLVMPrintValueToString(fn);
+    /* comment lines ("; Function Attrs: ...") come before the header */
+    const char *p = text;
+    while (*p && strncmp(p, "define ", 7) != 0) p = *line_end(p) ? line_end(p) + 1 : line_end(p);
+    int rc = *p ? walk_function(p, fn, s, &p, err)
+                : mir_fail(err, "function %s: no define line in its printed form", LLVMGetValueName2(fn, &(size_t){0}));
+    LLVMDisposeMessage(text);
     return rc;
 }
 
@@ -316,14 +334,7 @@ static int statements_by_function(LLVMModuleRef m, stmt_sink *s, mir_error *err)
             s->x->n_instructions += count_instructions(fn);
             continue;
         }
-        char *text = LLVMPrintValueToString(fn);
-        /* comment lines ("; Function Attrs: ...") come before the header */
-        const char *p = text;
-        while (*p && strncmp(p, "define ", 7) != 0) p = *line_end(p) ? line_end(p) + 1 : line_end(p);
-        int rc = *p ? walk_function(p, fn, s, &p, err)
-                    : mir_fail(err, "function %s: no define line in its printed form",
-                               LLVMGetValueName2(fn, &(size_t){0}));
-        LLVMDisposeMessage(text);
+        int rc = walk_printed_function(fn, s, err);
         if (rc) return rc;
     }
     return 0;
