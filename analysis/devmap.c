@@ -540,8 +540,8 @@ static int write_outputs(const mir_analyze_options *o, const char *dir, const re
                    "platform's), by AdamW on mini-batches of 8 kernels, from the pre-trained weights and from random "
                    "weights (the random-weights encoder) at the same budget: the heads alone for %d epochs on the "
                    "starting encoder's embeddings, then at most %d epochs end to end; the epoch kept (0: the heads' "
-                   "warm-up on the starting encoder) is the one with the lowest loss on 20 %% of the training "
-                   "benchmarks held out (never the test fold). A kernel is read as the fast mode reads it: its first "
+                   "warm-up on the starting encoder) is the one with the best accuracy (ties: the lower loss) on 20 %% "
+                   "of the training benchmarks held out (never the test fold). A kernel is read as the fast mode reads it: its first "
                    "%d tokens and a graph window of %d nodes (analysis/finetune.h).\n\n", fts->hidden,
                 fts->head_epochs, fts->epochs, fts->window, fts->max_nodes);
         fprintf(f, "| start | protocol | AMD accuracy %% | NVIDIA accuracy %% | frozen AMD | frozen NVIDIA |\n"
