@@ -38,6 +38,16 @@ static void make_module(synth *s, int n_tok, int n_nodes, int V, mir_rng *rng) {
     s->view = (mir_module_view){s->tokens, n_tok, s->kind, s->text, n_nodes, s->src, s->dst, s->flow, ne};
 }
 
+/* The three synthetic modules of the checks (a window on the longest, a graph window on the largest), drawn
+ * from a stream seeded with seed; rng continues that stream. */
+static void make_modules(synth mods[NMOD], mir_module_view views[NMOD], int V, uint64_t seed, mir_rng *rng) {
+    mir_rng_seed(rng, seed, 0);
+    make_module(&mods[0], 12, 14, V, rng);
+    make_module(&mods[1], 5, 6, V, rng);
+    make_module(&mods[2], 7, 9, V, rng);
+    for (int i = 0; i < NMOD; i++) views[i] = mods[i].view;
+}
+
 static void check_model(int stats);
 static void check_backward_embed(int stats);
 
@@ -118,13 +128,9 @@ static void check_model(int stats) {
     CHECK_EQ_INT(off, n_el);
 
     mir_rng rng;
-    mir_rng_seed(&rng, 42, 0);
     synth mods[NMOD];
-    make_module(&mods[0], 12, 14, c.vocab_size, &rng);
-    make_module(&mods[1], 5, 6, c.vocab_size, &rng);
-    make_module(&mods[2], 7, 9, c.vocab_size, &rng);
     mir_module_view views[NMOD];
-    for (int i = 0; i < NMOD; i++) views[i] = mods[i].view;
+    make_modules(mods, views, c.vocab_size, 42, &rng);
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options o;
@@ -240,13 +246,9 @@ static void check_backward_embed(int stats) {
     mir_tensor_info *t = calloc((size_t)nt, sizeof *t);
     mir_params_table(&c, t, NULL);
     mir_rng rng;
-    mir_rng_seed(&rng, 43, 0);
     synth mods[NMOD];
-    make_module(&mods[0], 12, 14, c.vocab_size, &rng);
-    make_module(&mods[1], 5, 6, c.vocab_size, &rng);
-    make_module(&mods[2], 7, 9, c.vocab_size, &rng);
     mir_module_view views[NMOD];
-    for (int i = 0; i < NMOD; i++) views[i] = mods[i].view;
+    make_modules(mods, views, c.vocab_size, 43, &rng);
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options eo = {0.0f, 0, 0};
