@@ -255,15 +255,19 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     bo.train = 0;
     const int D = t->grid.n_groups;
     MPI_Comm across = t->grid.across;
-    for (int64_t k = t->grid.group_id; k < G; k += D) {
-        int mm = (int)((k + 1) * m <= n ? m : n - k * m);
+    /* rounds of D micro-batches, one per data-parallel group: every rank takes part in every round's agreement
+     * on the reading, also a group without a micro-batch in the last round (G need not be a multiple of D) */
+    for (int64_t round = 0; round < (G + D - 1) / D; round++) {
+        int64_t k = round * D + t->grid.group_id;
+        int mm = k < G ? (int)((k + 1) * m <= n ? m : n - k * m) : 0;
         mir_rng rng;
         mir_rng_seed(&rng, t->st.seed ^ 0xE7A1ULL, (uint64_t)k);
-        if (agree(t, load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err), err)) {
+        if (agree(t, mm ? load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err) : 0, err)) {
             free(tcount);
             free(sc);
             return -1;
         }
+        if (!mm) continue;
         mir_losses l;
         mir_model_forward_f32(&t->model, &t->batch, &l);
         sums[0] += l.mlm_acc * l.n_mlm;
