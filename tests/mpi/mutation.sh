@@ -2,8 +2,8 @@
 # Mutation test (issue 17): 360 mutants of the tests' own IR (tests/tools/mutate_ir.py, seed 1: bit flips,
 # overwritten runs, truncations, splices, duplicated chunks; half .bc, half .ll), mixed with valid modules,
 # through mir-preprocess and mir-infer at 2 ranks. Each run completes (exit 0 or 3), every input is
-# recorded with a known status, the valid modules are ok, and mutant 344 (which crashes LLVM 16's bitcode
-# reader) is recorded as crashed.
+# recorded with a known status, the valid modules are ok, and tests/data/crash/llvm_oom.bc (a mutant that
+# crashes LLVM 16's bitcode reader) is recorded as crashed.
 source "$(dirname "$0")/common.sh"
 TR=${MIR_TRAIN:?}; INF=${MIR_INFER:?}
 export OPENBLAS_NUM_THREADS=1
@@ -11,6 +11,7 @@ IN=$WORK/in
 mkdir -p "$IN"
 "$PY" "$TOOLS/mutate_ir.py" --seed 1 --count 360 --out "$IN" "$SRC"/tests/data/ir/*.ll > "$WORK/kinds.txt"
 cp "$SRC"/tests/data/ir/*.ll "$IN/"
+cp "$SRC/tests/data/crash/llvm_oom.bc" "$IN/killer_oom.bc"
 "$PP" -q -o "$WORK/good.h5" "$SRC"/tests/data/ir
 "$TR" -q --corpus "$WORK/good.h5" --config tiny --steps 3 --batch 4 --micro-batch 2 -o "$WORK/m.h5"
 LIMITS=(--worker-memory 1024 --module-timeout 20)
@@ -33,7 +34,7 @@ for path, nm, st in ((f"{w}/c.h5", "modules/name", "modules/status"), (f"{w}/e.h
     by = dict(zip(got, status))
     for g in ("calls.ll", "loop.ll", "switch.ll", "vecadd_opaque.ll", "vecadd_typed.ll"):
         assert by[g] in (0, 6), (path, g, by[g])
-    assert by["m1_0344.bc"] == 8, (path, by["m1_0344.bc"])
+    assert by["killer_oom.bc"] == 8, (path, by["killer_oom.bc"])
     count = collections.Counter({v: k for k, v in names.items()}[s] for s in status)
     print(f"{path.rsplit('/', 1)[-1]}: {len(got)} modules, {dict(count)}")
 PY

@@ -52,7 +52,9 @@ def main():
         for p in sorted(a.inputs):
             texts.append(open(p, "rb").read())
             bc = os.path.join(tmp, "x.bc")
-            subprocess.run([a.llvm_as, p, "-o", bc], check=True)
+            # from the file's own folder, so the module identifier (and so the bitcode) is the file's name,
+            # not its path: the same mutants from any checkout
+            subprocess.run([a.llvm_as, os.path.basename(p), "-o", bc], check=True, cwd=os.path.dirname(p) or ".")
             bcs.append(open(bc, "rb").read())
     rng = np.random.Generator(np.random.PCG64(a.seed))
     for k in range(a.count):
