@@ -7,6 +7,8 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+#include "xgbtry.h"
+
 #include "layers.h"
 #include "probe.h"
 #include "rng.h"
@@ -31,13 +33,26 @@ void mir_clf_params_default(mir_clf_params *p) {
 /* ------------------------------------------------------------------------------------------------ */
 /* XGBoost                                                                                          */
 
-#define XGB_TRY(call)                                                                 \
-    do {                                                                              \
-        if ((call) != 0) {                                                            \
-            rc = mir_fail(err, "xgboost: %s: %s", #call, XGBGetLastError());          \
-            goto done;                                                                \
-        }                                                                             \
-    } while (0)
+
+int mir_xgb_set_params(void *booster, const mir_clf_params *p, const char *colsample_key, uint64_t seed,
+                       mir_error *err) {
+    char v[7][64];
+    snprintf(v[0], sizeof v[0], "%d", p->xgb_max_bin);
+    snprintf(v[1], sizeof v[1], "%d", p->xgb_max_depth);
+    snprintf(v[2], sizeof v[2], "%g", p->xgb_eta);
+    snprintf(v[3], sizeof v[3], "%g", p->xgb_subsample);
+    snprintf(v[4], sizeof v[4], "%g", p->xgb_colsample);
+    snprintf(v[5], sizeof v[5], "%g", p->xgb_min_child_weight);
+    snprintf(v[6], sizeof v[6], "%llu", (unsigned long long)(seed & 0x7fffffff));
+    const char *kv[][2] = {{"max_bin", v[0]},       {"tree_method", "hist"}, {"nthread", "1"},
+                           {"verbosity", "0"},      {"max_depth", v[1]},     {"eta", v[2]},
+                           {"subsample", v[3]},     {colsample_key, v[4]},   {"min_child_weight", v[5]},
+                           {"seed", v[6]}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+        if (XGBoosterSetParam((BoosterHandle)booster, kv[i][0], kv[i][1]))
+            return mir_fail(err, "xgboost: %s = %s: %s", kv[i][0], kv[i][1], XGBGetLastError());
+    return 0;
+}
 
 static void pbegin(const mir_clf_probe *pr, int fit) {
     if (pr && pr->probe) mir_probe_begin(pr->probe, fit ? pr->phase_fit : pr->phase_predict);
@@ -69,23 +84,7 @@ static int xgb_fit_predict(const mir_clf_params *p, const float *Xtr, const int 
         snprintf(v, sizeof v, "%d", n_classes);
         XGB_TRY(XGBoosterSetParam(b, "num_class", v));
     }
-    snprintf(v, sizeof v, "%d", p->xgb_max_bin);
-    XGB_TRY(XGBoosterSetParam(b, "max_bin", v));
-    XGB_TRY(XGBoosterSetParam(b, "tree_method", "hist"));
-    XGB_TRY(XGBoosterSetParam(b, "nthread", "1"));
-    XGB_TRY(XGBoosterSetParam(b, "verbosity", "0"));
-    snprintf(v, sizeof v, "%d", p->xgb_max_depth);
-    XGB_TRY(XGBoosterSetParam(b, "max_depth", v));
-    snprintf(v, sizeof v, "%g", p->xgb_eta);
-    XGB_TRY(XGBoosterSetParam(b, "eta", v));
-    snprintf(v, sizeof v, "%g", p->xgb_subsample);
-    XGB_TRY(XGBoosterSetParam(b, "subsample", v));
-    snprintf(v, sizeof v, "%g", p->xgb_colsample);
-    XGB_TRY(XGBoosterSetParam(b, "colsample_bytree", v));
-    snprintf(v, sizeof v, "%g", p->xgb_min_child_weight);
-    XGB_TRY(XGBoosterSetParam(b, "min_child_weight", v));
-    snprintf(v, sizeof v, "%llu", (unsigned long long)(seed & 0x7fffffff));
-    XGB_TRY(XGBoosterSetParam(b, "seed", v));
+    if ((rc = mir_xgb_set_params(b, p, "colsample_bytree", seed, err))) goto done;
     for (int it = 0; it < p->xgb_rounds; it++) XGB_TRY(XGBoosterUpdateOneIter(b, it, dtr));
     pend(pr, 1);
     in_fit = 0;

@@ -45,4 +45,11 @@ int mir_clf_fit_predict(int kind, const mir_clf_params *p, const float *Xtr, con
                         int n_classes, const float *Xte, int nte, uint64_t seed, float *proba,
                         const mir_clf_probe *probe, mir_error *err);
 
+/* The XGBoost settings both the classifier and the regressor (regress.h) use: p's rounds-independent values,
+ * hist with p->xgb_max_bin bins, one thread, silent, seed; the column sampling goes under colsample_key
+ * ("colsample_bytree", or "colsample_bynode" where few columns must stay reachable). booster: a BoosterHandle.
+ * The objective is the caller's. 0, or -1 with err. */
+int mir_xgb_set_params(void *booster, const mir_clf_params *p, const char *colsample_key, uint64_t seed,
+                       mir_error *err);
+
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+#include "xgbtry.h"
+
 #include "cv.h"
 #include "paired.h"
 #include "protocol.h"
@@ -16,32 +18,6 @@ const double mir_reg_margins[MIR_REG_N_MARGINS] = {0, 0.02, 0.05, 0.1, 0.2, 0.3,
 /* ------------------------------------------------------------------------------------------------ */
 /* XGBoost regressor                                                                                */
 
-#define XGB_TRY(call)                                                        \
-    do {                                                                     \
-        if ((call) != 0) {                                                   \
-            rc = mir_fail(err, "xgboost: %s: %s", #call, XGBGetLastError()); \
-            goto done;                                                       \
-        }                                                                    \
-    } while (0)
-
-static int set_params(BoosterHandle b, const mir_clf_params *p, uint64_t seed, mir_error *err) {
-    char v[7][64];
-    snprintf(v[0], sizeof v[0], "%d", p->xgb_max_bin);
-    snprintf(v[1], sizeof v[1], "%d", p->xgb_max_depth);
-    snprintf(v[2], sizeof v[2], "%g", p->xgb_eta);
-    snprintf(v[3], sizeof v[3], "%g", p->xgb_subsample);
-    snprintf(v[4], sizeof v[4], "%g", p->xgb_colsample);
-    snprintf(v[5], sizeof v[5], "%g", p->xgb_min_child_weight);
-    snprintf(v[6], sizeof v[6], "%llu", (unsigned long long)(seed & 0x7fffffff));
-    const char *kv[][2] = {{"objective", "reg:squarederror"}, {"tree_method", "hist"}, {"nthread", "1"},
-                           {"verbosity", "0"}, {"max_bin", v[0]}, {"max_depth", v[1]}, {"eta", v[2]},
-                           {"subsample", v[3]}, {"colsample_bynode", v[4]}, {"min_child_weight", v[5]},
-                           {"seed", v[6]}};
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
-        if (XGBoosterSetParam(b, kv[i][0], kv[i][1]))
-            return mir_fail(err, "xgboost: %s = %s: %s", kv[i][0], kv[i][1], XGBGetLastError());
-    return 0;
-}
 
 int mir_reg_fit_predict(const mir_clf_params *p, const float *Xtr, const float *ytr, int ntr, int d, const float *Xte,
                         int nte, uint64_t seed, float *out, mir_error *err) {
@@ -53,7 +29,8 @@ int mir_reg_fit_predict(const mir_clf_params *p, const float *Xtr, const float *
     XGB_TRY(XGDMatrixCreateFromMat(Xtr, (bst_ulong)ntr, (bst_ulong)d, NAN, &dtr));
     XGB_TRY(XGDMatrixSetFloatInfo(dtr, "label", ytr, (bst_ulong)ntr));
     XGB_TRY(XGBoosterCreate(&dtr, 1, &b));
-    if ((rc = set_params(b, p, seed, err))) goto done;
+    XGB_TRY(XGBoosterSetParam(b, "objective", "reg:squarederror"));
+    if ((rc = mir_xgb_set_params(b, p, "colsample_bynode", seed, err))) goto done;
     for (int it = 0; it < p->xgb_rounds; it++) XGB_TRY(XGBoosterUpdateOneIter(b, it, dtr));
     XGB_TRY(XGDMatrixCreateFromMat(Xte, (bst_ulong)nte, (bst_ulong)d, NAN, &dte));
     bst_ulong len = 0;
