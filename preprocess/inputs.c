@@ -36,6 +36,7 @@ static void push(mir_input_list *l, const char *path) {
     struct stat st;
     in->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
     in->lang = mir_source_lang_of(path);
+    in->opt = 0;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -128,6 +129,28 @@ void mir_inputs_free(mir_input_list *list) {
     for (size_t i = 0; i < list->n; i++) free(list->items[i].path);
     free(list->items);
     memset(list, 0, sizeof *list);
+}
+
+void mir_inputs_at_levels(mir_input_list *list, const char *levels) {
+    size_t nl = strlen(levels), n = 0;
+    for (size_t i = 0; i < list->n; i++) n += list->items[i].lang != MIR_SRC_IR && nl ? nl : 1;
+    mir_input *items = mir_calloc(n + 1, sizeof *items);
+    size_t w = 0;
+    for (size_t i = 0; i < list->n; i++) {
+        mir_input *in = &list->items[i];
+        if (in->lang == MIR_SRC_IR || nl == 0) {
+            items[w++] = *in;
+            continue;
+        }
+        for (size_t k = 0; k < nl; k++) {
+            items[w] = *in;
+            items[w].path = k ? mir_strdup(in->path) : in->path;
+            items[w++].opt = levels[k];
+        }
+    }
+    free(list->items);
+    list->items = items;
+    list->n = list->cap = w;
 }
 
 typedef struct {

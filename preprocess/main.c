@@ -33,7 +33,10 @@ static void usage(FILE *f) {
 "  -D MACRO[=VALUE]        passed to clang (with --compile)\n"
 "  -I DIR                  passed to clang (with --compile)\n"
 "      --cflag FLAG        any other clang flag, repeatable (e.g. --cflag=-std=c11)\n"
-"  -O LEVEL                clang optimisation level for sources: 0, 1, 2, 3, s (default 1)\n"
+"  -O LEVEL                clang optimisation level for sources: 0, 1, 2, 3, s, z (default 1)\n"
+"      --opt-levels LIST   compile every source once per level of LIST (comma-separated levels of -O,\n"
+"                          e.g. 0,2): with two or more levels a source gives the modules PATH@O0, PATH@O2,\n"
+"                          next to each other, sharing /modules/source; IR inputs stay one module each\n"
 "      --cuda-prelude FILE header included before CUDA sources (default: the one shipped with the tool)\n"
 "      --compile-timeout S seconds allowed per source (default 120)\n"
 "      --max-module-mb N   modules larger than N MiB are recorded as too_large and skipped (default 256)\n"
@@ -58,7 +61,19 @@ static void usage(FILE *f) {
 
 enum { OPT_VOCAB = 256, OPT_VOCAB_SIZE, OPT_MIN_COUNT, OPT_COMPILE, OPT_CLANG, OPT_CFLAG, OPT_PRELUDE, OPT_TIMEOUT,
        OPT_MAXMB, OPT_STRICT, OPT_FAILURES, OPT_NOPROGRESS, OPT_VERSION, OPT_NO_ISOLATION, OPT_WORKER_MEMORY,
-       OPT_MODULE_TIMEOUT };
+       OPT_MODULE_TIMEOUT, OPT_OPT_LEVELS };
+
+/* "0,2" -> "02": levels of -O, each once, at most sizeof levels - 1 of them. */
+static int parse_levels(const char *s, char *levels, size_t cap) {
+    size_t n = 0;
+    for (const char *p = s;; p++) {
+        if (!*p || !strchr("0123sz", *p) || (p[1] && p[1] != ',') || memchr(levels, *p, n) || n + 1 >= cap)
+            return -1;
+        levels[n++] = *p++;
+        levels[n] = 0;
+        if (!*p) return 0;
+    }
+}
 
 static int parse_long(const char *s, long lo, long hi, long *out) {
     char *end;
@@ -90,7 +105,8 @@ int main(int argc, char **argv) {
         {"verbose", no_argument, 0, 'v'},             {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},     {"no-isolation", no_argument, 0, OPT_NO_ISOLATION},
         {"worker-memory", required_argument, 0, OPT_WORKER_MEMORY},
-        {"module-timeout", required_argument, 0, OPT_MODULE_TIMEOUT}, {0, 0, 0, 0}};
+        {"module-timeout", required_argument, 0, OPT_MODULE_TIMEOUT},
+        {"opt-levels", required_argument, 0, OPT_OPT_LEVELS}, {0, 0, 0, 0}};
     int c, bad = 0;
     long v;
     char optbuf[2048] = "";
@@ -117,6 +133,12 @@ int main(int argc, char **argv) {
         }
         case OPT_CFLAG: flags[n_flags++] = strdup(optarg); break;
         case 'O': o.cc.opt_level = optarg; break;
+        case OPT_OPT_LEVELS:
+            if (parse_levels(optarg, o.opt_levels, sizeof o.opt_levels)) {
+                if (rank == 0) mir_log(MIR_LOG_ERROR, "--opt-levels %s: give distinct levels among 0,1,2,3,s,z", optarg);
+                bad = 1;
+            }
+            break;
         case OPT_PRELUDE: o.cc.cuda_prelude = optarg; break;
         case OPT_TIMEOUT: if (parse_long(optarg, 1, 86400, &v)) bad = 1; else o.cc.timeout_s = (int)v; break;
         case OPT_MAXMB: if (parse_long(optarg, 1, 1 << 20, &v)) bad = 1; else o.max_module_bytes = (int64_t)v << 20; break;
@@ -148,6 +170,9 @@ int main(int argc, char **argv) {
     } else if (!bad && optind >= argc) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "no INPUT given");
         bad = 1;
+    } else if (!bad && o.opt_levels[0] && !o.compile) {
+        if (rank == 0) mir_log(MIR_LOG_ERROR, "--opt-levels applies to sources: give --compile too");
+        bad = 1;
     }
     if (bad) {
         if (rank == 0) fprintf(stderr, "try 'mir-preprocess --help'\n");
@@ -158,9 +183,19 @@ int main(int argc, char **argv) {
     o.cc.n_user_flags = n_flags;
     o.inputs = argv + optind;
     o.n_inputs = argc - optind;
+    /* one level in --opt-levels is -O LEVEL */
+    char one_level[2] = {o.opt_levels[0], 0};
+    if (strlen(o.opt_levels) == 1) {
+        o.cc.opt_level = one_level;
+        o.opt_levels[0] = 0;
+    }
     NOTE("vocab=%s vocab_size=%d min_count=%lld compile=%d opt=O%s max_module_mb=%lld", o.vocab_file ? o.vocab_file : "built",
          o.vocab.max_size, (long long)o.vocab.min_word_count, o.compile, o.cc.opt_level,
          (long long)(o.max_module_bytes >> 20));
+    if (o.opt_levels[0]) {
+        NOTE(" opt_levels=");
+        for (const char *l = o.opt_levels; *l; l++) NOTE("%s%c", l == o.opt_levels ? "" : ",", *l);
+    }
     for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
     o.options_text = optbuf;
 

@@ -302,7 +302,10 @@ typedef struct run_state {
     int rank, nranks;
     /* global, on every rank */
     int64_t n;              /* modules */
-    char **names;           /* (n) */
+    char **names;           /* (n) as written to /modules/name: the path, plus @O<level> with several levels */
+    char **paths;           /* (n) the file to read or compile */
+    char *opt;              /* (n) clang level of a source module ('0'..'3', 's', 'z'), 0: cc.opt_level */
+    int64_t *source;        /* (n) index of the first module compiled from the same source, else the module's own */
     int64_t *bytes;         /* (n) stat size, -1 missing */
     int *lang;              /* (n) */
     int *owner;             /* (n) processing rank */
@@ -380,15 +383,32 @@ static int broadcast_inputs(run_state *s, mir_error *err) {
         s->n = -1;
         return -1;
     }
+    /* every rank holds the same sorted list, so every rank derives the same modules from it */
+    if (s->o->compile && s->o->opt_levels[0]) mir_inputs_at_levels(&list, s->o->opt_levels);
+    int several = strlen(s->o->opt_levels) > 1;
     s->n = (int64_t)list.n;
     s->names = mir_calloc((size_t)s->n + 1, sizeof *s->names);
+    s->paths = mir_calloc((size_t)s->n + 1, sizeof *s->paths);
+    s->opt = mir_calloc((size_t)s->n + 1, sizeof *s->opt);
+    s->source = mir_calloc((size_t)s->n + 1, sizeof *s->source);
     s->bytes = mir_calloc((size_t)s->n + 1, sizeof *s->bytes);
     s->lang = mir_calloc((size_t)s->n + 1, sizeof *s->lang);
     for (int64_t i = 0; i < s->n; i++) {
-        s->names[i] = list.items[i].path; /* ownership moves */
-        list.items[i].path = NULL;
-        s->bytes[i] = list.items[i].bytes;
-        s->lang[i] = list.items[i].lang;
+        mir_input *in = &list.items[i];
+        s->paths[i] = in->path; /* ownership moves */
+        s->opt[i] = in->opt;
+        s->bytes[i] = in->bytes;
+        s->lang[i] = in->lang;
+        /* the list is free of repeated paths, so equal neighbours are levels of one source */
+        s->source[i] = i > 0 && in->opt && !strcmp(in->path, s->paths[i - 1]) ? s->source[i - 1] : i;
+        if (several && in->opt) {
+            size_t l = strlen(in->path) + 4;
+            s->names[i] = mir_malloc(l);
+            snprintf(s->names[i], l, "%s@O%c", in->path, in->opt);
+        } else {
+            s->names[i] = mir_strdup(in->path);
+        }
+        in->path = NULL;
     }
     free(list.items);
     return 0;
@@ -409,15 +429,23 @@ static uint64_t hash_file(const char *path, int64_t max_bytes) {
     return total == 0 ? 0 : (h ? h : 1);
 }
 
-/* Pass 0: deal, hash, find duplicates. */
+/* Pass 0: deal, hash, find duplicates. With several levels, a source module's hash covers its bytes and then
+ * "-O<level>", so that the levels of one source are not duplicates of each other while the same level of two
+ * identical sources still is. */
 static void pass0(run_state *s) {
     s->owner = mir_malloc((size_t)(s->n + 1) * sizeof *s->owner);
     mir_deal_by_size(s->bytes, (size_t)s->n, s->nranks, s->owner);
     s->hash = mir_calloc((size_t)s->n + 1, sizeof *s->hash);
     mir_probe_begin(s->probe, PH_READ);
     for (int64_t i = 0; i < s->n; i++)
-        if (s->owner[i] == s->rank && s->bytes[i] > 0 && s->bytes[i] <= s->o->max_module_bytes)
-            s->hash[i] = hash_file(s->names[i], s->o->max_module_bytes);
+        if (s->owner[i] == s->rank && s->bytes[i] > 0 && s->bytes[i] <= s->o->max_module_bytes) {
+            s->hash[i] = hash_file(s->paths[i], s->o->max_module_bytes);
+            if (s->hash[i] && s->opt[i] && strlen(s->o->opt_levels) > 1) {
+                char tag[3] = {'-', 'O', s->opt[i]};
+                s->hash[i] = mir_hash64_continue(s->hash[i], tag, sizeof tag);
+                if (!s->hash[i]) s->hash[i] = 1;
+            }
+        }
     mir_probe_end(s->probe, PH_READ);
     MPI_Allreduce(MPI_IN_PLACE, s->hash, (int)s->n, MPI_UINT64_T, MPI_BOR, s->comm);
     /* first occurrence of each hash, by global order: sort indices by (hash, index) */
@@ -496,8 +524,12 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
     size_t n = 0;
     int status = 0;
     int compiling = s->lang[i] != MIR_SRC_IR && o->compile;
+    mir_compile_options cc = o->cc;
+    char level[2] = {s->opt[i], 0};
+    if (s->opt[i]) cc.opt_level = level;
     mir_probe_begin(s->probe, compiling ? PH_COMPILE : PH_READ);
-    int brc = mir_module_bytes(name, s->lang[i], o->compile, &o->cc, o->max_module_bytes, &data, &n, &status, &e);
+    int brc = mir_module_bytes(s->paths[i], s->lang[i], o->compile, &cc, o->max_module_bytes, &data, &n, &status,
+                               &e);
     mir_probe_end(s->probe, compiling ? PH_COMPILE : PH_READ);
     if (brc) {
         rec_fail(r, status, &e);
@@ -949,6 +981,7 @@ static int write_corpus(run_state *s, const mir_vocab *v, const block *b, const 
     W(mir_h5_write_slab(f, "/modules/bytes", H5T_NATIVE_INT64, M, lo, cnt, s->bytes + lo, err));
     W(mir_h5_write_slab(f, "/modules/status", H5T_NATIVE_INT32, M, lo, cnt, status, err));
     W(mir_h5_write_slab(f, "/modules/duplicate_of", H5T_NATIVE_INT64, M, lo, cnt, s->dup_of + lo, err));
+    W(mir_h5_write_slab(f, "/modules/source", H5T_NATIVE_INT64, M, lo, cnt, s->source + lo, err));
     W(mir_h5_write_strings(f, "/modules/error", M, lo, cnt, errors, ew, err));
     W(mir_h5_write_slab(f, "/modules/token_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, tok_off, err));
     W(mir_h5_write_slab(f, "/modules/node_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, node_off, err));
@@ -1204,8 +1237,14 @@ out:
     free(s.recs);
     free(b.buf);
     free(b.views);
-    for (int64_t i = 0; i < s.n; i++) free(s.names[i]);
+    for (int64_t i = 0; i < s.n; i++) {
+        free(s.names[i]);
+        free(s.paths[i]);
+    }
     free(s.names);
+    free(s.paths);
+    free(s.opt);
+    free(s.source);
     free(s.bytes);
     free(s.lang);
     free(s.owner);

@@ -2,7 +2,8 @@
  * preprocess.h: the library behind mir-preprocess. One collective call over an MPI communicator turns
  * a list of inputs into one corpus file (format: docs/formats.md).
  *
- *   pass 0  rank 0 expands the inputs; modules are dealt to ranks by size (largest first, to the least
+ *   pass 0  rank 0 expands the inputs (with --opt-levels, every rank then turns each source into one module
+ *           per level, the levels of one source next to each other); modules are dealt to ranks by size (largest first, to the least
  *           loaded rank); each rank hashes its files; an allgather marks later copies of identical content
  *           as duplicates of the first (by global order).
  *   pass 1  each rank reads (or compiles) its modules; a worker process of the rank (isolate.h, worker.h)
@@ -57,6 +58,9 @@ typedef struct mir_pp_options {
     mir_vocab_options vocab;
     int compile;                   /* accept sources */
     mir_compile_options cc;
+    char opt_levels[8];            /* --opt-levels: one letter per level ("02": -O0 and -O2); each source becomes
+                                      one module per level, named PATH@O<level> when there are two or more;
+                                      "": one module per source at cc.opt_level */
     int64_t max_module_bytes;
     int strict;                    /* abort on the first failed module */
     int progress;                  /* 1 on, 0 off */

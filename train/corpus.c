@@ -49,6 +49,7 @@ int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *e
         goto fail;
     c->status = mir_malloc((size_t)(n + 1) * sizeof *c->status);
     c->hash = mir_malloc((size_t)(n + 1) * sizeof *c->hash);
+    c->source = mir_malloc((size_t)(n + 1) * sizeof *c->source);
     c->tok_off = mir_malloc((size_t)(n + 1) * sizeof(int64_t));
     c->node_off = mir_malloc((size_t)(n + 1) * sizeof(int64_t));
     c->edge_off = mir_malloc((size_t)(n + 1) * sizeof(int64_t));
@@ -61,6 +62,21 @@ int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *e
         mir_h5_read_strings(c->file, "/modules/name", &c->names, &nn, err)) {
         mir_error_prefix(err, path);
         goto fail;
+    }
+    /* /modules/source is optional (corpora written before --opt-levels lack it) */
+    if (mir_h5_length(c->file, "/modules/source", &e) == n) {
+        if (mir_h5_read_slab(c->file, "/modules/source", H5T_NATIVE_INT64, 0, (uint64_t)n, c->source, err)) {
+            mir_error_prefix(err, path);
+            goto fail;
+        }
+        for (int64_t i = 0; i < n; i++)
+            if (c->source[i] < 0 || c->source[i] > i) {
+                mir_fail(err, "%s: /modules/source[%lld] = %lld is not a module at or before it (damaged corpus)",
+                         path, (long long)i, (long long)c->source[i]);
+                goto fail;
+            }
+    } else {
+        for (int64_t i = 0; i < n; i++) c->source[i] = i;
     }
     int64_t nv = 0;
     if (mir_h5_read_strings(c->file, "/vocab/token", &c->vocab, &nv, err)) {
@@ -94,6 +110,7 @@ void mir_corpus_close(mir_corpus *c) {
     mir_h5_free_strings(c->vocab, c->vocab_size);
     free(c->status);
     free(c->hash);
+    free(c->source);
     free(c->tok_off);
     free(c->node_off);
     free(c->edge_off);

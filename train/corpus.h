@@ -20,6 +20,8 @@ typedef struct mir_corpus {
     char **names;              /* (n) */
     int32_t *status;           /* (n) */
     uint64_t *hash;            /* (n) */
+    int64_t *source;           /* (n) modules compiled from one source (--opt-levels) share the index of the first;
+                                  any other module, and every module of a corpus without /modules/source: i */
     int64_t *tok_off, *node_off, *edge_off; /* (n+1) */
     int32_t vocab_size;
     char **vocab;              /* (vocab_size) */
