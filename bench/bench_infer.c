@@ -61,7 +61,7 @@ static double mode_flops(const mir_config *c, const mir_module_view *v, const mi
     for (int64_t j = 0; j < n_win; j++) {
         int64_t first = mir_embed_window_index(j, n_win, n_all) * T;
         int64_t len = v->n_tokens - first < T ? v->n_tokens - first : T;
-        mir_module_view tok = {v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+        mir_module_view tok = {v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
         mir_batch_build(&b, &tok, 1, &cfg, &bo, &rng);
         f += mir_model_flops(&cfg, &b) / 3;
     }

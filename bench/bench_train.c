@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
             ed[e] = (int32_t)mir_rng_below(&rng, (uint64_t)nn);
             ef[e] = (int8_t)(e % 3);
         }
-        for (int j = 0; j < micro; j++) views[j] = (mir_module_view){tok, c.max_seq, kind, text, nn, es, ed, ef, ne};
+        for (int j = 0; j < micro; j++) views[j] = (mir_module_view){tok, c.max_seq, kind, text, nn, es, ed, ef, ne, -1};
     }
     mir_batch b;
     mir_batch_init(&b);

@@ -131,7 +131,7 @@ void mir_encoded_free(mir_encoded *e) {
 
 mir_module_view mir_encoded_view(const mir_encoded *e) {
     return (mir_module_view){e->tokens, e->n_tokens, e->node_kind, e->node_text, e->n_nodes,
-                             e->edge_src, e->edge_dst, e->edge_flow, e->n_edges};
+                             e->edge_src, e->edge_dst, e->edge_flow, e->n_edges, -1};
 }
 
 void mir_encode_extract(const mir_vocab *v, const mir_extract *xp, mir_encoded *out) {
@@ -223,7 +223,7 @@ int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mi
         for (int j = 0; j < k; j++) {
             int64_t first = mir_embed_window_index(w0 + j, n_win, n_all) * T;
             int64_t len = v->n_tokens - first < T ? v->n_tokens - first : T;
-            wins[j] = (mir_module_view){v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+            wins[j] = (mir_module_view){v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
         }
         mir_batch_build(&b, wins, k, &cfg, &bo, &rng);
         mir_model_embed_f32(&net, &b, tmp);

@@ -15,11 +15,11 @@ int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size) {
     memset(c, 0, sizeof *c);
     c->vocab_size = vocab_size;
     if (!strcmp(name, "tiny")) {
-        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32, 0};
+        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32, 0, 0};
     } else if (!strcmp(name, "small")) {
-        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256, 0};
+        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256, 0, 0};
     } else if (!strcmp(name, "base")) {
-        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512, 0};
+        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512, 0, 0};
     } else {
         return -1;
     }
@@ -35,6 +35,8 @@ int mir_config_check(const mir_config *c, char *msg, size_t cap) {
         return snprintf(msg, cap, "layer counts must be >= 0 and d_ff >= 1"), -1;
     if (c->max_nodes < 4) return snprintf(msg, cap, "max_nodes %d too small", c->max_nodes), -1;
     if (c->stats != 0 && c->stats != 1) return snprintf(msg, cap, "stats %d must be 0 or 1", c->stats), -1;
+    if (c->contrastive != 0 && c->contrastive != 1)
+        return snprintf(msg, cap, "contrastive %d must be 0 or 1", c->contrastive), -1;
     return 0;
 }
 
@@ -115,6 +117,7 @@ void mir_batch_free(mir_batch *b) {
     free(b->match_label);
     free(b->stat_target);
     free(b->stat_ids);
+    free(b->partner);
     memset(b, 0, sizeof *b);
 }
 
@@ -131,12 +134,20 @@ static void ensure(void **p, size_t *cap, size_t need, size_t elem) {
     }
 }
 
-/* Token window + BERT masking (80 % [MASK], 10 % random, 10 % unchanged) of sequence b. */
+int64_t mir_window_start(double f, int64_t n, int64_t w) {
+    if (n <= w) return 0;
+    int64_t s = (int64_t)floor(f * (double)(n - w + 1));
+    return s < 0 ? 0 : s > n - w ? n - w : s;
+}
+
+/* Token window + BERT masking (80 % [MASK], 10 % random, 10 % unchanged) of sequence b. frac >= 0: the window
+ * starts at that fraction of the module (aligned with a partner's) when training, instead of a drawn start. */
 static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const mir_config *c,
-                         const mir_batch_options *o, mir_rng *rng) {
+                         const mir_batch_options *o, double frac, mir_rng *rng) {
     int T = bt->T;
     int64_t n = mv->n_tokens, len = n < T ? n : T, start = 0;
-    if (n > T && o->train) start = (int64_t)mir_rng_below(rng, (uint64_t)(n - T + 1));
+    if (n > T && o->train)
+        start = frac >= 0 ? mir_window_start(frac, n, T) : (int64_t)mir_rng_below(rng, (uint64_t)(n - T + 1));
     int32_t *in = bt->tok_in + (size_t)b * T, *tg = bt->tok_target + (size_t)b * T;
     uint8_t *va = bt->tok_valid + (size_t)b * T;
     int n_masked = 0;
@@ -186,9 +197,10 @@ static void edge_push(edge_list *e, int32_t s, int32_t d, int8_t f) {
 
 /* Graph window of module mv appended to the batch (nodes from *N on); edges appended to el with batch ids.
  * A graph with more than max_nodes nodes keeps the root, a run of max_nodes/2 consecutive instruction
- * nodes (random start when training) and the variable/constant nodes they touch, up to max_nodes. */
+ * nodes (random start when training, or at the fraction frac >= 0 of the instructions, aligned with a partner's)
+ * and the variable/constant nodes they touch, up to max_nodes. */
 static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_config *c, const mir_batch_options *o,
-                        mir_rng *rng, edge_list *el) {
+                        double frac, mir_rng *rng, edge_list *el) {
     int64_t nn = mv->n_nodes;
     int32_t base = bt->N;
     int32_t *map = mir_malloc((size_t)(nn + 1) * sizeof *map);
@@ -201,7 +213,9 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
         while (1 + n_inst < nn && mv->node_kind[1 + n_inst] == 0) n_inst++;
         int64_t K = c->max_nodes / 2, start = 1;
         if (K > n_inst) K = n_inst;
-        if (o->train && n_inst > K) start = 1 + (int64_t)mir_rng_below(rng, (uint64_t)(n_inst - K + 1));
+        if (o->train && n_inst > K)
+            start = 1 + (frac >= 0 ? mir_window_start(frac, n_inst, K)
+                                   : (int64_t)mir_rng_below(rng, (uint64_t)(n_inst - K + 1)));
         map[0] = kept++;
         for (int64_t i = start; i < start + K; i++) map[i] = kept++;
         for (int64_t e = 0; e < mv->n_edges && kept < c->max_nodes; e++) {
@@ -290,15 +304,35 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     b->node_offset = mir_malloc((size_t)(m + 1) * sizeof *b->node_offset);
     for (int r = 0; r < MIR_N_RELATIONS; r++) mir_csr_free(&b->rel[r]);
 
+    /* partners (cfg.contrastive): the first two sequences of each source; when training, one window fraction per
+     * pair, drawn here (only with the switch, so that the stream without it is unchanged) */
+    free(b->partner);
+    b->partner = mir_malloc((size_t)(m + 1) * sizeof *b->partner);
+    double *frac = mir_malloc((size_t)(m + 1) * sizeof *frac);
+    for (int i = 0; i < m; i++) b->partner[i] = -1, frac[i] = -1;
+    for (int i = 0; i < m && c->contrastive; i++) {
+        if (mods[i].source < 0 || b->partner[i] >= 0) continue;
+        int taken = 0; /* an earlier sequence of this source already paired: i stays without */
+        for (int j = 0; j < i && !taken; j++) taken = mods[j].source == mods[i].source;
+        for (int j = i + 1; j < m && !taken; j++)
+            if (mods[j].source == mods[i].source) {
+                b->partner[i] = j;
+                b->partner[j] = i;
+                if (o->train) frac[i] = frac[j] = mir_rng_uniform(rng);
+                break;
+            }
+    }
+
     edge_list el = {0};
     int64_t *edge_first = mir_malloc((size_t)(m + 1) * sizeof *edge_first);
     b->N = 0;
     for (int i = 0; i < m; i++) {
-        build_tokens(b, i, &mods[i], c, o, rng);
+        build_tokens(b, i, &mods[i], c, o, frac[i], rng);
         b->node_offset[i] = b->N;
         edge_first[i] = (int64_t)el.n;
-        build_graph(b, &mods[i], c, o, rng, &el);
+        build_graph(b, &mods[i], c, o, frac[i], rng, &el);
     }
+    free(frac);
     b->node_offset[m] = b->N;
     edge_first[m] = (int64_t)el.n;
     if (c->stats) build_stat_targets(b, c);
@@ -372,5 +406,8 @@ double mir_model_flops(const mir_config *c, const mir_batch *b) {
     double graph = 2 * rows * C * C;
     double fwd = c->n_layers * block + c->n_graph_layers * graph + 2 * Mt * C * V + 2 * Mn * C * V +
                  (b->n_pairs ? 2 * N * C * C : 0) + 2 * b->n_match * 3 * C;
+    int anchors = 0; /* contrastive: the similarities of the normalised embeddings, (B,2C) @ (2C,B) */
+    for (int i = 0; c->contrastive && b->partner && i < b->B; i++) anchors += b->partner[i] >= 0;
+    if (anchors) fwd += 2 * B * B * 2 * C;
     return 3 * fwd;
 }

@@ -12,6 +12,9 @@
  *   IR-graph matching: logit = [u_i, v_j, u_i*v_j] @ w_match (3C,1) + b, BCE (j = i: 1, j != i: 0)
  *   statistics auto-encoding (cfg.stats): [u_b, v_b] @ w_stat (2C,V) + b_stat -> log(1 + number of instruction
  *        nodes with text t in graph b's window), squared error over the texts present in the micro-batch
+ *   contrastive (cfg.contrastive): InfoNCE on the embedding between modules compiled from the same source file:
+ *        z_b = e_b / ||e_b||, e_b = [u_b, v_b]; s_ab = z_a . z_b / MIR_CONTRAST_TAU; every anchor a with a partner p
+ *        in the micro-batch: -s_ap + log sum_{b != a} exp(s_ab), mean over anchors (no parameters of its own)
  *   embedding of a module: [u, v] (2C)
  *
  * Parameters, gradients and optimiser moments each live in ONE flat allocation (mir_params_point lays the
@@ -38,7 +41,15 @@ typedef struct mir_config {
     int32_t max_nodes;      /* nodes per module graph in a training batch (larger graphs are windowed) */
     int32_t stats;          /* 1: statistics auto-encoding, a head (head/w_stat (2C,V), head/b_stat (V)) that
                                regresses each opcode's log(1 + count) in the graph window from [u, v]; 0: off */
+    int32_t contrastive;    /* 1: contrastive objective (InfoNCE, no parameters) pulling together the embeddings of
+                               modules of one micro-batch compiled from the same source (mir_module_view.source),
+                               their training windows aligned; 0: off */
 } mir_config;
+
+/* Temperature of the contrastive objective: similarities are cosines / MIR_CONTRAST_TAU, so they span [-10, 10]
+ * (SimCLR's and CLIP's order of magnitude: sharp enough to separate a partner from the other sequences of a
+ * micro-batch, not so sharp that the loss saturates at initialisation, where all cosines are close). */
+#define MIR_CONTRAST_TAU 0.1
 
 /* Presets: "tiny" (tests), "small" (default: pre-trains on two cores in under an hour), "base" (clusters). */
 int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size);
@@ -92,6 +103,8 @@ typedef struct mir_batch {
                                  the root excepted), counted before masking; NULL without */
     int32_t *stat_ids;        /* (n_stat) the texts t that occur in some graph of the batch (the regressed slots) */
     int n_stat;
+    int32_t *partner;         /* (B) with cfg.contrastive: the other sequence of the micro-batch compiled from the same
+                                 source (the first two of a source pair up), else -1; all -1 without */
     size_t cap_bt, cap_n, cap_pairs, cap_match, cap_stat;
 } mir_batch;
 
@@ -103,6 +116,9 @@ typedef struct mir_module_view {
     const int32_t *tokens; int64_t n_tokens;
     const int8_t *node_kind; const int32_t *node_text; int64_t n_nodes;
     const int32_t *edge_src, *edge_dst; const int8_t *edge_flow; int64_t n_edges;
+    int64_t source;           /* modules compiled from the same source file share it (cfg.contrastive pairs them);
+                                 -1: no partner. Last, so that views written positionally without it compile, but
+                                 they read as source 0: set -1 where no source is known */
 } mir_module_view;
 
 typedef struct mir_batch_options {
@@ -114,12 +130,20 @@ void mir_batch_options_default(mir_batch_options *o);
 
 /* Build a micro-batch from m modules with the random stream rng (BERT's 80/10/10 masking of tokens,
  * [MASK] for 15 % of node texts, random token windows of at most max_seq, graph windows of at most
- * max_nodes, edge pairs, and matching pairs (i,i) -> 1 and (i, i+1 mod m) -> 0). */
+ * max_nodes, edge pairs, and matching pairs (i,i) -> 1 and (i, i+1 mod m) -> 0). With cfg.contrastive, partners
+ * (b->partner) from mods[].source, and when training one fraction f in [0,1) drawn per pair (before anything else
+ * of the batch) places both partners' token and graph windows at the same relative position
+ * (mir_window_start); without it the random stream and the batch are those of a model without the switch. */
 void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
                      const mir_batch_options *o, mir_rng *rng);
 
+/* Start of a window of w items in n at the fraction f in [0,1) of the possible starts: floor(f * (n - w + 1)),
+ * within [0, n - w]; 0 when n <= w. (Partners' windows, and the trainer's reading window, use it.) */
+int64_t mir_window_start(double f, int64_t n, int64_t w);
+
 /* Floating-point operations of the matrix products (GEMMs, attention products, heads) of one forward +
- * backward over batch b (backward counted as twice the forward); elementwise work is not counted. */
+ * backward over batch b (backward counted as twice the forward); elementwise work is not counted. The contrastive
+ * objective counts its similarity product (B,2C) @ (2C,B) when the batch has anchors. */
 double mir_model_flops(const mir_config *c, const mir_batch *b);
 
 /* Losses of one micro-batch (means over their items), and accuracies. */
@@ -127,6 +151,8 @@ typedef struct mir_losses {
     double mlm, node, edge, match, stat, total; /* stat: mean squared error per (module, regressed slot) */
     double mlm_acc, node_acc, match_acc;
     int n_mlm, n_node, n_pairs, n_match;
+    double contrast, contrast_acc; /* InfoNCE per anchor; fraction of anchors most similar to their partner */
+    int n_contrast;                /* anchors: sequences with a partner (0: contrast = 0, no gradient) */
 } mir_losses;
 
 #define MIR_REAL_DOUBLE 0

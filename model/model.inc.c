@@ -98,6 +98,10 @@ typedef struct R(acts) {
     real *mfeat, *mlogit, *mlabel;/* (Q,3C) (Q) (Q) */
     real *sfeat, *spred;          /* (S,2C) [u, v], (S,V) statistics predictions; S = B with cfg.stats, else 0 */
     int S;
+    real *cz, *cnorm;             /* (K,2C) [u, v] / ||[u, v]||, (K) the norms; K = B with cfg.contrastive and an
+                                     anchor in the batch, else 0 */
+    real *csim, *cprob;           /* (K,K) similarities / tau; softmax of each anchor's row over b != a (0 elsewhere) */
+    int K;
 } R(acts);
 
 static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
@@ -140,6 +144,8 @@ static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
     TAKE(v, B * C);
     TAKE(mfeat, Q * 3 * C); TAKE(mlogit, Q); TAKE(mlabel, Q);
     TAKE(sfeat, (size_t)a->S * 2 * C); TAKE(spred, (size_t)a->S * V);
+    TAKE(cz, (size_t)a->K * 2 * C); TAKE(cnorm, (size_t)a->K);
+    TAKE(csim, (size_t)a->K * a->K); TAKE(cprob, (size_t)a->K * a->K);
 #undef TAKE
 #undef TAKE_I
     return off;
@@ -158,6 +164,9 @@ static R(acts) *R(acts_prepare)(R(mir_model) *m, const mir_batch *b) {
     a->P = b->n_pairs;
     a->Q = b->n_match;
     a->S = m->cfg.stats && b->stat_target && b->n_stat > 0 ? b->B : 0;
+    a->K = 0;
+    for (int i = 0; m->cfg.contrastive && b->partner && i < b->B; i++)
+        if (b->partner[i] >= 0) a->K = b->B;
     size_t need = R(acts_layout)(a, &m->cfg, NULL) + 1;
     if (need > a->cap) {
         free(a->mem);
@@ -233,6 +242,10 @@ void R(mir_model_init_params)(R(mir_model) *m, mir_rng *rng) {
 
 /* ------------------------------------------------------------------------------------------------ */
 /* forward                                                                                          */
+
+#ifndef CONTRAST_EPS
+#define CONTRAST_EPS 1e-12 /* the contrastive objective normalises e / max(||e||, eps) */
+#endif
 
 static void R(add_inplace)(real *y, const real *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += x[i];
@@ -430,7 +443,46 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
             }
         loss->stat = sq / ((double)B * b->n_stat);
     }
-    loss->total = loss->mlm + loss->node + loss->edge + loss->match + loss->stat;
+
+    /* ---- contrastive: InfoNCE between partners on the normalised embedding ---- */
+    if (a->K > 0) {
+        const int D = 2 * C;
+        for (int i = 0; i < B; i++) {
+            real *z = a->cz + (size_t)i * D;
+            memcpy(z, a->u + (size_t)i * C, (size_t)C * sizeof(real));
+            memcpy(z + C, a->v + (size_t)i * C, (size_t)C * sizeof(real));
+            double ss = 0;
+            for (int t = 0; t < D; t++) ss += (double)z[t] * z[t];
+            a->cnorm[i] = (real)sqrt(ss);
+            const real inv = (real)(1.0 / fmax(sqrt(ss), CONTRAST_EPS));
+            for (int t = 0; t < D; t++) z[t] *= inv;
+        }
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, B, B, D, (real)(1.0 / MIR_CONTRAST_TAU), a->cz, D, a->cz, D, 0,
+             a->csim, B);
+        double sum = 0;
+        int n = 0, hits = 0;
+        for (int i = 0; i < B; i++) {
+            const int pi = b->partner[i];
+            const real *sr = a->csim + (size_t)i * B;
+            real *pr = a->cprob + (size_t)i * B;
+            memset(pr, 0, (size_t)B * sizeof(real));
+            if (pi < 0) continue;
+            int best = -1; /* the most similar other sequence (the first of ties) */
+            for (int j = 0; j < B; j++)
+                if (j != i && (best < 0 || sr[j] > sr[best])) best = j;
+            double zsum = 0;
+            for (int j = 0; j < B; j++)
+                if (j != i) zsum += (double)(pr[j] = (real)exp((double)sr[j] - (double)sr[best]));
+            for (int j = 0; j < B; j++) pr[j] = (real)((double)pr[j] / zsum);
+            sum += (double)sr[best] + log(zsum) - (double)sr[pi];
+            hits += best == pi;
+            n++;
+        }
+        loss->contrast = sum / n;
+        loss->contrast_acc = (double)hits / n;
+        loss->n_contrast = n;
+    }
+    loss->total = loss->mlm + loss->node + loss->edge + loss->match + loss->stat + loss->contrast;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -451,7 +503,8 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
     if ((size_t)a->Mn * V > big) big = (size_t)a->Mn * V;
     size_t need = 5 * BTC + 2 * (size_t)BT * F + 3 * (size_t)BT * C + (size_t)B * NH * T * T + big +
                   (size_t)(a->Mt > a->Mn ? a->Mt : a->Mn) * C + 5 * NC + (size_t)a->P + (size_t)a->Q * 4 * C +
-                  (size_t)a->Q + 2 * (size_t)B * C + (size_t)a->S * ((size_t)V + 2 * C) + 16;
+                  (size_t)a->Q + 2 * (size_t)B * C + (size_t)a->S * ((size_t)V + 2 * C) +
+                  (size_t)a->K * ((size_t)a->K + 2 * C) + 16;
     if (need > a->gcap) {
         free(a->gmem);
         a->gmem = mir_malloc(need * sizeof(real));
@@ -471,6 +524,7 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
     real *dmfeat = GRAB((size_t)a->Q * 3 * C), *dmlogit = GRAB((size_t)a->Q);
     real *du = GRAB((size_t)B * C), *dv = GRAB((size_t)B * C);
     real *dspred = GRAB((size_t)a->S * V), *dsfeat = GRAB((size_t)a->S * 2 * C);
+    real *dcsim = GRAB((size_t)a->K * a->K), *dcz = GRAB((size_t)a->K * 2 * C);
     (void)dtmp;
 #undef GRAB
     const int pretrain = dembed == NULL; /* 0: only the external gradient of the embedding flows */
@@ -495,6 +549,34 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
                 du[(size_t)i * C + t] += dsfeat[(size_t)i * 2 * C + t];
                 dv[(size_t)i * C + t] += dsfeat[(size_t)i * 2 * C + C + t];
             }
+    }
+
+    /* ---- contrastive: d loss / d s_ab = (P_ab - [b = partner of a]) / n_anchors for anchors a; s = Z Z^T / tau,
+     * so dZ = (dS + dS^T) Z / tau; z = e / ||e||: de = (dz - z (z . dz)) / ||e||; e = [u, v] ---- */
+    if (pretrain && a->K > 0) {
+        const int D = 2 * C;
+        int n = 0;
+        for (int i = 0; i < B; i++) n += b->partner[i] >= 0;
+        const real k1 = (real)(1.0 / ((double)n * MIR_CONTRAST_TAU)) * scale;
+        for (int i = 0; i < B; i++) {
+            const int pi = b->partner[i];
+            if (pi < 0) continue;
+            for (int j = 0; j < B; j++) dcsim[(size_t)i * B + j] = k1 * (a->cprob[(size_t)i * B + j] - (real)(j == pi));
+        }
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, D, B, 1, dcsim, B, a->cz, D, 0, dcz, D);
+        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, B, D, B, 1, dcsim, B, a->cz, D, 1, dcz, D);
+        for (int i = 0; i < B; i++) {
+            const real *z = a->cz + (size_t)i * D, *dz = dcz + (size_t)i * D;
+            real dot = 0;
+            for (int t = 0; t < D; t++) dot += z[t] * dz[t];
+            const double nrm = (double)a->cnorm[i];
+            const real inv = (real)(1.0 / fmax(nrm, CONTRAST_EPS));
+            if (nrm < CONTRAST_EPS) dot = 0; /* z = e / eps is linear in e there */
+            for (int t = 0; t < C; t++) {
+                du[(size_t)i * C + t] += inv * (dz[t] - z[t] * dot);
+                dv[(size_t)i * C + t] += inv * (dz[C + t] - z[C + t] * dot);
+            }
+        }
     }
 
     /* ---- matching ---- */

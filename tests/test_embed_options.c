@@ -198,7 +198,7 @@ int main(int argc, char **argv) {
     for (int j = 0; j < K; j++) {
         int64_t w = (int64_t)j * (n_win - 1) / (K - 1), first = w * T;
         int64_t len = vl.n_tokens - first < T ? vl.n_tokens - first : T;
-        mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+        mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
         embed(m, (mir_embed_options){0, 0, 0}, &one, tmp);
         for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
         read += len;
@@ -244,7 +244,7 @@ int main(int argc, char **argv) {
     read = 0;
     for (int64_t first = 0; first < vl.n_tokens; first += W) {
         int64_t len = vl.n_tokens - first < W ? vl.n_tokens - first : W;
-        mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0};
+        mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
         embed(m, (mir_embed_options){0, 0, 0}, &one, tmp);
         for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
         read += len;

@@ -35,7 +35,7 @@ static mir_module_view make_module(synth *s, int n_tok, int n_nodes, mir_rng *rn
             s->src[ne] = (int32_t)mir_rng_below(rng, (uint64_t)i); s->dst[ne] = i; s->flow[ne++] = 1;
         }
     }
-    return (mir_module_view){s->tokens, n_tok, s->kind, s->text, n_nodes, s->src, s->dst, s->flow, ne};
+    return (mir_module_view){s->tokens, n_tok, s->kind, s->text, n_nodes, s->src, s->dst, s->flow, ne, -1};
 }
 
 int main(void) {

@@ -2,7 +2,9 @@
  * test_model.c: the whole model's gradient against finite differences, in double precision, on a tiny
  * configuration and a batch of synthetic modules (tokens and small graphs of all three flows); the float
  * model's forward against the double one; the parameter table. The backward from an external gradient of the
- * embedding (fine-tuning) against finite differences of sum(G * embed), the pre-training heads left out.
+ * embedding (fine-tuning) against finite differences of sum(G * embed), the pre-training heads left out. The
+ * contrastive objective: its gradient in the whole-model check, its loss recomputed by hand from the embeddings,
+ * the partners, aligned windows, and batches unchanged by sources while the switch is off.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 #include "mir_test.h"
 #include "model.h"
 
-enum { NMOD = 3 };
+enum { NMOD = 3, NMOD_MAX = 5 };
 
 /* A synthetic module: n_tok random tokens, a chain graph of n_nodes with extra data and call edges. */
 typedef struct synth {
@@ -35,20 +37,21 @@ static void make_module(synth *s, int n_tok, int n_nodes, int V, mir_rng *rng) {
     }
     s->src[ne] = 0; s->dst[ne] = 1; s->flow[ne++] = 2;
     s->src[ne] = n_nodes - 1; s->dst[ne] = 0; s->flow[ne++] = 2;
-    s->view = (mir_module_view){s->tokens, n_tok, s->kind, s->text, n_nodes, s->src, s->dst, s->flow, ne};
+    s->view = (mir_module_view){s->tokens, n_tok, s->kind, s->text, n_nodes, s->src, s->dst, s->flow, ne, -1};
 }
 
-/* The three synthetic modules of the checks (a window on the longest, a graph window on the largest), drawn
- * from a stream seeded with seed; rng continues that stream. */
-static void make_modules(synth mods[NMOD], mir_module_view views[NMOD], int V, uint64_t seed, mir_rng *rng) {
+/* The n (3 or 5) synthetic modules of the checks (a window on the longest, graph windows on the largest), drawn
+ * from a stream seeded with seed; rng continues that stream. Sources -1 (no partners). */
+static void make_modules(synth *mods, mir_module_view *views, int n, int V, uint64_t seed, mir_rng *rng) {
+    static const int size[NMOD_MAX][2] = {{12, 14}, {5, 6}, {7, 9}, {10, 12}, {6, 8}}; /* tokens, nodes */
     mir_rng_seed(rng, seed, 0);
-    make_module(&mods[0], 12, 14, V, rng);
-    make_module(&mods[1], 5, 6, V, rng);
-    make_module(&mods[2], 7, 9, V, rng);
-    for (int i = 0; i < NMOD; i++) views[i] = mods[i].view;
+    for (int i = 0; i < n; i++) {
+        make_module(&mods[i], size[i][0], size[i][1], V, rng);
+        views[i] = mods[i].view;
+    }
 }
 
-static void check_model(int stats);
+static void check_model(int stats, int contrastive);
 static void check_backward_embed(int stats);
 
 static double total_loss(mir_model_f64 *m, const mir_batch *b) {
@@ -69,7 +72,7 @@ static void check_stat_targets(void) {
     int32_t text[8] = {13, 7, 7, 9, 7, 9, 7, 11};
     int32_t src[3] = {1, 2, 3}, dst[3] = {2, 3, 4};
     int8_t flow[3] = {0, 0, 0};
-    mir_module_view v = {tokens, 4, kind, text, 8, src, dst, flow, 3};
+    mir_module_view v = {tokens, 4, kind, text, 8, src, dst, flow, 3, -1};
     mir_module_view two[2] = {v, v};
     two[1].n_nodes = 3; /* root, 7, 7 */
     mir_batch b;
@@ -94,23 +97,37 @@ static void check_stat_targets(void) {
     mir_batch_free(&b);
 }
 
+static void check_partners(void);
+static void check_contrast_loss(void);
+static void check_switch_off(void);
+static void check_aligned_windows(void);
+
 int main(void) {
     check_stat_targets();
-    check_model(0);
-    check_model(1);
+    check_partners();
+    check_switch_off();
+    check_aligned_windows();
+    check_contrast_loss();
+    check_model(0, 0);
+    check_model(1, 0);
+    check_model(0, 1);
+    check_model(1, 1);
     check_backward_embed(0);
     check_backward_embed(1);
     return mir_test_finish("test_model");
 }
 
 /* The gradient of the whole loss against finite differences; the float model against the double one. stats:
- * with the statistics auto-encoding head. */
-static void check_model(int stats) {
+ * with the statistics auto-encoding head; contrastive: with the contrastive objective, on five modules of sources
+ * 0, 0, 1, 1 and none (two pairs, one module alone; the first and fourth windowed). */
+static void check_model(int stats, int contrastive) {
     mir_config c;
     CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
     c.max_seq = 8;     /* forces a window on the longest module */
     c.max_nodes = 10;  /* and a graph window on the largest graph */
     c.stats = stats;
+    c.contrastive = contrastive;
+    const int nmod = contrastive ? NMOD_MAX : NMOD;
     char msg[128];
     CHECK(mir_config_check(&c, msg, sizeof msg) == 0);
 
@@ -128,20 +145,24 @@ static void check_model(int stats) {
     CHECK_EQ_INT(off, n_el);
 
     mir_rng rng;
-    synth mods[NMOD];
-    mir_module_view views[NMOD];
-    make_modules(mods, views, c.vocab_size, 42, &rng);
+    synth mods[NMOD_MAX];
+    mir_module_view views[NMOD_MAX];
+    make_modules(mods, views, nmod, c.vocab_size, 42, &rng);
+    if (contrastive) {
+        static const int64_t source[NMOD_MAX] = {0, 0, 1, 1, -1};
+        for (int i = 0; i < nmod; i++) views[i].source = source[i];
+    }
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options o;
     mir_batch_options_default(&o);
     o.mask_prob = 0.3f;
     o.max_pairs = 4;
-    mir_batch_build(&b, views, NMOD, &c, &o, &rng);
-    CHECK_EQ_INT(b.B, NMOD);
+    mir_batch_build(&b, views, nmod, &c, &o, &rng);
+    CHECK_EQ_INT(b.B, nmod);
     CHECK_EQ_INT(b.T, 8);
-    CHECK(b.N <= NMOD * c.max_nodes && b.N > 0);
-    CHECK(b.n_pairs > 0 && b.n_match == 2 * NMOD);
+    CHECK(b.N <= nmod * c.max_nodes && b.N > 0);
+    CHECK(b.n_pairs > 0 && b.n_match == 2 * nmod);
 
     mir_model_f64 m;
     CHECK_FATAL(mir_model_create_f64(&m, &c) == 0);
@@ -153,16 +174,22 @@ static void check_model(int stats) {
 
     mir_losses l;
     mir_model_forward_f64(&m, &b, &l);
-    printf("losses: mlm %.4f (%d) node %.4f (%d) edge %.4f (%d) match %.4f (%d) stat %.4f total %.4f\n", l.mlm,
-           l.n_mlm, l.node, l.n_node, l.edge, l.n_pairs, l.match, l.n_match, l.stat, l.total);
+    printf("losses: mlm %.4f (%d) node %.4f (%d) edge %.4f (%d) match %.4f (%d) stat %.4f contrast %.4f (%d) "
+           "total %.4f\n", l.mlm, l.n_mlm, l.node, l.n_node, l.edge, l.n_pairs, l.match, l.n_match, l.stat, l.contrast,
+           l.n_contrast, l.total);
     CHECK(l.n_mlm > 0 && l.n_node > 0 && l.n_pairs > 0 && l.n_match > 0);
     CHECK(stats ? l.stat > 0 && b.n_stat > 0 : l.stat == 0);
+    CHECK(contrastive ? l.contrast > 0 && l.n_contrast == 4 : l.contrast == 0 && l.n_contrast == 0);
+    CHECK_NEAR(l.total, l.mlm + l.node + l.edge + l.match + l.stat + l.contrast, 1e-12 * fabs(l.total));
     CHECK_EQ_INT(nt, stats ? 2 + mir_params_table(&(mir_config){.vocab_size = c.vocab_size, .max_seq = c.max_seq,
                                                                   .d_model = c.d_model, .n_heads = c.n_heads,
                                                                   .n_layers = c.n_layers, .d_ff = c.d_ff,
                                                                   .n_graph_layers = c.n_graph_layers,
                                                                   .max_nodes = c.max_nodes}, NULL, NULL)
                                : nt);
+    mir_config c0 = c;
+    c0.contrastive = 0;
+    CHECK_EQ_INT(mir_params_table(&c0, NULL, NULL), nt); /* the contrastive objective has no parameters */
     memset(m.grads, 0, m.n_params * sizeof(double));
     mir_model_backward_f64(&m, &b, 1.0);
 
@@ -182,7 +209,9 @@ static void check_model(int stats) {
             double lm = total_loss(&m, &b);
             m.params[idx] = keep;
             double fd = (lp - lm) / (2 * h), an = m.grads[idx];
-            double rel = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-6);
+            /* floor 1e-5: exact zeros (the key biases) against the finite differences' rounding noise, which grows
+             * with the total (~2e-10 with every objective on) */
+            double rel = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-5);
             if (rel > worst_k) worst_k = rel;
             checked++;
             if (rel > 1e-4) {
@@ -191,7 +220,8 @@ static void check_model(int stats) {
         }
         if (worst_k > worst) worst = worst_k;
     }
-    printf("finite differences: %d parameters checked, worst relative error %.2e\n", checked, worst);
+    printf("finite differences (stats %d, contrastive %d): %d parameters checked, worst relative error %.2e\n", stats,
+           contrastive, checked, worst);
     CHECK_EQ_INT(bad, 0);
 
     /* the float model on the same parameters gives the same losses */
@@ -203,18 +233,20 @@ static void check_model(int stats) {
     CHECK_NEAR(lf.total, l.total, 1e-4 * fabs(l.total) + 1e-5);
     CHECK_NEAR(lf.mlm, l.mlm, 1e-4 * fabs(l.mlm) + 1e-5);
     CHECK_NEAR(lf.stat, l.stat, 1e-4 * fabs(l.stat) + 1e-5);
+    CHECK_NEAR(lf.contrast, l.contrast, 1e-4 * fabs(l.contrast) + 1e-5);
+    CHECK_EQ_INT(lf.n_contrast, l.n_contrast);
     /* embeddings: (B, 2C), the same in both precisions */
     mir_batch e;
     mir_batch_init(&e);
     mir_batch_options eo = {0.0f, 0, 0};
-    mir_batch_build(&e, views, NMOD, &c, &eo, &rng);
+    mir_batch_build(&e, views, nmod, &c, &eo, &rng);
     CHECK_EQ_INT(e.n_pairs, 0);
-    float *emb = calloc((size_t)NMOD * 2 * c.d_model, sizeof *emb);
-    double *embd = calloc((size_t)NMOD * 2 * c.d_model, sizeof *embd);
+    float *emb = calloc((size_t)nmod * 2 * c.d_model, sizeof *emb);
+    double *embd = calloc((size_t)nmod * 2 * c.d_model, sizeof *embd);
     mir_model_embed_f32(&mf, &e, emb);
     mir_model_embed_f64(&m, &e, embd);
     double maxdiff = 0;
-    for (int i = 0; i < NMOD * 2 * c.d_model; i++) maxdiff = fmax(maxdiff, fabs(emb[i] - embd[i]));
+    for (int i = 0; i < nmod * 2 * c.d_model; i++) maxdiff = fmax(maxdiff, fabs(emb[i] - embd[i]));
     CHECK(maxdiff < 1e-4);
     free(emb);
     free(embd);
@@ -248,7 +280,7 @@ static void check_backward_embed(int stats) {
     mir_rng rng;
     synth mods[NMOD];
     mir_module_view views[NMOD];
-    make_modules(mods, views, c.vocab_size, 43, &rng);
+    make_modules(mods, views, NMOD, c.vocab_size, 43, &rng);
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options eo = {0.0f, 0, 0};
@@ -301,4 +333,252 @@ static void check_backward_embed(int stats) {
     mir_model_free_f64(&m);
     mir_batch_free(&b);
     free(t);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* the contrastive objective                                                                        */
+
+/* Six views of the synthetic modules with sources 3, 7, 3, 7, 7, -1: pairs (0,2) and (1,3); the third module of
+ * source 7 and the one without a source stay alone. */
+static void contrast_views(synth mods[NMOD_MAX], mir_module_view views[NMOD_MAX + 1], int V, mir_rng *rng) {
+    static const int64_t source[NMOD_MAX + 1] = {3, 7, 3, 7, 7, -1};
+    make_modules(mods, views, NMOD_MAX, V, 44, rng);
+    views[NMOD_MAX] = views[0];
+    for (int i = 0; i <= NMOD_MAX; i++) views[i].source = source[i];
+}
+
+/* partner[]: the first two of a source pair up, the others and contrastive = 0 give -1; train or not. */
+static void check_partners(void) {
+    mir_config c;
+    CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
+    CHECK_EQ_INT(c.contrastive, 0); /* off in every preset */
+    mir_rng rng;
+    synth mods[NMOD_MAX];
+    mir_module_view views[NMOD_MAX + 1];
+    contrast_views(mods, views, c.vocab_size, &rng);
+    static const int want[NMOD_MAX + 1] = {2, 3, 0, 1, -1, -1};
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_batch_options o;
+    mir_batch_options_default(&o);
+    for (int contrastive = 0; contrastive < 2; contrastive++)
+        for (int train = 0; train < 2; train++) {
+            c.contrastive = contrastive;
+            o.train = train;
+            mir_batch_build(&b, views, NMOD_MAX + 1, &c, &o, &rng);
+            CHECK_FATAL(b.partner != NULL);
+            for (int i = 0; i <= NMOD_MAX; i++) CHECK_EQ_INT(b.partner[i], contrastive ? want[i] : -1);
+        }
+    char msg[128];
+    c.contrastive = 2;
+    CHECK(mir_config_check(&c, msg, sizeof msg) != 0);
+    mir_batch_free(&b);
+}
+
+/* With contrastive = 0, sources change nothing: the batch built from views with sources (pairs among them) is the
+ * one built from views without, and the random stream ends in the same state. */
+static void check_switch_off(void) {
+    mir_config c;
+    CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
+    c.max_seq = 8;
+    c.max_nodes = 10;
+    c.stats = 1;
+    mir_rng rng;
+    synth mods[NMOD_MAX];
+    mir_module_view with[NMOD_MAX + 1], without[NMOD_MAX + 1];
+    contrast_views(mods, with, c.vocab_size, &rng);
+    for (int i = 0; i <= NMOD_MAX; i++) without[i] = with[i], without[i].source = -1;
+    for (int train = 0; train < 2; train++) {
+        mir_batch_options o;
+        mir_batch_options_default(&o);
+        o.train = train;
+        mir_batch x, y;
+        mir_batch_init(&x);
+        mir_batch_init(&y);
+        mir_rng rx, ry;
+        mir_rng_seed(&rx, 11, 0);
+        mir_rng_seed(&ry, 11, 0);
+        mir_batch_build(&x, with, NMOD_MAX + 1, &c, &o, &rx);
+        mir_batch_build(&y, without, NMOD_MAX + 1, &c, &o, &ry);
+        CHECK(memcmp(rx.s, ry.s, sizeof rx.s) == 0);
+        CHECK_FATAL(x.B == y.B && x.T == y.T && x.N == y.N && x.n_pairs == y.n_pairs && x.n_match == y.n_match &&
+                    x.n_stat == y.n_stat);
+        const size_t bt = (size_t)x.B * x.T, n = (size_t)x.N;
+        CHECK(memcmp(x.tok_in, y.tok_in, bt * sizeof *x.tok_in) == 0);
+        CHECK(memcmp(x.tok_target, y.tok_target, bt * sizeof *x.tok_target) == 0);
+        CHECK(memcmp(x.tok_valid, y.tok_valid, bt) == 0);
+        CHECK(memcmp(x.node_in, y.node_in, n * sizeof *x.node_in) == 0);
+        CHECK(memcmp(x.node_kind, y.node_kind, n) == 0);
+        CHECK(memcmp(x.node_target, y.node_target, n * sizeof *x.node_target) == 0);
+        CHECK(memcmp(x.node_offset, y.node_offset, (size_t)(x.B + 1) * sizeof *x.node_offset) == 0);
+        CHECK(memcmp(x.pair_a, y.pair_a, (size_t)x.n_pairs * sizeof *x.pair_a) == 0);
+        CHECK(memcmp(x.pair_b, y.pair_b, (size_t)x.n_pairs * sizeof *x.pair_b) == 0);
+        CHECK(memcmp(x.pair_label, y.pair_label, (size_t)x.n_pairs * sizeof *x.pair_label) == 0);
+        CHECK(memcmp(x.match_graph, y.match_graph, (size_t)x.n_match * sizeof *x.match_graph) == 0);
+        CHECK(memcmp(x.stat_target, y.stat_target, (size_t)x.B * c.vocab_size * sizeof *x.stat_target) == 0);
+        for (int r = 0; r < MIR_N_RELATIONS; r++) CHECK_EQ_INT(x.rel[r].n_rows, y.rel[r].n_rows);
+        for (int i = 0; i < x.B; i++) CHECK(x.partner[i] == -1 && y.partner[i] == -1);
+        mir_batch_free(&x);
+        mir_batch_free(&y);
+    }
+}
+
+/* With contrastive = 1, two partners of different lengths read their token windows and their graph windows
+ * (the run of instruction nodes) at the same relative position: one fraction f, drawn first in the batch, gives
+ * floor(f * (n - w + 1)) for both; a module alone keeps a window of its own. Tokens and node texts are 5 + their
+ * index, so a window's start is read off the batch (nothing masked). */
+static void check_aligned_windows(void) {
+    enum { NT0 = 40, NT1 = 100, NI0 = 30, NI1 = 60, NV = 6 }; /* tokens, instruction nodes, variable nodes */
+    static int32_t tok[NT1], text[1 + NI1 + NV];
+    static int8_t kind[1 + NI1 + NV];
+    static int32_t src[NI1 + NV], dst[NI1 + NV];
+    static int8_t flow[NI1 + NV];
+    for (int i = 0; i < NT1; i++) tok[i] = 5 + i;
+    for (int i = 0; i < 1 + NI1 + NV; i++) {
+        text[i] = 5 + i;
+        kind[i] = i <= NI1 ? 0 : 1;
+    }
+    int ne = 0;
+    for (int i = 1; i < NI1; i++) src[ne] = i, dst[ne] = i + 1, flow[ne++] = 0;
+    mir_config c;
+    CHECK_FATAL(mir_config_preset(&c, "tiny", 256) == 0);
+    c.max_seq = 8;
+    c.max_nodes = 10; /* K = 5 instruction nodes */
+    c.contrastive = 1;
+    const int T = c.max_seq, K = c.max_nodes / 2;
+    /* module 0 and 2 partners (the graph of 0: its first NI0 instructions, then the variables, as a view of the
+     * same arrays cannot skip nodes: NI0 + 1 nodes, all root or instruction); module 1 alone */
+    mir_module_view v[3] = {{tok, NT0, kind, text, 1 + NI0, src, dst, flow, NI0 - 1, 5},
+                            {tok, NT1, kind, text, 1 + NI1 + NV, src, dst, flow, ne, -1},
+                            {tok, NT1, kind, text, 1 + NI1 + NV, src, dst, flow, ne, 5}};
+    const int64_t n_tok[3] = {NT0, NT1, NT1}, n_inst[3] = {NI0, NI1, NI1};
+    mir_batch_options o;
+    mir_batch_options_default(&o);
+    o.mask_prob = 0;
+    mir_batch b;
+    mir_batch_init(&b);
+    int differ = 0; /* draws where the module alone starts elsewhere than its twin in the pair */
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        mir_rng rng, first;
+        mir_rng_seed(&rng, seed, 0);
+        first = rng;
+        const double f = mir_rng_uniform(&first);
+        mir_batch_build(&b, v, 3, &c, &o, &rng);
+        CHECK_FATAL(b.T == T && b.partner[0] == 2 && b.partner[2] == 0 && b.partner[1] == -1);
+        int64_t ts[3], gs[3];
+        for (int i = 0; i < 3; i++) {
+            ts[i] = b.tok_in[(size_t)i * T] - 5;
+            gs[i] = b.node_in[b.node_offset[i] + 1] - 5;
+            CHECK_EQ_INT(b.node_in[b.node_offset[i]], 5); /* the root first */
+        }
+        for (int k = 0; k < 3; k += 2) {
+            CHECK_EQ_INT(ts[k], mir_window_start(f, n_tok[k], T));
+            CHECK_EQ_INT(gs[k], 1 + mir_window_start(f, n_inst[k], K));
+        }
+        /* the same relative position: the intervals of f that give each start overlap */
+        double lo0 = (double)ts[0] / (NT0 - T + 1), hi0 = (double)(ts[0] + 1) / (NT0 - T + 1);
+        double lo2 = (double)ts[2] / (NT1 - T + 1), hi2 = (double)(ts[2] + 1) / (NT1 - T + 1);
+        CHECK(fmax(lo0, lo2) < fmin(hi0, hi2));
+        lo0 = (double)(gs[0] - 1) / (NI0 - K + 1), hi0 = (double)gs[0] / (NI0 - K + 1);
+        lo2 = (double)(gs[2] - 1) / (NI1 - K + 1), hi2 = (double)gs[2] / (NI1 - K + 1);
+        CHECK(fmax(lo0, lo2) < fmin(hi0, hi2));
+        differ += ts[1] != ts[2];
+    }
+    CHECK(differ > 30);
+    CHECK_EQ_INT(mir_window_start(0.999999, 10, 8), 2);
+    CHECK_EQ_INT(mir_window_start(0.0, 10, 8), 0);
+    CHECK_EQ_INT(mir_window_start(0.5, 5, 8), 0);
+    mir_batch_free(&b);
+}
+
+/* The contrastive loss recomputed by hand from the embeddings [u, v] of the batch (mir_model_embed): cosines / tau,
+ * -s_ap + log sum_{b != a} exp(s_ab) per anchor, the mean over the four anchors, and the accuracy; the float model
+ * agrees. A batch without anchors adds nothing: loss 0 and the gradient of the model without the objective. */
+static void check_contrast_loss(void) {
+    mir_config c;
+    CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
+    c.max_seq = 8;
+    c.max_nodes = 10;
+    c.contrastive = 1;
+    const int B = NMOD_MAX + 1, D = 2 * c.d_model;
+    mir_rng rng;
+    synth mods[NMOD_MAX];
+    mir_module_view views[NMOD_MAX + 1];
+    contrast_views(mods, views, c.vocab_size, &rng);
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_batch_options o;
+    mir_batch_options_default(&o);
+    mir_batch_build(&b, views, B, &c, &o, &rng);
+    mir_model_f64 m;
+    CHECK_FATAL(mir_model_create_f64(&m, &c) == 0);
+    mir_rng init;
+    mir_rng_seed(&init, 9, 0);
+    mir_model_init_params_f64(&m, &init);
+    for (size_t i = 0; i < m.n_params; i++) m.params[i] *= 4;
+    mir_losses l;
+    mir_model_forward_f64(&m, &b, &l);
+    double *e = calloc((size_t)B * D, sizeof *e);
+    mir_model_embed_f64(&m, &b, e);
+    for (int i = 0; i < B; i++) {
+        double n2 = 0;
+        for (int t = 0; t < D; t++) n2 += e[(size_t)i * D + t] * e[(size_t)i * D + t];
+        for (int t = 0; t < D; t++) e[(size_t)i * D + t] /= sqrt(n2);
+    }
+    double sum = 0;
+    int anchors = 0, hits = 0;
+    for (int a = 0; a < B; a++) {
+        if (b.partner[a] < 0) continue;
+        double s[NMOD_MAX + 1], z = 0;
+        int best = -1;
+        for (int j = 0; j < B; j++) {
+            s[j] = 0;
+            for (int t = 0; t < D; t++) s[j] += e[(size_t)a * D + t] * e[(size_t)j * D + t];
+            s[j] /= MIR_CONTRAST_TAU;
+            if (j == a) continue;
+            z += exp(s[j]);
+            if (best < 0 || s[j] > s[best]) best = j;
+        }
+        sum += -s[b.partner[a]] + log(z);
+        hits += best == b.partner[a];
+        anchors++;
+    }
+    printf("contrastive: loss %.6f (by hand %.6f), accuracy %.2f over %d anchors\n", l.contrast, sum / anchors,
+           l.contrast_acc, l.n_contrast);
+    CHECK_EQ_INT(anchors, 4);
+    CHECK_EQ_INT(l.n_contrast, 4);
+    CHECK_NEAR(l.contrast, sum / anchors, 1e-10);
+    CHECK_NEAR(l.contrast_acc, (double)hits / anchors, 1e-12);
+    CHECK(l.contrast > 0);
+    mir_model_f32 mf;
+    CHECK_FATAL(mir_model_create_f32(&mf, &c) == 0);
+    for (size_t i = 0; i < m.n_params; i++) mf.params[i] = (float)m.params[i];
+    mir_losses lf;
+    mir_model_forward_f32(&mf, &b, &lf);
+    CHECK_NEAR(lf.contrast, l.contrast, 1e-4 * l.contrast);
+    /* the flops count the similarity product */
+    mir_config c0 = c;
+    c0.contrastive = 0;
+    CHECK_NEAR(mir_model_flops(&c, &b) - mir_model_flops(&c0, &b), 3.0 * 2 * B * B * D, 1e-6);
+
+    /* no anchors: nothing added, the gradient of the model without the objective */
+    for (int i = 0; i < B; i++) views[i].source = -1;
+    mir_batch_build(&b, views, B, &c, &o, &rng);
+    mir_model_forward_f64(&m, &b, &l);
+    CHECK(l.contrast == 0 && l.n_contrast == 0 && l.contrast_acc == 0);
+    memset(m.grads, 0, m.n_params * sizeof(double));
+    mir_model_backward_f64(&m, &b, 1.0);
+    mir_model_f64 m0;
+    CHECK_FATAL(mir_model_create_f64(&m0, &c0) == 0);
+    memcpy(m0.params, m.params, m.n_params * sizeof(double));
+    mir_losses l0;
+    mir_model_forward_f64(&m0, &b, &l0);
+    CHECK(l0.total == l.total);
+    mir_model_backward_f64(&m0, &b, 1.0);
+    CHECK(memcmp(m0.grads, m.grads, m.n_params * sizeof(double)) == 0);
+    mir_model_free_f64(&m0);
+    mir_model_free_f32(&mf);
+    mir_model_free_f64(&m);
+    mir_batch_free(&b);
+    free(e);
 }
