@@ -168,6 +168,7 @@ int mir_corpus_read_module(mir_corpus *c, int64_t i, int64_t tok_first, int64_t 
         mir_error_prefix(err, c->path);
         return -1;
     }
-    *v = (mir_module_view){b->tokens, take, b->node_kind, b->node_text, nn, b->edge_src, b->edge_dst, b->edge_flow, ne};
+    *v = (mir_module_view){b->tokens, take, b->node_kind, b->node_text, nn,
+                           b->edge_src, b->edge_dst, b->edge_flow, ne, c->source[i]};
     return 0;
 }

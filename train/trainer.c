@@ -66,6 +66,7 @@ int mir_config_parse(const char *spec, mir_config *c, mir_error *err) {
                          : !strcmp(key, "n_graph_layers") ? &c->n_graph_layers
                          : !strcmp(key, "max_nodes")      ? &c->max_nodes
                          : !strcmp(key, "stats")          ? &c->stats
+                         : !strcmp(key, "contrastive")    ? &c->contrastive
                                                           : NULL;
         if (!field) rc = mir_fail(err, "%s:%d: unknown key %s", spec, ln, key);
         else *field = (int32_t)val;
@@ -129,22 +130,40 @@ typedef struct trainer {
     mir_model_f32 model;        /* local layout: n_params = dist.n_local */
     float *m1, *m2;             /* AdamW moments (n_params, local layout) */
     int64_t *train_ids, n_train, *eval_ids, n_eval;
-    stream data;
+    /* units: a module alone, or the two modules of one source (a pair: /modules/source, mir-preprocess
+     * --opt-levels); held-out is decided per unit, so a pair is never split between training and held-out */
+    int64_t *unit_a, *unit_b, n_units;   /* unit_b -1: alone */
+    int64_t *train_units, n_train_units;
+    int64_t *pair_key;                   /* (corpus n) the unit of a paired module, -1 for any other */
+    stream data;                         /* over train_ids (today's stream), or over train_units (contrastive) */
     mir_module_buf *bufs;       /* (micro_batch) */
     mir_module_view *views;
     mir_batch batch;
     FILE *metrics, *evalcsv;
+    FILE *trace;                         /* $MIR_TRACE_BATCHES.RANK: "step k module..." per micro-batch (tests) */
 } trainer;
 
-/* Read the m modules of micro-batch k of step `step` and build it. */
+/* 1: modules i and k are the two modules of one source and the objective pairs them (cfg.contrastive) */
+static int partners(const trainer *t, int64_t i, int64_t k) {
+    return t->cfg.contrastive && t->pair_key[i] >= 0 && t->pair_key[i] == t->pair_key[k];
+}
+
+/* Read the m modules of micro-batch k of step `step` and build it. With the contrastive objective, two
+ * partners side by side read windows at the same relative position of their modules (one draw for both). */
 static int load_micro(trainer *t, const int64_t *ids, int m, mir_rng *rng, const mir_batch_options *bo,
                       mir_error *err) {
     int T = t->cfg.max_seq;
+    double frac = -1; /* the pair's relative window position, drawn at its first module */
     for (int j = 0; j < m; j++) {
         int64_t i = ids[j], nt = t->corpus.tok_off[i + 1] - t->corpus.tok_off[i];
         int64_t first = 0, window = 4 * (int64_t)T;
-        if (nt > window) first = bo->train ? (int64_t)mir_rng_below(rng, (uint64_t)(nt - window + 1)) : 0;
+        int head = j + 1 < m && partners(t, i, ids[j + 1]), tail = j > 0 && partners(t, ids[j - 1], i);
+        if (head && bo->train) frac = (double)mir_rng_below(rng, 1u << 24) / (double)(1u << 24);
+        if (nt > window && bo->train)
+            first = (head || tail) ? (int64_t)(frac * (double)(nt - window + 1))
+                                   : (int64_t)mir_rng_below(rng, (uint64_t)(nt - window + 1));
         if (mir_corpus_read_module(&t->corpus, i, first, window, &t->bufs[j], &t->views[j], err)) return -1;
+        t->views[j].source = (head || tail) ? t->pair_key[i] : -1;
     }
     mir_batch_build(&t->batch, t->views, m, &t->cfg, bo, rng);
     return 0;
@@ -199,6 +218,7 @@ static int save(trainer *t, mir_error *err) {
 typedef struct eval_result {
     double mlm_acc, mlm_baseline, node_acc, edge_auc, match_acc, loss;
     double stat_mse; /* statistics auto-encoding: mean squared error per (module, slot); 0 without the head */
+    double contrast_acc; /* contrastive: anchors whose most similar other module is the partner; 0 without */
 } eval_result;
 
 typedef struct scored {
@@ -246,7 +266,8 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     int64_t n = t->n_eval;
     if (t->o->eval_modules > 0 && n > t->o->eval_modules) n = t->o->eval_modules;
     int64_t G = (n + m - 1) / m;
-    double sums[9] = {0}; /* mlm hits, mlm n, node hits, node n, match hits, match n, loss sum, micro count, stat sum */
+    double sums[11] = {0}; /* mlm hits, mlm n, node hits, node n, match hits, match n, loss sum, micro count, stat sum,
+                              contrastive hits, contrastive anchors */
     int64_t *tcount = mir_calloc((size_t)V, sizeof *tcount);
     scored *sc = NULL;
     size_t nsc = 0, csc = 0;
@@ -279,6 +300,8 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         sums[6] += l.total;
         sums[7] += 1;
         sums[8] += l.stat;
+        sums[9] += l.contrast_acc * l.n_contrast;
+        sums[10] += l.n_contrast;
         for (int i = 0; i < t->batch.B * t->batch.T; i++)
             if (t->batch.tok_target[i] >= 0) tcount[t->batch.tok_target[i]]++;
         int np;
@@ -287,7 +310,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         for (int i = 0; i < np; i++) sc[nsc++] = (scored){s[i], t->batch.pair_label[i]};
     }
     /* every rank of a group computed the same; sum over the groups */
-    MPI_Allreduce(MPI_IN_PLACE, sums, 9, MPI_DOUBLE, MPI_SUM, across);
+    MPI_Allreduce(MPI_IN_PLACE, sums, 11, MPI_DOUBLE, MPI_SUM, across);
     MPI_Allreduce(MPI_IN_PLACE, tcount, V, MPI_INT64_T, MPI_SUM, across);
     /* edge scores to every rank for the AUC */
     int mine = (int)(nsc * 2);
@@ -311,6 +334,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     er->match_acc = sums[5] ? sums[4] / sums[5] : 0;
     er->loss = sums[7] ? sums[6] / sums[7] : 0;
     er->stat_mse = sums[7] ? sums[8] / sums[7] : 0;
+    er->contrast_acc = sums[10] ? sums[9] / sums[10] : 0;
     er->edge_auc = auc(all, tot / 2);
     free(all);
     free(sizes);
@@ -326,6 +350,12 @@ static int setup_data(trainer *t, mir_error *err) {
     mir_corpus *c = &t->corpus;
     t->train_ids = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
     t->eval_ids = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    t->unit_a = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    t->unit_b = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    t->train_units = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    t->pair_key = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t));
+    int64_t *unit_of_source = mir_malloc((size_t)(c->n + 1) * sizeof(int64_t)), n_pairs = 0;
+    for (int64_t i = 0; i < c->n; i++) unit_of_source[i] = t->pair_key[i] = -1;
     int64_t too_big = 0;
     for (int64_t i = 0; i < c->n; i++) {
         if (c->status[i] != 0 || c->tok_off[i + 1] == c->tok_off[i] || c->node_off[i + 1] == c->node_off[i]) continue;
@@ -333,24 +363,49 @@ static int setup_data(trainer *t, mir_error *err) {
             too_big++;
             continue;
         }
-        if (held_out(c->hash[i])) t->eval_ids[t->n_eval++] = i;
-        else t->train_ids[t->n_train++] = i;
+        int64_t s = c->source[i] >= 0 && c->source[i] < c->n ? c->source[i] : i, u = unit_of_source[s];
+        if (u >= 0 && t->unit_b[u] < 0) { /* the second usable module of its source: a pair */
+            t->unit_b[u] = i;
+            t->pair_key[t->unit_a[u]] = t->pair_key[i] = u;
+            n_pairs++;
+            continue;
+        }
+        u = t->n_units++; /* alone (a third module of one source starts a unit of its own) */
+        t->unit_a[u] = i;
+        t->unit_b[u] = -1;
+        if (unit_of_source[s] < 0) unit_of_source[s] = u;
     }
-    /* held-out modules in a fixed random order: corpus order puts near-identical modules side by side,
-     * which would make every matching negative (the next module of a micro-batch) a near copy */
+    free(unit_of_source);
+    /* held-out units in a fixed random order: corpus order puts near-identical modules side by side, which
+     * would make every matching negative (the next module of a micro-batch) a near copy; a pair stays together */
+    int64_t *eval_units = mir_malloc((size_t)(t->n_units + 1) * sizeof(int64_t)), n_eval_units = 0;
+    for (int64_t u = 0; u < t->n_units; u++) {
+        if (held_out(c->hash[t->unit_a[u]])) eval_units[n_eval_units++] = u;
+        else {
+            t->train_units[t->n_train_units++] = u;
+            t->train_ids[t->n_train++] = t->unit_a[u];
+            if (t->unit_b[u] >= 0) t->train_ids[t->n_train++] = t->unit_b[u];
+        }
+    }
     mir_rng er;
     mir_rng_seed(&er, 0xE7A1ULL, 0x5eedULL);
-    for (int64_t i = t->n_eval - 1; i > 0; i--) {
-        int64_t j = (int64_t)mir_rng_below(&er, (uint64_t)(i + 1)), tmp = t->eval_ids[i];
-        t->eval_ids[i] = t->eval_ids[j];
-        t->eval_ids[j] = tmp;
+    for (int64_t i = n_eval_units - 1; i > 0; i--) {
+        int64_t j = (int64_t)mir_rng_below(&er, (uint64_t)(i + 1)), tmp = eval_units[i];
+        eval_units[i] = eval_units[j];
+        eval_units[j] = tmp;
     }
+    for (int64_t k = 0; k < n_eval_units; k++) {
+        t->eval_ids[t->n_eval++] = t->unit_a[eval_units[k]];
+        if (t->unit_b[eval_units[k]] >= 0) t->eval_ids[t->n_eval++] = t->unit_b[eval_units[k]];
+    }
+    free(eval_units);
     if (t->n_train == 0)
         return mir_fail(err, "%s: no usable modules (of %lld: none with status ok, tokens and a graph%s)", c->path,
                         (long long)c->n, too_big ? ", within --max-graph-nodes" : "");
     if (t->rank == 0 && !t->o->quiet)
-        mir_log(MIR_LOG_INFO, "%s: %lld modules, %lld for training, %lld held out%s", c->path, (long long)c->n,
-                (long long)t->n_train, (long long)t->n_eval, too_big ? " (some skipped: graph over --max-graph-nodes)" : "");
+        mir_log(MIR_LOG_INFO, "%s: %lld modules, %lld for training, %lld held out%s; %lld pairs of one source",
+                c->path, (long long)c->n, (long long)t->n_train, (long long)t->n_eval,
+                too_big ? " (some skipped: graph over --max-graph-nodes)" : "", (long long)n_pairs);
     if (too_big && t->rank == 0)
         mir_log(MIR_LOG_WARN, "%lld modules skipped: more than %lld graph nodes (--max-graph-nodes)",
                 (long long)too_big, (long long)t->o->max_graph_nodes);
@@ -462,7 +517,16 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     int rc = mir_corpus_open(&t.corpus, o->corpus, comm, err);
     if (!rc) rc = setup_data(&t, err);
     if (!rc) rc = setup_model(&t, err);
-    if (!rc) t.data = (stream){t.train_ids, t.n_train, t.st.seed, -1, mir_malloc((size_t)t.n_train * sizeof(int64_t))};
+    if (!rc && t.cfg.contrastive && t.st.micro_batch % 2)
+        rc = mir_fail(err, "--micro-batch %d: the contrastive objective takes pairs, so it must be even", t.st.micro_batch);
+    /* today's stream over modules; with the contrastive objective a stream over units (pairs and lone modules),
+     * micro-batch k of a step taking m/2 of them, so both modules of a source always meet in one micro-batch
+     * whatever the number of ranks */
+    if (!rc && !t.cfg.contrastive)
+        t.data = (stream){t.train_ids, t.n_train, t.st.seed, -1, mir_malloc((size_t)t.n_train * sizeof(int64_t))};
+    else if (!rc)
+        t.data = (stream){t.train_units, t.n_train_units, t.st.seed, -1,
+                          mir_malloc((size_t)t.n_train_units * sizeof(int64_t))};
     if ((rc = agree(&t, rc, err))) goto out;
     const int m = t.st.micro_batch, G = t.st.global_batch / m;
     t.bufs = mir_calloc((size_t)m, sizeof *t.bufs);
@@ -475,12 +539,12 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         if (!o->metrics) snprintf(path + strlen(path), sizeof path - strlen(path), ".metrics.csv");
         t.metrics = fopen(path, mode);
         if (t.metrics && t.st.step == 0)
-            fprintf(t.metrics, "step,lr,loss,mlm,node,edge,match,mlm_acc,node_acc,match_acc,grad_norm,tokens_per_s,elapsed_s\n");
+            fprintf(t.metrics, "step,lr,loss,mlm,node,edge,match,mlm_acc,node_acc,match_acc,grad_norm,tokens_per_s,elapsed_s,stat,contrast,contrast_acc\n");
         /* OUTPUT.eval.csv beside OUTPUT.metrics.csv, or METRICS.eval.csv beside --metrics METRICS */
         snprintf(path, sizeof path, "%s.eval.csv", o->metrics ? o->metrics : o->output);
         t.evalcsv = fopen(path, mode);
         if (t.evalcsv && t.st.step == 0)
-            fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc,stat_mse\n");
+            fprintf(t.evalcsv, "step,heldout_loss,mlm_acc,mlm_baseline,node_acc,edge_auc,match_acc,stat_mse,contrast_acc\n");
         if (!o->quiet) {
             mir_log(MIR_LOG_INFO,
                     "model: d_model %d, %d heads, %d layers, d_ff %d, %d graph layers, window %d, vocabulary %d: "
@@ -493,32 +557,54 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     mir_batch_options bo;
     mir_batch_options_default(&bo);
     int64_t *ids = mir_malloc((size_t)m * sizeof *ids);
+    const char *trace = getenv("MIR_TRACE_BATCHES");
+    if (trace && *trace) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%d", trace, t.rank);
+        t.trace = fopen(path, "w");
+    }
     double t0 = mir_wall_seconds(), last_print = t0, tokens_window = 0, window_t0 = t0;
     int64_t start_step = t.st.step;
     res->first_step = start_step;
-    double loss_sum[9];
+    double loss_sum[12]; /* the 8 losses and accuracies, tokens, stat, contrast, contrast_acc */
     while (t.st.step < t.st.total_steps) {
         int64_t step = t.st.step;
         memset(t.model.grads, 0, t.model.n_params * sizeof(float));
         memset(loss_sum, 0, sizeof loss_sum);
         for (int k = t.grid.group_id; k < G; k += t.grid.n_groups) {
-            for (int j = 0; j < m; j++) ids[j] = stream_at(&t.data, step * t.st.global_batch + (int64_t)k * m + j);
+            int mm = m;
+            if (!t.cfg.contrastive)
+                for (int j = 0; j < m; j++) ids[j] = stream_at(&t.data, step * t.st.global_batch + (int64_t)k * m + j);
+            else
+                for (int j = mm = 0; j < m / 2; j++) {
+                    int64_t u = stream_at(&t.data, (step * G + k) * (m / 2) + j);
+                    ids[mm++] = t.unit_a[u];
+                    if (t.unit_b[u] >= 0) ids[mm++] = t.unit_b[u];
+                }
             mir_rng rng;
             mir_rng_seed(&rng, t.st.seed ^ mix64((uint64_t)step), (uint64_t)k);
             /* every rank agrees before the forward: ranks of a grid meet in its collective products */
-            if ((rc = agree(&t, load_micro(&t, ids, m, &rng, &bo, err), err))) break;
+            if ((rc = agree(&t, load_micro(&t, ids, mm, &rng, &bo, err), err))) break;
+            if (t.trace) {
+                fprintf(t.trace, "%lld %d", (long long)step, k);
+                for (int j = 0; j < mm; j++) fprintf(t.trace, " %lld", (long long)ids[j]);
+                fprintf(t.trace, " |");
+                for (int j = 0; j < t.batch.B; j++) fprintf(t.trace, " %d", t.batch.partner ? t.batch.partner[j] : -1);
+                fprintf(t.trace, "\n");
+            }
             mir_losses l;
             mir_model_forward_f32(&t.model, &t.batch, &l);
             mir_model_backward_f32(&t.model, &t.batch, 1.0f / (float)G);
-            double parts[9] = {l.total, l.mlm, l.node, l.edge, l.match, l.mlm_acc, l.node_acc, l.match_acc, 0};
+            double parts[12] = {l.total,   l.mlm,      l.node,         l.edge, l.match, l.mlm_acc, l.node_acc,
+                                l.match_acc, 0 /* tokens */, l.stat, l.contrast, l.contrast_acc};
             for (int i = 0; i < t.batch.B * t.batch.T; i++) parts[8] += t.batch.tok_valid[i];
-            for (int i = 0; i < 9; i++) loss_sum[i] += parts[i];
+            for (int i = 0; i < 12; i++) loss_sum[i] += parts[i];
         }
         if (rc) break; /* a micro-batch could not be read: every rank stops here with its message */
         /* ranks at one grid position hold the same pieces: sum them over the groups */
         double c0 = mir_wall_seconds();
         MPI_Allreduce(MPI_IN_PLACE, t.model.grads, (int)t.model.n_params, MPI_FLOAT, MPI_SUM, t.grid.across);
-        MPI_Allreduce(MPI_IN_PLACE, loss_sum, 9, MPI_DOUBLE, MPI_SUM, t.grid.across);
+        MPI_Allreduce(MPI_IN_PLACE, loss_sum, 12, MPI_DOUBLE, MPI_SUM, t.grid.across);
         double norm = sqrt(mir_dist_norm2(&t.dist, t.model.grads));
         res->allreduce_s += mir_wall_seconds() - c0;
         if (t.st.clip > 0 && norm > t.st.clip) {
@@ -529,16 +615,18 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
         adamw(&t, lr, step);
         t.st.step++;
         t.st.cursor = t.st.step * t.st.global_batch;
-        for (int i = 0; i < 8; i++) loss_sum[i] /= G;
+        for (int i = 0; i < 12; i++)
+            if (i != 8) loss_sum[i] /= G;
         res->final_loss = loss_sum[0];
         tokens_window += loss_sum[8];
         double now = mir_wall_seconds();
         double tps = tokens_window / (now - window_t0 > 1e-9 ? now - window_t0 : 1e-9);
         if (t.rank == 0) {
             if (t.metrics)
-                fprintf(t.metrics, "%lld,%.6g,%.5f,%.5f,%.5f,%.5f,%.5f,%.4f,%.4f,%.4f,%.4g,%.0f,%.2f\n",
+                fprintf(t.metrics, "%lld,%.6g,%.5f,%.5f,%.5f,%.5f,%.5f,%.4f,%.4f,%.4f,%.4g,%.0f,%.2f,%.5f,%.5f,%.4f\n",
                         (long long)t.st.step, lr, loss_sum[0], loss_sum[1], loss_sum[2], loss_sum[3], loss_sum[4],
-                        loss_sum[5], loss_sum[6], loss_sum[7], norm, tps, now - t0);
+                        loss_sum[5], loss_sum[6], loss_sum[7], norm, tps, now - t0, loss_sum[9], loss_sum[10],
+                        loss_sum[11]);
             if (!o->quiet && (now - last_print >= o->progress_interval_s || t.st.step == t.st.total_steps ||
                               t.st.step == start_step + 1)) {
                 double per = (now - t0) / (double)(t.st.step - start_step);
@@ -568,8 +656,9 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
             eval_result er;
             if ((rc = evaluate(&t, &er, err))) break;
             if (t.rank == 0 && t.evalcsv)
-                fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
-                        er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse);
+                fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
+                        er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse,
+                        er.contrast_acc);
         }
         if (t.metrics) fflush(t.metrics);
         if (t.evalcsv) fflush(t.evalcsv);
@@ -588,14 +677,17 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
                 res->heldout_edge_auc = er.edge_auc;
                 res->heldout_match_acc = er.match_acc;
                 if (t.rank == 0 && t.evalcsv)
-                    fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
-                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse);
+                    fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
+                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse,
+                            er.contrast_acc);
                 if (t.rank == 0 && !o->quiet)
                     mir_log(MIR_LOG_INFO,
                             "held out (%lld modules): masked-token accuracy %.3f (most-frequent-token baseline %.3f), "
-                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f, opcode-statistics MSE %.4f",
+                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f, opcode-statistics MSE %.4f, "
+                            "pair retrieval accuracy %.3f",
                             (long long)(t.n_eval < o->eval_modules || !o->eval_modules ? t.n_eval : o->eval_modules),
-                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse);
+                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse,
+                            er.contrast_acc);
             }
         }
     }
@@ -620,7 +712,12 @@ out:
     free(t.m2);
     free(t.train_ids);
     free(t.eval_ids);
+    free(t.unit_a);
+    free(t.unit_b);
+    free(t.train_units);
+    free(t.pair_key);
     free(t.data.perm);
+    if (t.trace) fclose(t.trace);
     mir_corpus_close(&t.corpus);
     return rc;
 }
