@@ -152,7 +152,7 @@ static int coarsen_regress(const mir_coarsen *c, const mir_analyze_options *o, c
         if (!rr->on[j]) continue;
         fill_features(reg_fs[j], n, D, emb, rnd, opc, X);
         reg_ctx ctx = {X, fs_dim(reg_fs[j], D), n};
-        mir_reg_task t = {NU, NF, ctx.dim + NG + 1, reg_row, &ctx, gain, 0, group, n, 4, &o->clf, MIR_REG_RULE_NO_HARM};
+        mir_reg_task t = {NU, NF, ctx.dim + NG + 1, reg_row, &ctx, gain, 0, group, n, 4, &o->clf, MIR_REG_RULE_NO_LOSS};
         uint64_t seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)s), 0x7e9c0a25u);
         rc = mir_reg_run(&t, seed, reg, safe, rr->margin + (size_t)r * n, &rr->fits, err);
         for (int u = 0; u < NU && !rc; u++) {
@@ -280,7 +280,7 @@ static void coarsen_reg_md(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *r
                "4-fold cross-validation grouped by kernel on the training kernels only (criterion: geometric-mean "
                "speedup of the pooled inner predictions; ties: the larger margin; inf = never coarsen; a finite margin "
                "competes only when its inner gain over factor 1 is significant, a 95 %% paired t interval over the inner "
-               "kernels above 0, and it made no inner kernel slower on average: do no harm). Losses: share of "
+               "kernels above 0, and it made no inner (kernel, GPU) slower than factor 1: do no harm). Losses: share of "
                "the predictions (all seeds) slower than factor 1; worst: the smallest speedup.\n\n", n - 1);
     fprintf(f, "| features, predictor | Cypress | Tahiti | Fermi | Kepler | geomean (all %d) | losses | worst | "
                "margin inf (%% of folds) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", NG * n);

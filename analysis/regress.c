@@ -100,7 +100,8 @@ static int predict_gains(const mir_reg_task *t, const int *tr, int ntr, const in
  * the training units, whose groups are grp (ntr). MIR_REG_RULE_MEAN: the largest mean (ties: the larger
  * margin). MIR_REG_RULE_SIGNIFICANT: the same among the margins whose gain over the default is significant, the
  * 95 % paired t interval of the per-group mean log speedups against 0 lying above 0 (groups, not units: the
- * units of one kernel are not independent); none: inf. MIR_REG_RULE_NO_HARM: also no group's mean below 0. */
+ * units of one kernel are not independent); none: inf. MIR_REG_RULE_NO_HARM: also no group's mean below 0.
+ * MIR_REG_RULE_NO_LOSS: also no unit below 0 (which implies no group below 0). */
 static int choose_margin(const double *lv, const int *grp, int ntr, int rule) {
     int max_g = 0;
     for (int i = 0; i < ntr; i++) max_g = grp[i] > max_g ? grp[i] : max_g;
@@ -118,7 +119,9 @@ static int choose_margin(const double *lv, const int *grp, int ntr, int rule) {
             gn[grp[i]]++;
         }
         int ng = 0;
-        double worst_group = 0;
+        double worst_group = 0, worst_unit = 0;
+        for (int i = 0; i < ntr; i++)
+            if (lv[(size_t)m * ntr + i] < worst_unit) worst_unit = lv[(size_t)m * ntr + i];
         for (int g = 0; g <= max_g; g++)
             if (gn[g]) {
                 gv[ng] = gs[g] / gn[g];
@@ -127,8 +130,8 @@ static int choose_margin(const double *lv, const int *grp, int ntr, int rule) {
             }
         mir_paired p;
         mir_paired_t(gv, zero, ng, &p);
-        int ok = isinf(mir_reg_margins[m]) || rule == MIR_REG_RULE_MEAN ||
-                 (p.lo > 0 && (rule != MIR_REG_RULE_NO_HARM || worst_group >= 0));
+        int harmless = rule == MIR_REG_RULE_NO_LOSS ? worst_unit >= 0 : rule != MIR_REG_RULE_NO_HARM || worst_group >= 0;
+        int ok = isinf(mir_reg_margins[m]) || rule == MIR_REG_RULE_MEAN || (p.lo > 0 && harmless);
         double score = ntr ? sum / ntr : 0;
         if (ok && (best < 0 || score >= best_score - 1e-12)) { /* ascending: ties go to the larger margin */
             best = m;

@@ -36,8 +36,12 @@ extern const double mir_reg_margins[MIR_REG_N_MARGINS];
  *                             above 0; when none is, inf (the default);
  *   MIR_REG_RULE_NO_HARM      the same, and no inner group (kernel, family) may come out slower than the
  *                             default on average: a margin that harmed a training kernel in the inner folds is
- *                             not trusted on a new one (the rule used: do no harm). */
-enum { MIR_REG_RULE_MEAN = 0, MIR_REG_RULE_SIGNIFICANT = 1, MIR_REG_RULE_NO_HARM = 2 };
+ *                             not trusted on a new one;
+ *   MIR_REG_RULE_NO_LOSS      the same, and no inner unit ((kernel, GPU), program) may come out slower than the
+ *                             default: the unit is what is decided, and what the do-no-harm bar counts (losses,
+ *                             worst slowdown, per-device means over units), so one harmful inner move is evidence
+ *                             enough against a margin; a group's average can hide it (the rule used). */
+enum { MIR_REG_RULE_MEAN = 0, MIR_REG_RULE_SIGNIFICANT = 1, MIR_REG_RULE_NO_HARM = 2, MIR_REG_RULE_NO_LOSS = 3 };
 
 /* Fit XGBoost reg:squarederror on Xtr (ntr, d) -> ytr (ntr), predict Xte (nte, d) into out (nte).
  * p: rounds, depth, bins, eta, subsample, min_child_weight of the classifiers; columns are sampled per
@@ -57,7 +61,7 @@ typedef struct mir_reg_task {
     int n_groups;
     int inner_k;              /* inner folds over the training groups (e.g. 4) */
     const mir_clf_params *params;
-    int margin_rule;          /* MIR_REG_RULE_MEAN, _SIGNIFICANT or _NO_HARM (below) */
+    int margin_rule;          /* MIR_REG_RULE_MEAN, _SIGNIFICANT, _NO_HARM or _NO_LOSS (above) */
 } mir_reg_task;
 
 /* Leave one group out. For every unit: regression[u] (a configuration) and safe[u] (a configuration, or

@@ -144,7 +144,7 @@ static int vec_regress(const mir_vec_table *t, const mir_analyze_options *o, int
                 X[(size_t)i * dim + q] = fs == FS_EMB ? emb[(size_t)i * D + q] : (float)opc[(size_t)i * MIR_N_OPCODES + q];
         vreg_ctx ctx = {X, dim, t};
         mir_reg_task task = {n, C, dim + 2, vreg_row, &ctx, gain, -1, t->family_id, t->n_families, 3, &o->clf,
-                             MIR_REG_RULE_NO_HARM};
+                             MIR_REG_RULE_NO_LOSS};
         uint64_t seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)s), 0x7e9ec000u);
         rc = mir_reg_run(&task, seed, reg, safe, margin + (size_t)r * t->n_families, fits, err);
         for (int i = 0; i < n && !rc; i++) {
@@ -247,8 +247,8 @@ static void vec_reg_md(FILE *f, vec_agg agg[FS_N][VP_N], const mir_paired *res, 
                "argmax over the configs valid for the held-out program. `safe`: plain -O3 unless the argmax's predicted "
                "gain exceeds a margin in {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, inf} picked by inner 3-fold cross-"
                "validation grouped by family on the training families only, among the margins whose inner gain over "
-               "-O3 is significant (95 %% paired t interval over the inner families above 0) and that made no inner family "
-               "slower than -O3 on average (do no harm); none: inf. Margin inf "
+               "-O3 is significant (95 %% paired t interval over the inner families above 0) and that made no inner program "
+               "slower than -O3 (do no harm); none: inf. Margin inf "
                "in %.0f %% of the folds.\n\n"
                "| features, predictor | speedup over -O3 (geomean) | fraction of oracle | losses | worst |\n"
                "|---|---:|---:|---:|---:|\n", 100.0 * inf / (FS_N * S * nfam));

@@ -6,7 +6,10 @@
  *    for most held-out units, and safe must not do worse than the default;
  *  - features that carry nothing (gains drawn at random, below the default on average, as a good compiler
  *    default is): safe must keep the default (a margin of inf picked) for essentially every unit;
- *  - the same seed gives the same choices.
+ *  - the same seed gives the same choices;
+ *  - harm the features cannot see (one device of two loses with every configuration, and the rows do not say
+ *    which device): the group (kernel) means stay positive, so MIR_REG_RULE_NO_HARM moves and loses on that
+ *    device; MIR_REG_RULE_NO_LOSS sees the losing inner units, keeps the default and loses nowhere.
  */
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +48,18 @@ static void make(synth *s, int learnable, uint64_t seed, int default_in_grid) {
             double g = learnable ? 0.5 - 0.2 * fabs((double)(c - b)) : -0.15 + 0.25 * mir_rng_normal(&r);
             s->gain[u * C + c] = c == 0 && default_in_grid ? 0.0 : g;
         }
+    }
+}
+
+/* hidden harm: group g = one kernel on two devices, units 2g (device 0) and 2g + 1 (device 1), the same features.
+ * Device 0 gains as in the learnable task; on device 1 every configuration but the default loses 0.1. */
+static void make_hidden_harm(synth *s, uint64_t seed) {
+    make(s, 1, seed, 1);
+    for (int u = 0; u < N; u++) {
+        if (u % PER == 0) continue;
+        s->x[u][0] = s->x[u - 1][0];
+        s->x[u][1] = s->x[u - 1][1];
+        for (int c = 1; c < C; c++) s->gain[u * C + c] = -0.1;
     }
 }
 
@@ -128,6 +143,38 @@ static void test_random(const mir_clf_params *p, int default_in_grid) {
     CHECK(lsum / units > -0.02);
 }
 
+/* The old rule (no group below the default) against the new (no unit below it) on hidden harm. */
+static void test_hidden_harm(const mir_clf_params *p) {
+    synth s;
+    make_hidden_harm(&s, 21);
+    double dev_log[2][2] = {{0}}; /* [rule: NO_HARM, NO_LOSS][device]: mean realised log speedup of safe */
+    int lost[2] = {0}, finite[2] = {0};
+    const int rules[2] = {MIR_REG_RULE_NO_HARM, MIR_REG_RULE_NO_LOSS};
+    for (int q = 0; q < 2; q++) {
+        rule = rules[q];
+        mir_reg_task t = task_of(&s, p, 0);
+        int reg[N], safe[N];
+        double margin[G];
+        mir_error err = {{0}};
+        CHECK_FATAL(mir_reg_run(&t, 7, reg, safe, margin, NULL, &err) == 0);
+        for (int u = 0; u < N; u++) {
+            double l = mir_reg_log_speedup(&t, u, safe[u]);
+            dev_log[q][u % PER] += l / G;
+            lost[q] += l < 0;
+        }
+        for (int f = 0; f < G; f++) finite[q] += !isinf(margin[f]);
+    }
+    printf("hidden harm: no-harm rule: device means %.3f / %.3f, %d losses, finite margin in %d of %d folds; "
+           "no-loss rule: %.3f / %.3f, %d losses, finite margin in %d folds\n", dev_log[0][0], dev_log[0][1], lost[0],
+           finite[0], G, dev_log[1][0], dev_log[1][1], lost[1], finite[1]);
+    CHECK(finite[0] >= G / 2); /* the group means are positive: the old rule trusts a margin ... */
+    CHECK(lost[0] > 0 && dev_log[0][1] < -0.02); /* ... and device 1 pays for it (the bar per device fails) */
+    CHECK(dev_log[0][0] > 0.2); /* while device 0 gains */
+    CHECK_EQ_INT(finite[1], 0); /* the new rule sees the losing inner units */
+    CHECK_EQ_INT(lost[1], 0);
+    CHECK(dev_log[1][1] >= 0 && dev_log[1][0] >= 0);
+}
+
 int main(void) {
     mir_clf_params p;
     mir_clf_params_default(&p);
@@ -138,9 +185,15 @@ int main(void) {
         test_random(&p, 1);
         test_random(&p, 0);
     }
-    rule = MIR_REG_RULE_NO_HARM; /* the rule the analyses use: once each way */
+    rule = MIR_REG_RULE_NO_HARM; /* the previous rule: once each way */
     test_learnable(&p, 1);
     test_random(&p, 0);
+    rule = MIR_REG_RULE_NO_LOSS; /* the rule the analyses use: every case */
+    test_learnable(&p, 1);
+    test_learnable(&p, 0);
+    test_random(&p, 1);
+    test_random(&p, 0);
+    test_hidden_harm(&p);
     printf("test_regress: %d checks, %d failed\n", mir_test_checks, mir_test_failures);
     return mir_test_failures != 0;
 }
