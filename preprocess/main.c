@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
     int status;
     if (rc) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg);
-        status = MIR_EXIT_FATAL;
+        status = sum.stopped_strict ? MIR_EXIT_MODULES_FAILED : MIR_EXIT_FATAL;
     } else {
         status = sum.n_failed ? MIR_EXIT_MODULES_FAILED : MIR_EXIT_OK;
         if (rank == 0 && level >= MIR_LOG_INFO)

@@ -543,7 +543,9 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
     free(data);
 }
 
-static void pass1(run_state *s) {
+/* Extracts this rank's modules. Returns 1 when --strict stopped it at a failed module (err says which), else 0. */
+static int pass1(run_state *s, mir_error *err) {
+    int stopped = 0;
     size_t mine = 0;
     for (int64_t i = 0; i < s->n; i++) mine += s->owner[i] == s->rank;
     s->recs = mir_calloc(mine + 1, sizeof *s->recs);
@@ -564,10 +566,10 @@ static void pass1(run_state *s) {
         mir_probe_count_add(s->probe, CT_MODULES, 1);
         if (is_failure(r->status)) {
             mir_probe_count_add(s->probe, CT_FAILURES, 1);
-            if (s->o->strict) {
-                mir_log(MIR_LOG_ERROR, "rank %d: %s (%s); stopping (--strict)", s->rank, r->error,
-                        mir_status_name(r->status));
-                MPI_Abort(MPI_COMM_WORLD, MIR_EXIT_MODULES_FAILED);
+            if (s->o->strict) { /* stop here; the ranks agree after the loop, and nothing is written */
+                mir_fail(err, "%s (%s); stopped by --strict, no corpus written", r->error, mir_status_name(r->status));
+                stopped = 1;
+                break;
             }
             mir_log(MIR_LOG_DEBUG, "%s: %s", mir_status_name(r->status), r->error);
         } else if (r->status == MIR_STATUS_DUPLICATE) {
@@ -584,6 +586,7 @@ static void pass1(run_state *s) {
     s->worker = NULL;
     progress_finish(&pr);
     free(order);
+    return stopped;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -1203,7 +1206,17 @@ int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *s
         goto out;
     }
     pass0(&s);
-    pass1(&s);
+    /* --strict: every rank learns that one stopped, and the first such rank's message */
+    int stopped = pass1(&s, err), first = stopped ? s.rank : s.nranks;
+    if (o->strict) {
+        MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
+        if (first < s.nranks) {
+            MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, first, comm);
+            summary->stopped_strict = 1;
+            rc = -1;
+            goto out;
+        }
+    }
     if (!vocab) vocab = build_vocab(&s);
     encode_records(&s, vocab);
     redistribute(&s, &b);

@@ -62,7 +62,7 @@ typedef struct mir_pp_options {
                                       one module per level, named PATH@O<level> when there are two or more;
                                       "": one module per source at cc.opt_level */
     int64_t max_module_bytes;
-    int strict;                    /* abort on the first failed module */
+    int strict;                    /* stop at the first failed module: nothing written, summary->stopped_strict */
     int progress;                  /* 1 on, 0 off */
     double progress_interval_s;
     const char *failures_file;     /* TSV of failed modules, written by rank 0 (NULL: none) */
@@ -78,6 +78,7 @@ typedef struct mir_pp_summary {
     int64_t n_tokens, n_unk, n_words, n_nodes, n_edges;
     int32_t vocab_size;
     double seconds;
+    int stopped_strict;            /* 1: --strict stopped the run at a failed module (the return is -1) */
 } mir_pp_summary;
 
 /* Collective over comm. Returns 0 when the corpus was written (modules may have failed: see summary),

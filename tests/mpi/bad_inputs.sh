@@ -59,7 +59,12 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
 fi
 
 # --strict: stops at the first failure, exit status 3, no corpus left behind
-expect_status 3 mpi 2 "$PP" --no-progress --strict -o "$WORK/strict.h5" "$IN/loop.ll" "$IN/truncated.ll" "$IN/switch.ll"
+expect_status 3 mpi 2 "$PP" --no-progress --strict -o "$WORK/strict.h5" "$IN/loop.ll" "$IN/truncated.ll" "$IN/switch.ll" \
+  2>"$WORK/strict.err"
+# every rank stops together (no MPI_Abort), and the error names the module and why
+grep -q "truncated.ll.*stopped by --strict, no corpus written" "$WORK/strict.err" ||
+  { echo "FAIL: --strict did not name the failed module"; cat "$WORK/strict.err"; exit 1; }
+! grep -q "MPI_ABORT" "$WORK/strict.err" || { echo "FAIL: --strict aborted MPI"; exit 1; }
 [[ ! -e "$WORK/strict.h5" ]] && ! ls "$WORK"/strict.h5.tmp.* 2>/dev/null
 # usage errors: exit status 2
 expect_status 2 "$PP" --no-progress "$IN/loop.ll"
