@@ -436,7 +436,17 @@ static int setup_model(trainer *t, mir_error *err) {
                                   o->weight_decay, 0.9, 0.999, 1e-8, o->clip, o->warmup};
     }
     char msg[256];
-    if (mir_config_check(&t->cfg, msg, sizeof msg)) return mir_fail(err, "configuration: %s", msg);
+    if (mir_config_check(&t->cfg, msg, sizeof msg))
+        return mir_fail(err, "%s%sconfiguration: %s", have ? o->output : "", have ? ": " : "", msg);
+    /* a model file edited or corrupted into an absurd size is refused before anything is allocated for it */
+    size_t n_full = 0;
+    mir_params_table(&t->cfg, NULL, &n_full);
+    double need = (double)n_full * 16.0, avail = (double)mir_available_memory_bytes() * t->nranks;
+    if (avail > 0 && need > avail)
+        return mir_fail(err, "%s%sd_model %d, %d layers, d_ff %d, vocabulary %d: %.3g parameters need %.3g GiB with "
+                        "gradients and AdamW moments, more than the %.3g GiB of all ranks together",
+                        have ? o->output : "", have ? ": " : "", t->cfg.d_model, t->cfg.n_layers, t->cfg.d_ff,
+                        t->cfg.vocab_size, (double)n_full, need / 1073741824.0, avail / 1073741824.0);
     /* the layout */
     int P = o->grid_p, Q = o->grid_q;
     char why[512] = "";
@@ -479,6 +489,26 @@ static int setup_model(trainer *t, mir_error *err) {
         if (!lrc) {
             mir_dist_scatter(&t->dist, fm, t->m1);
             mir_dist_scatter(&t->dist, fv, t->m2);
+        }
+        /* a resumed run must not train on a damaged checkpoint: every value finite, else name the tensor */
+        if (!lrc) {
+            int nt = mir_params_table(&t->cfg, NULL, NULL);
+            mir_tensor_info *info = mir_malloc((size_t)nt * sizeof *info);
+            mir_params_table(&t->cfg, info, NULL);
+            const float *arr[3] = {full, fm, fv};
+            const char *what[3] = {"parameter", "first AdamW moment", "second AdamW moment"};
+            for (int a = 0; a < 3 && !lrc; a++)
+                for (int k = 0; k < nt && !lrc; k++) {
+                    size_t n = (size_t)info[k].rows * (size_t)info[k].cols;
+                    for (size_t i = 0; i < n; i++)
+                        if (!isfinite(arr[a][info[k].offset + i])) {
+                            lrc = mir_fail(err, "%s: %s tensor %s holds a non-finite value at element %zu: the "
+                                           "checkpoint is damaged (train again from scratch, or from an earlier copy)",
+                                           o->output, what[a], info[k].name, i);
+                            break;
+                        }
+                }
+            free(info);
         }
         free(fm);
         free(fv);

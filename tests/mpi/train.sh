@@ -99,4 +99,34 @@ echo "ok: damaged corpus stops every rank with the reason"
 (cd "$WORK" && "$TR" --corpus c.h5 --config tiny --steps 4 --batch 4 --micro-batch 2 --eval-every 2 -o short.h5 \
   --metrics m.csv -q)
 [[ $(wc -l <"$WORK/m.csv") == 5 && -s "$WORK/m.csv.eval.csv" ]] || { echo "FAIL: --metrics m.csv"; exit 1; }
+# --resume checks the model file it continues: a NaN in a parameter or a moment, or a d_model edited into an
+# absurd size, stops with exit 1 naming the file and the tensor or the size (never a huge allocation)
+for case in param:params/tok/wte adam:optim/m/tok/wte size:; do
+  name=${case%%:*} what=${case#*:}
+  cp "$WORK/s.h5" "$WORK/bad-$name.h5"
+  "$PY" - "$WORK/bad-$name.h5" "$what" <<'PY'
+import h5py, sys, numpy as np
+f = h5py.File(sys.argv[1], "r+")
+if sys.argv[2]:  # one value of that tensor made NaN
+    d = f[sys.argv[2]]
+    a = d[...]
+    a.flat[3] = np.nan
+    d[...] = a
+else:
+    f.attrs["d_model"] = np.int32(1 << 20)
+PY
+  R=(); skip=0  # T without --config (a resumed model keeps its own; given, a mismatch is refused first)
+  for a in "${T[@]}"; do
+    if ((skip)); then skip=0; elif [[ $a == --config ]]; then skip=1; else R+=("$a"); fi
+  done
+  set +e; msg=$("$TR" "${R[@]}" --steps 30 -o "$WORK/bad-$name.h5" --resume 2>&1); rc=$?; set -e
+  case $name in
+    size) want="parameters need" ;;
+    adam) want="moment tensor tok/wte holds a non-finite value" ;;
+    *) want="parameter tensor tok/wte holds a non-finite value" ;;
+  esac
+  [[ $rc == 1 && $msg == *"$WORK/bad-$name.h5"* && $msg == *"$want"* ]] \
+    || { echo "FAIL: --resume of a damaged model ($name): expected exit 1 with \"$want\", got $rc: $msg"; exit 1; }
+done
+echo "ok: --resume refuses damaged model files"
 echo "train: PASSED"
