@@ -9,6 +9,7 @@
 #include "irmodule.h"
 #include "probe.h"
 #include "wordpiece.h"
+#include "worker.h"
 
 /* IR text or bitcode of `bytes` bytes, NUL-terminated (mir_parse_ir): bitcode holds NULs, so its length
  * cannot come from strlen. */
@@ -46,6 +47,34 @@ int mir_opcode_counts_file(const char *path, double *counts, mir_error *err) {
     return rc;
 }
 
+/* The worker's job (worker.h): the opcode counts of one file's bytes, as MIR_N_OPCODES doubles. */
+static int opcode_job(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
+                      mir_error *err) {
+    (void)arg;
+    double counts[MIR_N_OPCODES];
+    if (opcode_counts_buffer(data, bytes, name, counts, err)) {
+        *status = 1;
+        return -1;
+    }
+    mir_wbuf_put(reply, counts, sizeof counts);
+    return 0;
+}
+
+/* One file counted in the supervised child: a file that crashes LLVM's reader fails alone (issue 17). */
+static int opcode_counts_supervised(mir_worker *w, const char *path, double *counts, mir_error *err) {
+    memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
+    char *data = NULL;
+    size_t n = 0;
+    if (mir_read_file(path, &data, &n, err)) return -1;
+    int status = 0, rc = mir_worker_call(w, path, data, n, mir_worker_reply_buffer(w), &status, err);
+    free(data);
+    if (rc != MIR_WORKER_OK) return -1;
+    const mir_wbuf *r = mir_worker_reply_buffer(w);
+    if (r->n != MIR_N_OPCODES * sizeof *counts) return mir_fail(err, "%s: the worker's reply has %zu bytes", path, r->n);
+    memcpy(counts, r->p, r->n);
+    return 0;
+}
+
 const char *mir_opcode_slot_name(int k, char *buf, size_t cap) {
     const char *s = mir_opcode_name((LLVMOpcode)k);
     if (s && *s && strcmp(s, "unknown")) snprintf(buf, cap, "%s", s);
@@ -61,13 +90,15 @@ int mir_opcode_counts_mpi(char *const *files, int n_files, double *out, uint8_t 
     memset(out, 0, (size_t)n_files * MIR_N_OPCODES * sizeof *out);
     memset(ok, 0, (size_t)n_files);
     if (probe) mir_probe_begin(probe, phase);
+    mir_worker *w = mir_worker_create(opcode_job, NULL, NULL); /* untrusted IR: parsed in a supervised child */
     for (int i = rank; i < n_files; i += size) {
         mir_error err = {{0}};
-        if (mir_opcode_counts_file(files[i], out + (size_t)i * MIR_N_OPCODES, &err))
+        if (opcode_counts_supervised(w, files[i], out + (size_t)i * MIR_N_OPCODES, &err))
             mir_log(MIR_LOG_WARN, "opcode counts: %s", err.msg);
         else
             ok[i] = 1;
     }
+    mir_worker_free(w);
     if (probe) mir_probe_end(probe, phase);
     MPI_Allreduce(MPI_IN_PLACE, out, n_files * MIR_N_OPCODES, MPI_DOUBLE, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, ok, n_files, MPI_UINT8_T, MPI_SUM, comm);
