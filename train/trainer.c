@@ -13,6 +13,7 @@
 #include "corpus.h"
 #include "dist.h"
 #include "grid.h"
+#include "modelcheck.h"
 #include "wordpiece.h"
 
 void mir_train_options_default(mir_train_options *o) {
@@ -491,25 +492,9 @@ static int setup_model(trainer *t, mir_error *err) {
             mir_dist_scatter(&t->dist, fv, t->m2);
         }
         /* a resumed run must not train on a damaged checkpoint: every value finite, else name the tensor */
-        if (!lrc) {
-            int nt = mir_params_table(&t->cfg, NULL, NULL);
-            mir_tensor_info *info = mir_malloc((size_t)nt * sizeof *info);
-            mir_params_table(&t->cfg, info, NULL);
-            const float *arr[3] = {full, fm, fv};
-            const char *what[3] = {"parameter", "first AdamW moment", "second AdamW moment"};
-            for (int a = 0; a < 3 && !lrc; a++)
-                for (int k = 0; k < nt && !lrc; k++) {
-                    size_t n = (size_t)info[k].rows * (size_t)info[k].cols;
-                    for (size_t i = 0; i < n; i++)
-                        if (!isfinite(arr[a][info[k].offset + i])) {
-                            lrc = mir_fail(err, "%s: %s tensor %s holds a non-finite value at element %zu: the "
-                                           "checkpoint is damaged (train again from scratch, or from an earlier copy)",
-                                           o->output, what[a], info[k].name, i);
-                            break;
-                        }
-                }
-            free(info);
-        }
+        if (!lrc) lrc = mir_model_params_check(o->output, &t->cfg, full, err);
+        if (!lrc) lrc = mir_model_tensors_check(o->output, &t->cfg, "/optim/m", fm, err);
+        if (!lrc) lrc = mir_model_tensors_check(o->output, &t->cfg, "/optim/v", fv, err);
         free(fm);
         free(fv);
         if (lrc) {

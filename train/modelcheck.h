@@ -7,7 +7,7 @@
  *                      the configuration consistent (mir_config_check), the parameter count within
  *                      MIR_MODEL_MAX_PARAMS, every parameter tensor present as a 2-d float dataset of the
  *                      shape the configuration gives, and /vocab/token of vocab_size entries;
- *   after loading      every parameter finite.
+ *   after loading      every parameter finite (mir-train --resume: the AdamW moments too).
  * Each failure is one message naming the file and the attribute or tensor.
  */
 #ifndef MIR_MODELCHECK_H
@@ -29,7 +29,11 @@
 
 /* The checks before allocation; on success *c holds the configuration. 0, or -1 with err. */
 int mir_model_file_check(const char *path, mir_config *c, mir_error *err);
-/* Every parameter finite; -1 names the first tensor that is not, and where. */
+/* Every value of a full flat buffer laid out like the parameters finite (group "/params", or "/optim/m" and
+ * "/optim/v" for a checkpoint's AdamW moments); -1 names the first tensor that is not, and where. */
+int mir_model_tensors_check(const char *path, const mir_config *c, const char *group, const float *values,
+                            mir_error *err);
+/* mir_model_tensors_check of the group "/params". */
 int mir_model_params_check(const char *path, const mir_config *c, const float *params, mir_error *err);
 
 #endif

@@ -130,21 +130,26 @@ int mir_model_file_check(const char *path, mir_config *c, mir_error *err) {
     return rc;
 }
 
-int mir_model_params_check(const char *path, const mir_config *c, const float *params, mir_error *err) {
+int mir_model_tensors_check(const char *path, const mir_config *c, const char *group, const float *values,
+                            mir_error *err) {
     int nt = mir_params_table(c, NULL, NULL);
     mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
     mir_params_table(c, t, NULL);
     int rc = 0;
     for (int k = 0; k < nt && !rc; k++) {
-        const float *p = params + t[k].offset;
+        const float *p = values + t[k].offset;
         size_t n = (size_t)t[k].rows * (size_t)t[k].cols;
         for (size_t i = 0; i < n; i++)
             if (!isfinite(p[i])) {
-                rc = mir_fail(err, "%s: tensor /params/%s holds %s at row %zu, column %zu", path, t[k].name,
+                rc = mir_fail(err, "%s: tensor %s/%s holds %s at row %zu, column %zu", path, group, t[k].name,
                               isnan(p[i]) ? "NaN" : "an infinity", i / (size_t)t[k].cols, i % (size_t)t[k].cols);
                 break;
             }
     }
     free(t);
     return rc;
+}
+
+int mir_model_params_check(const char *path, const mir_config *c, const float *params, mir_error *err) {
+    return mir_model_tensors_check(path, c, "/params", params, err);
 }
