@@ -35,18 +35,6 @@ int mir_opcode_counts_text(const char *text, const char *name, double *counts, m
     return opcode_counts_buffer(text, strlen(text), name, counts, err);
 }
 
-int mir_opcode_counts_file(const char *path, double *counts, mir_error *err) {
-    char *text = NULL;
-    size_t n = 0;
-    if (mir_read_file(path, &text, &n, err)) {
-        memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
-        return -1;
-    }
-    int rc = opcode_counts_buffer(text, n, path, counts, err);
-    free(text);
-    return rc;
-}
-
 /* The worker's job (worker.h): the opcode counts of one file's bytes, as MIR_N_OPCODES doubles. */
 static int opcode_job(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
                       mir_error *err) {

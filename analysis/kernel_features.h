@@ -22,9 +22,8 @@
 #define MIR_N_OPCODES 69 /* LLVMOpcode values 0..68 (LLVMFreeze = 68 in LLVM 16) */
 struct mir_probe;
 
-/* Opcode counts of one IR file (.ll or .bc): counts (MIR_N_OPCODES) overwritten. */
-int mir_opcode_counts_file(const char *path, double *counts, mir_error *err);
-/* Same for IR text in memory (NUL-terminated). */
+/* Opcode counts of IR text in memory (NUL-terminated), parsed in this process: counts (MIR_N_OPCODES)
+ * overwritten. Files from elsewhere go through mir_opcode_counts_mpi, which parses in a supervised worker. */
 int mir_opcode_counts_text(const char *text, const char *name, double *counts, mir_error *err);
 /* Opcode shares: out[k] = counts[k] / (sum of counts), all zero for a module without instructions. The
  * size-free form of the counts (the ablation that asks whether the baseline's lead is the instruction mix or
