@@ -34,7 +34,7 @@ int mir_config_check(const mir_config *c, char *msg, size_t cap) {
     if (c->n_layers < 0 || c->n_graph_layers < 0 || c->d_ff < 1)
         return snprintf(msg, cap, "layer counts must be >= 0 and d_ff >= 1"), -1;
     if (c->max_nodes < 4) return snprintf(msg, cap, "max_nodes %d too small", c->max_nodes), -1;
-    if (c->stats != 0 && c->stats != 1) return snprintf(msg, cap, "stats %d must be 0 or 1", c->stats), -1;
+    if (c->stats < 0 || c->stats > 2) return snprintf(msg, cap, "stats %d must be 0, 1 or 2", c->stats), -1;
     if (c->contrastive != 0 && c->contrastive != 1)
         return snprintf(msg, cap, "contrastive %d must be 0 or 1", c->contrastive), -1;
     return 0;
@@ -117,6 +117,7 @@ void mir_batch_free(mir_batch *b) {
     free(b->match_label);
     free(b->stat_target);
     free(b->stat_ids);
+    free(b->node_depth);
     free(b->partner);
     memset(b, 0, sizeof *b);
 }
@@ -226,10 +227,16 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
                 map[s] = kept++;
         }
     }
+    uint8_t *depth = NULL; /* stats = 2: loop depths over the whole module, before the window cuts its loops */
+    if (c->stats == 2) {
+        depth = mir_malloc((size_t)nn + 1);
+        mir_loop_depth(mv, depth);
+    }
     /* nodes, in original order */
     for (int64_t i = 0; i < nn; i++) {
         if (map[i] < 0) continue;
         int32_t id = base + map[i];
+        if (depth) bt->node_depth[id] = depth[i];
         bt->node_kind[id] = mv->node_kind[i];
         int32_t text = mv->node_text[i];
         bt->node_in[id] = text;
@@ -245,12 +252,13 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
         edge_push(el, base + map[s], base + map[d], mv->edge_flow[e]);
     }
     bt->N += kept;
+    free(depth);
     free(map);
 }
 
 /* Statistics targets of the batch's graphs (after build_graph): per graph, log(1 + count) of each text among
  * its instruction nodes (root excepted), with the original text of masked nodes; the regressed slots are the
- * texts that occur in some graph of the batch. */
+ * texts that occur in some graph of the batch. stats = 2: a node counts MIR_STAT_LOOP_WEIGHT^depth times. */
 static void build_stat_targets(mir_batch *b, const mir_config *c) {
     const int V = c->vocab_size;
     ensure((void **)&b->stat_target, &b->cap_stat, (size_t)b->B * V, sizeof(float));
@@ -261,7 +269,10 @@ static void build_stat_targets(mir_batch *b, const mir_config *c) {
         for (int64_t i = b->node_offset[g] + 1; i < b->node_offset[g + 1]; i++) {
             if (b->node_kind[i] != 0) continue;
             int32_t text = b->node_target[i] >= 0 ? b->node_target[i] : b->node_in[i];
-            if (text >= 0 && text < V) t[text] += 1.0f;
+            float w = 1.0f;
+            for (int d = 0; c->stats == 2 && d < b->node_depth[i] && d < MIR_STAT_LOOP_MAX_DEPTH; d++)
+                w *= (float)MIR_STAT_LOOP_WEIGHT;
+            if (text >= 0 && text < V) t[text] += w;
         }
     }
     b->n_stat = 0;
@@ -300,6 +311,7 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     cap = b->cap_n;
     ensure((void **)&b->node_target, &cap, (size_t)nodes + 1, sizeof(int32_t));
     b->cap_n = cap;
+    if (c->stats == 2) b->node_depth = mir_realloc(b->node_depth, (size_t)nodes + 1);
     free(b->node_offset);
     b->node_offset = mir_malloc((size_t)(m + 1) * sizeof *b->node_offset);
     for (int r = 0; r < MIR_N_RELATIONS; r++) mir_csr_free(&b->rel[r]);

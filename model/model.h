@@ -40,7 +40,8 @@ typedef struct mir_config {
     int32_t n_graph_layers; /* message-passing rounds */
     int32_t max_nodes;      /* nodes per module graph in a training batch (larger graphs are windowed) */
     int32_t stats;          /* 1: statistics auto-encoding, a head (head/w_stat (2C,V), head/b_stat (V)) that
-                               regresses each opcode's log(1 + count) in the graph window from [u, v]; 0: off */
+                               regresses each opcode's log(1 + count) in the graph window from [u, v]; 2: the same
+                               head, each instruction counted MIR_STAT_LOOP_WEIGHT^(its loop depth) times; 0: off */
     int32_t contrastive;    /* 1: contrastive objective (InfoNCE, no parameters) pulling together the embeddings of
                                modules of one micro-batch compiled from the same source (mir_module_view.source),
                                their training windows aligned; 0: off */
@@ -50,6 +51,12 @@ typedef struct mir_config {
  * (SimCLR's and CLIP's order of magnitude: sharp enough to separate a partner from the other sequences of a
  * micro-batch, not so sharp that the loss saturates at initialisation, where all cosines are close). */
 #define MIR_CONTRAST_TAU 0.1
+
+/* stats = 2: an instruction inside d nested natural loops counts MIR_STAT_LOOP_WEIGHT^min(d, MIR_STAT_LOOP_MAX_DEPTH)
+ * times in the statistics targets (an assumed ten iterations per loop level, the depth capped so that the largest
+ * weight, 10^4, stays far inside float; the targets are log(1 + weighted count)). */
+#define MIR_STAT_LOOP_WEIGHT 10.0
+#define MIR_STAT_LOOP_MAX_DEPTH 4
 
 /* Presets: "tiny" (tests), "small" (default: pre-trains on two cores in under an hour), "base" (clusters). */
 int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size);
@@ -100,7 +107,9 @@ typedef struct mir_batch {
     int32_t *match_tok, *match_graph; /* (n_match) sequence index, graph index */
     float *match_label;       /* (n_match) */
     float *stat_target;       /* (B,V) with cfg.stats: log(1 + instruction nodes of text t in graph b's window,
-                                 the root excepted), counted before masking; NULL without */
+                                 the root excepted), counted before masking (stats = 2: weighted by loop depth); NULL
+                                 without */
+    uint8_t *node_depth;      /* (N) with stats = 2: loop depth of each node in its whole module (mir_loop_depth) */
     int32_t *stat_ids;        /* (n_stat) the texts t that occur in some graph of the batch (the regressed slots) */
     int n_stat;
     int32_t *partner;         /* (B) with cfg.contrastive: the other sequence of the micro-batch compiled from the same
@@ -136,6 +145,11 @@ void mir_batch_options_default(mir_batch_options *o);
  * (mir_window_start); without it the random stream and the batch are those of a model without the switch. */
 void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
                      const mir_batch_options *o, mir_rng *rng);
+
+/* Loop depth of every node of module mv (model/loops.c): the number of natural loops of the control-flow graph
+ * (instruction nodes, control edges; dominators from the function entries) that contain it; 0 for nodes that are not
+ * instructions, for instructions outside loops and in irreducible cycles; saturated at 255. depth (mv->n_nodes). */
+void mir_loop_depth(const mir_module_view *mv, uint8_t *depth);
 
 /* Start of a window of w items in n at the fraction f in [0,1) of the possible starts: floor(f * (n - w + 1)),
  * within [0, n - w]; 0 when n <= w. (Partners' windows, and the trainer's reading window, use it.) */

@@ -97,6 +97,71 @@ static void check_stat_targets(void) {
     mir_batch_free(&b);
 }
 
+/* Loop depths of a control-flow graph drawn by hand, and the stats = 2 targets they weight. Instruction nodes:
+ *   f: 1 -> 2 (outer header) -> 3 (inner header) -> 4 -> 3 (inner back edge); 3 -> 5 -> 2 (outer back edge);
+ *      2 -> 6 -> 7 (exit);
+ *   g: 8 -> 9 (header) -> 10 -> 9; 10 -> 11 -> 11 (a self-loop) -> 12;
+ *   h: 13 <-> 14, reached from 15 -> 13 and 16 -> 14 (an irreducible cycle with two entries: no loop);
+ * plus node 0 (the root, no control edge), a variable node 17 with a data edge 7 -> 17 -> 2 (a cycle that is
+ * not control flow) and a call edge 5 -> 8. Depths: 2, 5: 1; 3, 4: 2; 9, 10, 11: 1; every other node 0. */
+static void check_loop_depth(void) {
+    enum { NN = 18 };
+    int8_t kind[NN] = {0};
+    kind[17] = 1;
+    int32_t src[] = {1, 2, 3, 4, 3, 5, 2, 6, 8, 9, 10, 10, 11, 11, 13, 14, 15, 16, 7, 17, 5};
+    int32_t dst[] = {2, 3, 4, 3, 5, 2, 6, 7, 9, 10, 9, 11, 11, 12, 14, 13, 13, 14, 17, 2, 8};
+    int8_t flow[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2};
+    int32_t text[NN];
+    for (int i = 0; i < NN; i++) text[i] = 5 + i; /* every node its own text, so each target reads one weight */
+    int32_t tokens[4] = {5, 6, 7, 8};
+    const int ne = (int)(sizeof src / sizeof *src);
+    mir_module_view v = {tokens, 4, kind, text, NN, src, dst, flow, ne, -1};
+    const int want[NN] = {0, 0, 1, 2, 2, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0};
+    uint8_t depth[NN];
+    mir_loop_depth(&v, depth);
+    for (int i = 0; i < NN; i++) {
+        if (depth[i] != want[i]) fprintf(stderr, "  node %d: depth %d, want %d\n", i, depth[i], want[i]);
+        CHECK_EQ_INT(depth[i], want[i]);
+    }
+    /* the edges listed in another order give the same depths */
+    int32_t rs[sizeof src / sizeof *src], rd[sizeof src / sizeof *src];
+    int8_t rf[sizeof src / sizeof *src];
+    for (int e = 0; e < ne; e++) rs[e] = src[ne - 1 - e], rd[e] = dst[ne - 1 - e], rf[e] = flow[ne - 1 - e];
+    mir_module_view r = {tokens, 4, kind, text, NN, rs, rd, rf, ne, -1};
+    uint8_t depth2[NN];
+    mir_loop_depth(&r, depth2);
+    CHECK(memcmp(depth, depth2, NN) == 0);
+
+    /* the stats = 2 targets: log(1 + 10^depth) for each instruction's own text (the root and the variable: 0) */
+    mir_config c;
+    CHECK_FATAL(mir_config_preset(&c, "tiny", 32) == 0);
+    c.stats = 2;
+    c.max_nodes = 64;
+    mir_batch b;
+    mir_batch_init(&b);
+    mir_batch_options o;
+    mir_batch_options_default(&o);
+    o.mask_prob = 0.3f; /* masking must not change the targets */
+    mir_rng rng;
+    mir_rng_seed(&rng, 5, 0);
+    mir_batch_build(&b, &v, 1, &c, &o, &rng);
+    CHECK_FATAL(b.stat_target != NULL);
+    CHECK_EQ_INT(b.n_stat, 16);
+    for (int i = 0; i < NN; i++) {
+        double w = want[i] == 2 ? 100 : want[i] == 1 ? 10 : 1;
+        double t = i == 0 || i == 17 ? 0 : log(1 + w);
+        CHECK_NEAR(b.stat_target[text[i]], t, 1e-6);
+    }
+    /* stats = 1 counts every instruction once */
+    c.stats = 1;
+    mir_batch_build(&b, &v, 1, &c, &o, &rng);
+    for (int i = 1; i < 17; i++) CHECK_NEAR(b.stat_target[text[i]], log(2.0), 1e-6);
+    mir_batch_free(&b);
+    char msg[128];
+    c.stats = 3;
+    CHECK(mir_config_check(&c, msg, sizeof msg) != 0);
+}
+
 static void check_partners(void);
 static void check_contrast_loss(void);
 static void check_switch_off(void);
@@ -104,6 +169,7 @@ static void check_aligned_windows(void);
 
 int main(void) {
     check_stat_targets();
+    check_loop_depth();
     check_partners();
     check_switch_off();
     check_aligned_windows();
