@@ -42,7 +42,10 @@ typedef struct mir_analyze_options {
 
 void mir_analyze_options_default(mir_analyze_options *o);
 
-/* Collective. 0, or -1 with err filled on every rank. */
+/* Collective. 0; MIR_ANALYZE_INCOMPLETE when every output was written but some kernels could not be read (not
+ * compiled, not embedded or not counted: their rows use zero features, summary.md names them, err says how many);
+ * or -1 with err filled on every rank. */
+enum { MIR_ANALYZE_INCOMPLETE = 3 }; /* mir-analyze's exit status then, as mir-preprocess's for failed modules */
 int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *err);
 int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *err);
 

@@ -714,6 +714,11 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
             fclose(f);
         }
     }
+    if (!rc && (emb_failed || opc_failed)) {
+        mir_fail(err, "coarsen: %d kernel(s) not embedded, %d not counted: they use zero features (summary.md)",
+                 emb_failed, opc_failed);
+        rc = MIR_ANALYZE_INCOMPLETE;
+    }
 done:
     reg_runs_free(&rr);
     for (int v = 0; v < 3; v++) free(pred[v]);

@@ -716,6 +716,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     /* features of every kernel file */
     float *emb = mir_malloc((size_t)d.n_kernels * D * sizeof *emb), *rnd = NULL, *vs = NULL;
     int Dv = 0; /* the --versus model's embedding length */
+    int vs_failed = 0;
     double *opc = mir_malloc((size_t)d.n_kernels * MIR_N_OPCODES * sizeof *opc);
     uint8_t *ok = mir_malloc((size_t)d.n_kernels);
     int opc_failed = mir_opcode_counts_mpi(d.kernel_file, d.n_kernels, opc, ok, comm, probe, PH_OPCODES);
@@ -754,7 +755,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
         }
         Dv = (int)mir_embedding_dim(vm);
         vs = mir_malloc((size_t)d.n_kernels * Dv * sizeof *vs);
-        mir_embed_files_mpi(vm, d.kernel_file, d.n_kernels, vs, ok, comm, probe, PH_EMBED_RANDOM);
+        vs_failed = mir_embed_files_mpi(vm, d.kernel_file, d.n_kernels, vs, ok, comm, probe, PH_EMBED_RANDOM);
         snprintf(versus_hash, sizeof versus_hash, "%s", mir_model_hash(vm));
         mir_model_free(vm);
     }
@@ -876,6 +877,11 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
             mir_log(MIR_LOG_INFO, "devmap: stratified accuracy AMD %.1f %% (opcodes %.1f), NVIDIA %.1f %% (opcodes %.1f); "
                     "wrote %s/summary.md in %.0f s", acc[0][0], acc[1][0], acc[0][1], acc[1][1], dir, mir_wall_seconds() - t0);
         }
+    }
+    if (!rc && (emb_failed || opc_failed || vs_failed || (cl && cl->n_failed))) {
+        mir_fail(err, "devmap: %d kernel(s) not embedded, %d not counted, %d not embedded by --versus, %d not compiled: "
+                 "their rows use zero features (summary.md)", emb_failed, opc_failed, vs_failed, cl ? cl->n_failed : 0);
+        rc = MIR_ANALYZE_INCOMPLETE;
     }
 out_runs:
     free(chosen);
