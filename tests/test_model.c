@@ -53,7 +53,7 @@ static void make_modules(synth *mods, mir_module_view *views, int n, int V, uint
 }
 
 static void check_model(int stats, int contrastive, int statements);
-static void check_backward_embed(int stats);
+static void check_backward_embed(int stats, int statements);
 
 static double total_loss(mir_model_f64 *m, const mir_batch *b) {
     mir_losses l;
@@ -115,8 +115,9 @@ int main(void) {
     check_model(1, 1, 0);
     check_model(0, 0, 1);
     check_model(1, 1, 1);
-    check_backward_embed(0);
-    check_backward_embed(1);
+    check_backward_embed(0, 0);
+    check_backward_embed(1, 0);
+    check_backward_embed(0, 1);
     return mir_test_finish("test_model");
 }
 
@@ -294,13 +295,15 @@ static double embed_dot(mir_model_f64 *m, const mir_batch *b, const double *G, d
 
 /* The fine-tuning gradient: d sum(G * [u, v]) / d params through both encoders, against finite differences on a
  * batch built with train = 0 (windows from the start, nothing masked); the pre-training heads get no gradient,
- * even where the batch carries statistics targets (stats = 1); scale multiplies the gradient. */
-static void check_backward_embed(int stats) {
+ * even where the batch carries statistics targets (stats = 1); scale multiplies the gradient. statements: positions
+ * are statements (make_statements). */
+static void check_backward_embed(int stats, int statements) {
     mir_config c;
     CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
     c.max_seq = 8;
     c.max_nodes = 10;
     c.stats = stats;
+    c.statements = statements;
     int nt = mir_params_table(&c, NULL, NULL);
     mir_tensor_info *t = calloc((size_t)nt, sizeof *t);
     mir_params_table(&c, t, NULL);
@@ -308,6 +311,7 @@ static void check_backward_embed(int stats) {
     synth mods[NMOD];
     mir_module_view views[NMOD];
     make_modules(mods, views, NMOD, c.vocab_size, 43, &rng);
+    if (statements) make_statements(mods, views, NMOD);
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options eo = {0.0f, 0, 0};
@@ -351,7 +355,8 @@ static void check_backward_embed(int stats) {
             if (rel > 1e-4 && bad++ < 10) fprintf(stderr, "  %s[%zu]: analytic %.9g, finite difference %.9g\n", name, i, an, fd);
         }
     }
-    printf("embedding backward (stats %d): %d parameters checked, worst relative error %.2e\n", stats, checked, worst);
+    printf("embedding backward (stats %d, statements %d): %d parameters checked, worst relative error %.2e\n", stats,
+           statements, checked, worst);
     CHECK(checked > 100);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(head_nonzero, 0);
