@@ -332,7 +332,8 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
             if (t->batch.tok_target[i] >= 0) tcount[t->batch.tok_target[i]]++;
         if (t->cfg.statements) /* per masked statement, each of its distinct pieces once (mlm_acc's hit) */
             for (int i = 0; i < t->batch.B * t->batch.T; i++) {
-                const int32_t *tg = t->batch.stmt_target, lo = t->batch.stmt_tgt_off[i], hi = t->batch.stmt_tgt_off[i + 1];
+                const int32_t *tg = t->batch.stmt_target;
+                const int32_t lo = t->batch.stmt_tgt_off[i], hi = t->batch.stmt_tgt_off[i + 1];
                 for (int32_t j = lo; j < hi; j++) {
                     int seen = 0;
                     for (int32_t k = lo; k < j && !seen; k++) seen = tg[k] == tg[j];
