@@ -172,7 +172,8 @@ int64_t mir_window_start(double f, int64_t n, int64_t w);
 
 /* Floating-point operations of the matrix products (GEMMs, attention products, heads) of one forward +
  * backward over batch b (backward counted as twice the forward); elementwise work is not counted. The contrastive
- * objective counts its similarity product (B,2C) @ (2C,B) when the batch has anchors. */
+ * objective counts its similarity product (B,2C) @ (2C,B) when the batch has anchors. With cfg.statements, T counts
+ * statements, the head's rows are the masked statements, and the statement embedding adds n_piece * C. */
 double mir_model_flops(const mir_config *c, const mir_batch *b);
 
 /* Losses of one micro-batch (means over their items), and accuracies. */
