@@ -181,6 +181,48 @@ void R(mir_embedding_backward)(real *dtable, real *dpos, const real *dout, const
     }
 }
 
+/* bag embedding: the mean of a bag's rows (an IR statement from its sub-word pieces) */
+
+void R(mir_bag_embedding_forward)(real *out, const int32_t *off, const int32_t *ids, const real *table, const real *pos,
+                                  int N, int T, int C) {
+    for (int i = 0; i < N; i++) {
+        real *o = out + (size_t)i * C;
+        memset(o, 0, (size_t)C * sizeof(real));
+        const int n = off[i + 1] - off[i];
+        for (int k = off[i]; k < off[i + 1]; k++) {
+            const real *e = table + (size_t)ids[k] * C;
+            for (int c = 0; c < C; c++) o[c] += e[c];
+        }
+        if (n > 1) {
+            const real inv = (real)1 / (real)n;
+            for (int c = 0; c < C; c++) o[c] *= inv;
+        }
+        if (pos) {
+            const real *p = pos + (size_t)(i % T) * C;
+            for (int c = 0; c < C; c++) o[c] += p[c];
+        }
+    }
+}
+
+void R(mir_bag_embedding_backward)(real *dtable, real *dpos, const real *dout, const int32_t *off, const int32_t *ids,
+                                   int N, int T, int C) {
+    for (int i = 0; i < N; i++) {
+        const real *d = dout + (size_t)i * C;
+        const int n = off[i + 1] - off[i];
+        if (dtable && n > 0) {
+            const real inv = (real)1 / (real)n;
+            for (int k = off[i]; k < off[i + 1]; k++) {
+                real *e = dtable + (size_t)ids[k] * C;
+                for (int c = 0; c < C; c++) e[c] += inv * d[c];
+            }
+        }
+        if (dpos) {
+            real *p = dpos + (size_t)(i % T) * C;
+            for (int c = 0; c < C; c++) p[c] += d[c];
+        }
+    }
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* attention: per sequence b and head h, the head's Q, K, V are (T, hs) views of qkv with row stride 3C:
  * Q at column h*hs, K at C + h*hs, V at 2C + h*hs. The output head is a (T, hs) view of out, stride C. */
@@ -350,6 +392,51 @@ void R(mir_xent_backward)(real *dlogits, const real *probs, const int32_t *targe
         const real *p = probs + (size_t)i * V;
         real *d = dlogits + (size_t)i * V;
         for (int v = 0; v < V; v++) d[v] += scale * (p[v] - (v == t ? (real)1 : (real)0));
+    }
+}
+
+/* bag cross-entropy: -(1/n) sum over the bag's ids of log softmax = logsumexp - (1/n) sum of the bag's logits */
+
+real R(mir_bag_xent_forward)(real *probs, const real *logits, const int32_t *off, const int32_t *targets, int N, int V,
+                             int *n_counted) {
+    double total = 0;
+    int counted = 0;
+    if (V <= 0) N = 0;
+    for (int i = 0; i < N; i++) {
+        const real *x = logits + (size_t)i * V;
+        real *p = probs + (size_t)i * V;
+        real maxv = x[0];
+        for (int v = 1; v < V; v++)
+            if (x[v] > maxv) maxv = x[v];
+        real sum = 0;
+        for (int v = 0; v < V; v++) {
+            p[v] = EXP(x[v] - maxv);
+            sum += p[v];
+        }
+        real inv = (real)1 / sum;
+        for (int v = 0; v < V; v++) p[v] *= inv;
+        const int n = off[i + 1] - off[i];
+        if (n <= 0) continue;
+        double xs = 0;
+        for (int k = off[i]; k < off[i + 1]; k++) xs += (double)x[targets[k]];
+        total += (double)(LOG(sum) + maxv) - xs / n;
+        counted++;
+    }
+    if (n_counted) *n_counted = counted;
+    return (real)total;
+}
+
+void R(mir_bag_xent_backward)(real *dlogits, const real *probs, const int32_t *off, const int32_t *targets, int N, int V,
+                              real scale) {
+    if (!dlogits) return;
+    for (int i = 0; i < N; i++) {
+        const int n = off[i + 1] - off[i];
+        if (n <= 0) continue;
+        const real *p = probs + (size_t)i * V;
+        real *d = dlogits + (size_t)i * V;
+        for (int v = 0; v < V; v++) d[v] += scale * p[v];
+        const real share = scale / (real)n;
+        for (int k = off[i]; k < off[i + 1]; k++) d[targets[k]] -= share;
     }
 }
 

@@ -30,6 +30,15 @@ void R(mir_embedding_forward)(real *out, const int32_t *ids, const real *table, 
 /* dtable (V,C) += rows of dout by ids;  dpos (T,C) += rows of dout by position (if not NULL) */
 void R(mir_embedding_backward)(real *dtable, real *dpos, const real *dout, const int32_t *ids, int N, int T, int C);
 
+/* Bag embedding (statement positions): out (N,C) row i = mean of table rows ids[off[i] .. off[i+1]) (zeros for an
+ * empty bag) + pos[i % T] (if not NULL). off (N+1). */
+void R(mir_bag_embedding_forward)(real *out, const int32_t *off, const int32_t *ids, const real *table, const real *pos,
+                                  int N, int T, int C);
+/* dtable (V,C) += dout[i] / n_i on each of bag i's rows (a repeated id gets it once per occurrence);
+ * dpos (T,C) += dout[i] at i % T (if not NULL) */
+void R(mir_bag_embedding_backward)(real *dtable, real *dpos, const real *dout, const int32_t *off, const int32_t *ids,
+                                   int N, int T, int C);
+
 /* Multi-head self-attention over B sequences of T positions, NH heads of C/NH channels.
  * qkv (B,T,3C): queries, keys, values side by side. valid (B,T): 1 for a real token, 0 for padding: padded
  * keys get no attention, padded queries output zeros. att (B,NH,T,T): softmax probabilities, saved.
@@ -45,6 +54,15 @@ void R(mir_attention_backward)(real *dqkv, real *scratch, const real *dout, cons
 real R(mir_xent_forward)(real *probs, const real *logits, const int32_t *targets, int N, int V, int *n_counted);
 /* dlogits (N,V) += scale * (probs - onehot(target)) for counted rows (scale: e.g. 1/n_counted) */
 void R(mir_xent_backward)(real *dlogits, const real *probs, const int32_t *targets, int N, int V, real scale);
+
+/* Bag cross-entropy (masked statements): row i's target is the multiset of ids targets[off[i] .. off[i+1]), n_i of
+ * them; loss_i = -(1/n_i) sum over them of log softmax(logits[i])[id]. Rows with an empty bag are ignored. probs (N,V)
+ * saved. Returns the SUM of losses over the counted rows; *n_counted receives their number. */
+real R(mir_bag_xent_forward)(real *probs, const real *logits, const int32_t *off, const int32_t *targets, int N, int V,
+                             int *n_counted);
+/* dlogits (N,V) += scale * (probs - (counts of the bag's ids) / n_i) for counted rows */
+void R(mir_bag_xent_backward)(real *dlogits, const real *probs, const int32_t *off, const int32_t *targets, int N, int V,
+                              real scale);
 
 /* Binary cross-entropy with logits: loss_i = softplus(x) - y x. Returns the sum over n. */
 real R(mir_bce_forward)(const real *logits, const real *targets, int n);

@@ -15,11 +15,11 @@ int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size) {
     memset(c, 0, sizeof *c);
     c->vocab_size = vocab_size;
     if (!strcmp(name, "tiny")) {
-        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32, 0, 0};
+        *c = (mir_config){vocab_size, 16, 16, 2, 1, 32, 2, 32, 0, 0, 0};
     } else if (!strcmp(name, "small")) {
-        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256, 0, 0};
+        *c = (mir_config){vocab_size, 256, 128, 4, 4, 512, 4, 256, 0, 0, 0};
     } else if (!strcmp(name, "base")) {
-        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512, 0, 0};
+        *c = (mir_config){vocab_size, 512, 256, 4, 4, 1024, 4, 512, 0, 0, 0};
     } else {
         return -1;
     }
@@ -37,6 +37,8 @@ int mir_config_check(const mir_config *c, char *msg, size_t cap) {
     if (c->stats < 0 || c->stats > 2) return snprintf(msg, cap, "stats %d must be 0, 1 or 2", c->stats), -1;
     if (c->contrastive != 0 && c->contrastive != 1)
         return snprintf(msg, cap, "contrastive %d must be 0 or 1", c->contrastive), -1;
+    if (c->statements != 0 && c->statements != 1)
+        return snprintf(msg, cap, "statements %d must be 0 or 1", c->statements), -1;
     return 0;
 }
 
@@ -119,6 +121,10 @@ void mir_batch_free(mir_batch *b) {
     free(b->stat_ids);
     free(b->node_depth);
     free(b->partner);
+    free(b->stmt_off);
+    free(b->stmt_piece);
+    free(b->stmt_tgt_off);
+    free(b->stmt_target);
     memset(b, 0, sizeof *b);
 }
 
@@ -175,6 +181,114 @@ static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const 
         tg[t] = in[t];
         in[t] = 4;
     }
+}
+
+/* ---- statement positions (cfg.statements) ---- */
+
+/* The non-empty statements of a module view: tokens separated by MIR_STMT_SEP (a missing final SEP ends the last
+ * statement; two SEPs in a row make no statement). Returns their number; first/len (may be NULL) receive each one's
+ * first token and its number of pieces, capped at MIR_STMT_MAX_PIECES. */
+static int64_t list_statements(const mir_module_view *mv, int64_t *first, int32_t *len) {
+    int64_t n = 0, begin = 0;
+    for (int64_t i = 0; i <= mv->n_tokens; i++) {
+        if (i < mv->n_tokens && mv->tokens[i] != MIR_STMT_SEP) continue;
+        if (i > begin) {
+            if (first) first[n] = begin;
+            if (len) len[n] = (int32_t)(i - begin < MIR_STMT_MAX_PIECES ? i - begin : MIR_STMT_MAX_PIECES);
+            n++;
+        }
+        begin = i + 1;
+    }
+    return n;
+}
+
+/* Append n ids to one of the batch's growing id arrays (*arr of capacity *cap, *used in use). */
+static void push_ids(int32_t **arr, size_t *cap, int *used, const int32_t *ids, int n) {
+    size_t need = (size_t)*used + (size_t)n;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 1024;
+        while (c < need) c *= 2;
+        *arr = mir_realloc(*arr, c * sizeof **arr);
+        *cap = c;
+    }
+    memcpy(*arr + *used, ids, (size_t)n * sizeof **arr);
+    *used += n;
+}
+
+/* Statement window + masking of sequence b (cfg.statements): positions b*T .. b*T+T-1 of the CSR arrays, appended
+ * after the pieces of sequences 0..b-1. The window: at most T statements, from a random start when training (at the
+ * fraction frac >= 0 of the module's statements when aligned with a partner), else from the first. Masking, in the
+ * random stream: per statement u < mask_prob chooses it, then v < 0.8 [MASK] alone, v < 0.9 the pieces of another
+ * statement of the window (uniform; a random piece 5..V-1 when the window has one statement), else unchanged; a
+ * sequence with none chosen gets one [MASK]ed statement. */
+enum { STMT_KEEP = 0, STMT_MASK = 1, STMT_OTHER = 2, STMT_RANDOM = 3, STMT_SAME = 4 };
+static void build_statements(mir_batch *bt, int b, const mir_module_view *mv, const mir_config *c,
+                             const mir_batch_options *o, double frac, mir_rng *rng) {
+    const int T = bt->T;
+    const int64_t n = list_statements(mv, NULL, NULL);
+    int64_t *first = mir_malloc((size_t)(n + 1) * sizeof *first);
+    int32_t *len = mir_malloc((size_t)(n + 1) * sizeof *len);
+    list_statements(mv, first, len);
+    int64_t w = n < T ? n : T, start = 0;
+    if (n > T && o->train)
+        start = frac >= 0 ? mir_window_start(frac, n, T) : (int64_t)mir_rng_below(rng, (uint64_t)(n - T + 1));
+    /* decisions first (mode, and the other statement or random piece), so that the fallback can still mask */
+    int8_t *mode = mir_malloc((size_t)T * sizeof *mode);
+    int32_t *arg = mir_malloc((size_t)T * sizeof *arg);
+    int n_masked = 0;
+    for (int t = 0; t < w; t++) {
+        mode[t] = STMT_KEEP;
+        if (!(o->mask_prob > 0 && mir_rng_uniformf(rng) < o->mask_prob)) continue;
+        n_masked++;
+        float u = mir_rng_uniformf(rng);
+        if (u < 0.8f) {
+            mode[t] = STMT_MASK;
+        } else if (u < 0.9f) {
+            if (w > 1) {
+                int j = (int)mir_rng_below(rng, (uint64_t)(w - 1));
+                mode[t] = STMT_OTHER;
+                arg[t] = j >= t ? j + 1 : j;
+            } else {
+                mode[t] = STMT_RANDOM;
+                arg[t] = 5 + (int32_t)mir_rng_below(rng, (uint64_t)(c->vocab_size - 5));
+            }
+        } else {
+            mode[t] = STMT_SAME;
+        }
+    }
+    if (o->mask_prob > 0 && n_masked == 0 && w > 0) /* every sequence predicts at least one statement */
+        mode[mir_rng_below(rng, (uint64_t)w)] = STMT_MASK;
+    /* the CSR rows */
+    const int32_t mask_id = MIR_STMT_MASK;
+    for (int t = 0; t < T; t++) {
+        const size_t i = (size_t)b * T + (size_t)t;
+        bt->stmt_off[i] = bt->n_piece;
+        bt->stmt_tgt_off[i] = bt->n_stmt_target;
+        bt->tok_target[i] = -1;
+        if (t >= w) { /* padding: no pieces */
+            bt->tok_in[i] = 0;
+            bt->tok_valid[i] = 0;
+            continue;
+        }
+        const int32_t *own = mv->tokens + first[start + t];
+        const int own_n = len[start + t];
+        bt->tok_valid[i] = 1;
+        if (mode[t] != STMT_KEEP) {
+            push_ids(&bt->stmt_target, &bt->cap_stmt_target, &bt->n_stmt_target, own, own_n);
+            bt->n_stmt_masked++;
+        }
+        if (mode[t] == STMT_MASK) push_ids(&bt->stmt_piece, &bt->cap_piece, &bt->n_piece, &mask_id, 1);
+        else if (mode[t] == STMT_RANDOM) push_ids(&bt->stmt_piece, &bt->cap_piece, &bt->n_piece, &arg[t], 1);
+        else if (mode[t] == STMT_OTHER)
+            push_ids(&bt->stmt_piece, &bt->cap_piece, &bt->n_piece, mv->tokens + first[start + arg[t]],
+                     len[start + arg[t]]);
+        else push_ids(&bt->stmt_piece, &bt->cap_piece, &bt->n_piece, own, own_n);
+        bt->tok_in[i] = bt->stmt_piece[bt->stmt_off[i]];
+    }
+    free(mode);
+    free(arg);
+    free(first);
+    free(len);
 }
 
 typedef struct edge_list {
@@ -290,7 +404,8 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     int T = 1;
     int64_t nodes = 0;
     for (int i = 0; i < m; i++) {
-        int64_t len = mods[i].n_tokens < c->max_seq ? mods[i].n_tokens : c->max_seq;
+        int64_t n = c->statements ? list_statements(&mods[i], NULL, NULL) : mods[i].n_tokens;
+        int64_t len = n < c->max_seq ? n : c->max_seq;
         if (len > T) T = (int)len;
         nodes += mods[i].n_nodes < c->max_nodes ? mods[i].n_nodes : c->max_nodes;
     }
@@ -304,6 +419,14 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     cap = b->cap_bt;
     ensure((void **)&b->tok_valid, &cap, bt, 1);
     b->cap_bt = cap;
+    if (c->statements) {
+        cap = b->cap_stmt_off;
+        ensure((void **)&b->stmt_off, &cap, bt + 1, sizeof(int32_t));
+        cap = b->cap_stmt_off;
+        ensure((void **)&b->stmt_tgt_off, &cap, bt + 1, sizeof(int32_t));
+        b->cap_stmt_off = cap;
+        b->n_piece = b->n_stmt_target = b->n_stmt_masked = 0;
+    }
     cap = b->cap_n;
     ensure((void **)&b->node_in, &cap, (size_t)nodes + 1, sizeof(int32_t));
     cap = b->cap_n;
@@ -339,12 +462,17 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     int64_t *edge_first = mir_malloc((size_t)(m + 1) * sizeof *edge_first);
     b->N = 0;
     for (int i = 0; i < m; i++) {
-        build_tokens(b, i, &mods[i], c, o, frac[i], rng);
+        if (c->statements) build_statements(b, i, &mods[i], c, o, frac[i], rng);
+        else build_tokens(b, i, &mods[i], c, o, frac[i], rng);
         b->node_offset[i] = b->N;
         edge_first[i] = (int64_t)el.n;
         build_graph(b, &mods[i], c, o, frac[i], rng, &el);
     }
     free(frac);
+    if (c->statements) {
+        b->stmt_off[bt] = b->n_piece;
+        b->stmt_tgt_off[bt] = b->n_stmt_target;
+    }
     b->node_offset[m] = b->N;
     edge_first[m] = (int64_t)el.n;
     if (c->stats) build_stat_targets(b, c);
@@ -410,6 +538,7 @@ double mir_model_flops(const mir_config *c, const mir_batch *b) {
     const double B = b->B, T = b->T, C = c->d_model, F = c->d_ff, V = c->vocab_size, N = b->N;
     double Mt = 0, Mn = 0;
     for (int i = 0; i < b->B * b->T; i++) Mt += b->tok_target[i] >= 0;
+    if (c->statements) Mt = b->n_stmt_masked; /* T counts statements: the blocks below cost what they cost at T */
     for (int i = 0; i < b->N; i++) Mn += b->node_target[i] >= 0;
     double BT = B * T;
     double block = 2 * BT * C * 3 * C + 2 * 2 * B * T * T * C + 2 * BT * C * C + 2 * 2 * BT * C * F;
@@ -421,5 +550,6 @@ double mir_model_flops(const mir_config *c, const mir_batch *b) {
     int anchors = 0; /* contrastive: the similarities of the normalised embeddings, (B,2C) @ (2C,B) */
     for (int i = 0; c->contrastive && b->partner && i < b->B; i++) anchors += b->partner[i] >= 0;
     if (anchors) fwd += 2 * B * B * 2 * C;
+    if (c->statements) fwd += (double)b->n_piece * C; /* the statement embedding, a sum of piece rows (negligible) */
     return 3 * fwd;
 }

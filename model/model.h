@@ -3,6 +3,8 @@
  *
  *   tokens (B,T) --wte+wpe--> pre-LayerNorm transformer (n_layers) --LN--> xf (B,T,C)
  *        masked-token prediction: rows of xf at masked positions @ w_mlm (C,V) -> softmax cross-entropy
+ *        (cfg.statements: position (b,s) is a statement, x = mean of wte over its pieces + wpe[s]; a masked
+ *        statement's row predicts the multiset of its pieces: -(1/n_s) sum_p log softmax(xf[b,s] @ w_mlm)[p])
  *        pooled over valid positions -> u (B,C)
  *   graph (N nodes, 6 relations) --wne[text]+wkind[kind]--> relational message passing (n_graph_layers):
  *        h <- h + GELU( LN(h) @ w_self + b + sum_r mean_r(LN(h)) @ w_rel[r] ) --LN--> hf (N,C)
@@ -45,6 +47,10 @@ typedef struct mir_config {
     int32_t contrastive;    /* 1: contrastive objective (InfoNCE, no parameters) pulling together the embeddings of
                                modules of one micro-batch compiled from the same source (mir_module_view.source),
                                their training windows aligned; 0: off */
+    int32_t statements;     /* 1: a position of the token encoder is an IR statement (the mean of its sub-word pieces'
+                               wte rows + wpe), read from a corpus whose statements end in [SEP] (mir-preprocess
+                               --statement-sep); max_seq counts statements and masked prediction is per statement
+                               (mir_batch.stmt_*); 0: a position is a sub-word token (the original model) */
 } mir_config;
 
 /* Temperature of the contrastive objective: similarities are cosines / MIR_CONTRAST_TAU, so they span [-10, 10]
@@ -57,6 +63,14 @@ typedef struct mir_config {
  * weight, 10^4, stays far inside float; the targets are log(1 + weighted count)). */
 #define MIR_STAT_LOOP_WEIGHT 10.0
 #define MIR_STAT_LOOP_MAX_DEPTH 4
+
+/* Statement positions (cfg.statements). The corpus separates statements with [SEP] (preprocess/wordpiece.h's
+ * MIR_TOK_SEP, the same id): s1 pieces, SEP, s2 pieces, SEP, ...; a missing final SEP ends the last statement,
+ * empty statements (two SEPs in a row) are skipped. A statement keeps its first MIR_STMT_MAX_PIECES pieces (input
+ * and target alike); the rest are dropped. [MASK] is id 4, as for tokens. */
+#define MIR_STMT_SEP 3
+#define MIR_STMT_MASK 4
+#define MIR_STMT_MAX_PIECES 64
 
 /* Presets: "tiny" (tests), "small" (default: pre-trains on two cores in under an hour), "base" (clusters). */
 int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size);
@@ -114,6 +128,16 @@ typedef struct mir_batch {
     int n_stat;
     int32_t *partner;         /* (B) with cfg.contrastive: the other sequence of the micro-batch compiled from the same
                                  source (the first two of a source pair up), else -1; all -1 without */
+    /* cfg.statements (else unused, NULL): position i = b*T + s is a statement. tok_in holds its first input piece (0 in
+     * padding), tok_target is -1 everywhere (the token path predicts nothing), tok_valid marks the statements. */
+    int32_t *stmt_off;        /* (B*T+1) the input pieces of position i are stmt_piece[stmt_off[i] .. stmt_off[i+1]),
+                                 after masking ([MASK] alone, another statement's pieces, or its own); none in padding */
+    int32_t *stmt_piece;      /* (n_piece) */
+    int32_t *stmt_tgt_off;    /* (B*T+1) the target pieces of position i, stmt_target[stmt_tgt_off[i] .. [i+1]): the
+                                 original pieces of a masked statement, none for the others (masked iff non-empty) */
+    int32_t *stmt_target;     /* (n_stmt_target) */
+    int n_piece, n_stmt_target, n_stmt_masked;
+    size_t cap_stmt_off, cap_piece, cap_stmt_target;
     size_t cap_bt, cap_n, cap_pairs, cap_match, cap_stat;
 } mir_batch;
 
@@ -142,7 +166,12 @@ void mir_batch_options_default(mir_batch_options *o);
  * max_nodes, edge pairs, and matching pairs (i,i) -> 1 and (i, i+1 mod m) -> 0). With cfg.contrastive, partners
  * (b->partner) from mods[].source, and when training one fraction f in [0,1) drawn per pair (before anything else
  * of the batch) places both partners' token and graph windows at the same relative position
- * (mir_window_start); without it the random stream and the batch are those of a model without the switch. */
+ * (mir_window_start); without it the random stream and the batch are those of a model without the switch.
+ * With cfg.statements, mods[i].tokens are statements ended by MIR_STMT_SEP and a position is a statement: a window of
+ * at most max_seq statements (random start when training, else the first ones), each statement chosen with
+ * mask_prob (at least one per sequence when mask_prob > 0) and then 80 % [MASK] alone, 10 % the pieces of another
+ * statement of the same window drawn uniformly (a random piece of the vocabulary when the window holds one
+ * statement), 10 % unchanged; its target is its own pieces (mir_batch.stmt_*). */
 void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
                      const mir_batch_options *o, mir_rng *rng);
 
@@ -157,13 +186,17 @@ int64_t mir_window_start(double f, int64_t n, int64_t w);
 
 /* Floating-point operations of the matrix products (GEMMs, attention products, heads) of one forward +
  * backward over batch b (backward counted as twice the forward); elementwise work is not counted. The contrastive
- * objective counts its similarity product (B,2C) @ (2C,B) when the batch has anchors. */
+ * objective counts its similarity product (B,2C) @ (2C,B) when the batch has anchors. With cfg.statements, T counts
+ * statements, the head's rows are the masked statements, and the statement embedding adds n_piece * C. */
 double mir_model_flops(const mir_config *c, const mir_batch *b);
 
 /* Losses of one micro-batch (means over their items), and accuracies. */
 typedef struct mir_losses {
     double mlm, node, edge, match, stat, total; /* stat: mean squared error per (module, regressed slot) */
-    double mlm_acc, node_acc, match_acc;
+    double mlm_acc, node_acc, match_acc; /* cfg.statements: mlm is the mean over masked statements of
+                                            -(1/n_s) sum_p log softmax[p]; mlm_acc the fraction of masked statements
+                                            whose arg-max piece is one of theirs (not comparable to token accuracy);
+                                            n_mlm counts masked statements */
     int n_mlm, n_node, n_pairs, n_match;
     double contrast, contrast_acc; /* InfoNCE per anchor; fraction of anchors most similar to their partner */
     int n_contrast;                /* anchors: sequences with a partner (0: contrast = 0, no gradient) */

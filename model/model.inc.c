@@ -80,7 +80,8 @@ typedef struct R(acts) {
     real *fch, *fchg;             /* (L,B,T,F) before and after GELU */
     real *xf, *meanf, *rstdf;     /* (B,T,C) (B,T) (B,T) */
     real *mt_x, *mt_logits, *mt_probs; /* (Mt,C) (Mt,V) (Mt,V) */
-    int32_t *mt_row, *mt_target;  /* (Mt) row in (B*T), target id */
+    int32_t *mt_row, *mt_target;  /* (Mt) row in (B*T), target id; cfg.statements: Mt masked statements, and mt_target
+                                     (Mt+1) the offsets of their target pieces in the batch's stmt_target */
     real *u;                      /* (B,C) pooled tokens */
     /* graph encoder */
     real *h;                      /* (G+1,N,C) */
@@ -129,7 +130,7 @@ static size_t R(acts_layout)(R(acts) *a, const mir_config *c, real *base) {
     TAKE(fch, L * BT * F); TAKE(fchg, L * BT * F);
     TAKE(xf, BT * C); TAKE(meanf, BT); TAKE(rstdf, BT);
     TAKE(mt_x, Mt * C); TAKE(mt_logits, Mt * V); TAKE(mt_probs, Mt * V);
-    TAKE_I(mt_row, Mt); TAKE_I(mt_target, Mt);
+    TAKE_I(mt_row, Mt); TAKE_I(mt_target, Mt + (c->statements ? 1 : 0));
     TAKE(u, B * C);
     TAKE(h, (G + 1) * N * C);
     TAKE(gln, G * N * C); TAKE(gmean, G * N); TAKE(grstd, G * N);
@@ -159,6 +160,7 @@ static R(acts) *R(acts_prepare)(R(mir_model) *m, const mir_batch *b) {
     a->N = b->N;
     a->Mt = 0;
     for (int i = 0; i < b->B * b->T; i++) a->Mt += b->tok_target[i] >= 0;
+    if (m->cfg.statements) a->Mt = b->n_stmt_masked;
     a->Mn = 0;
     for (int i = 0; i < b->N; i++) a->Mn += b->node_target[i] >= 0;
     a->P = b->n_pairs;
@@ -292,6 +294,58 @@ static void R(lin_bwd)(const R(mir_model) *m, real *dinp, real *dw, real *dbias,
             for (int o = 0; o < OC; o++) dbias[o] += dout[(size_t)i * OC + o];
 }
 
+/* Masked-token prediction: the rows of xf at masked tokens @ w_mlm (C,V) + b_mlm, softmax cross-entropy. */
+static void R(token_mlm_forward)(R(mir_model) *m, R(acts) *a, const mir_batch *b, mir_losses *loss) {
+    const int C = m->cfg.d_model, V = m->cfg.vocab_size, BT = b->B * b->T;
+    int k = 0;
+    for (int i = 0; i < BT; i++)
+        if (b->tok_target[i] >= 0) {
+            a->mt_row[k] = i;
+            a->mt_target[k] = b->tok_target[i];
+            memcpy(a->mt_x + (size_t)k * C, a->xf + (size_t)i * C, (size_t)C * sizeof(real));
+            k++;
+        }
+    if (a->Mt > 0) {
+        int counted = 0;
+        R(lin_fwd)(m, a->mt_logits, a->mt_x, m->p.w_mlm, m->p.b_mlm, a->Mt, C, V);
+        real sum = R(mir_xent_forward)(a->mt_probs, a->mt_logits, a->mt_target, a->Mt, V, &counted);
+        loss->mlm = counted ? (double)sum / counted : 0.0;
+        int hits = 0;
+        for (int i = 0; i < a->Mt; i++) hits += R(argmax_row)(a->mt_logits + (size_t)i * V, V) == a->mt_target[i];
+        loss->mlm_acc = (double)hits / a->Mt;
+        loss->n_mlm = a->Mt;
+    }
+}
+
+/* Masked-statement prediction (cfg.statements): the rows of xf at masked statements @ w_mlm (C,V) + b_mlm, each
+ * against the multiset of its pieces (mir_bag_xent); mlm_acc: the fraction whose arg-max piece is one of theirs. */
+static void R(stmt_mlm_forward)(R(mir_model) *m, R(acts) *a, const mir_batch *b, mir_losses *loss) {
+    const int C = m->cfg.d_model, V = m->cfg.vocab_size, BT = b->B * b->T;
+    int k = 0;
+    for (int i = 0; i < BT; i++)
+        if (b->stmt_tgt_off[i + 1] > b->stmt_tgt_off[i]) {
+            a->mt_row[k] = i;
+            a->mt_target[k] = b->stmt_tgt_off[i];
+            memcpy(a->mt_x + (size_t)k * C, a->xf + (size_t)i * C, (size_t)C * sizeof(real));
+            k++;
+        }
+    a->mt_target[k] = b->stmt_tgt_off[BT]; /* the masked rows' pieces are contiguous: k = Mt closes the last */
+    if (a->Mt == 0) return;
+    int counted = 0;
+    R(lin_fwd)(m, a->mt_logits, a->mt_x, m->p.w_mlm, m->p.b_mlm, a->Mt, C, V);
+    real sum = R(mir_bag_xent_forward)(a->mt_probs, a->mt_logits, a->mt_target, b->stmt_target, a->Mt, V, &counted);
+    loss->mlm = counted ? (double)sum / counted : 0.0;
+    int hits = 0;
+    for (int r = 0; r < a->Mt; r++) {
+        const int best = R(argmax_row)(a->mt_logits + (size_t)r * V, V);
+        int hit = 0;
+        for (int j = a->mt_target[r]; j < a->mt_target[r + 1] && !hit; j++) hit = b->stmt_target[j] == best;
+        hits += hit;
+    }
+    loss->mlm_acc = (double)hits / a->Mt;
+    loss->n_mlm = a->Mt;
+}
+
 void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss) {
     const mir_config *c = &m->cfg;
     R(acts) *a = R(acts_prepare)(m, b);
@@ -301,7 +355,10 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
     memset(loss, 0, sizeof *loss);
 
     /* ---- token encoder ---- */
-    R(mir_embedding_forward)(a->x, b->tok_in, p->wte, p->wpe, BT, T, C);
+    if (c->statements) /* x[b,s] = mean of wte over the statement's pieces + wpe[s] */
+        R(mir_bag_embedding_forward)(a->x, b->stmt_off, b->stmt_piece, p->wte, p->wpe, BT, T, C);
+    else
+        R(mir_embedding_forward)(a->x, b->tok_in, p->wte, p->wpe, BT, T, C);
     for (int l = 0; l < L; l++) {
         real *x = a->x + (size_t)l * BT * C, *xn = a->x + (size_t)(l + 1) * BT * C;
         real *ln1 = a->ln1 + (size_t)l * BT * C, *qkv = a->qkv + (size_t)l * BT * 3 * C;
@@ -323,25 +380,11 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
     }
     R(mir_layernorm_forward)(a->xf, a->meanf, a->rstdf, a->x + (size_t)L * BT * C, p->lnf_g, p->lnf_b, BT, C);
 
-    /* masked-token prediction on the masked rows only */
-    int k = 0;
-    for (int i = 0; i < BT; i++)
-        if (b->tok_target[i] >= 0) {
-            a->mt_row[k] = i;
-            a->mt_target[k] = b->tok_target[i];
-            memcpy(a->mt_x + (size_t)k * C, a->xf + (size_t)i * C, (size_t)C * sizeof(real));
-            k++;
-        }
-    if (a->Mt > 0) {
-        int counted = 0;
-        R(lin_fwd)(m, a->mt_logits, a->mt_x, p->w_mlm, p->b_mlm, a->Mt, C, V);
-        real sum = R(mir_xent_forward)(a->mt_probs, a->mt_logits, a->mt_target, a->Mt, V, &counted);
-        loss->mlm = counted ? (double)sum / counted : 0.0;
-        int hits = 0;
-        for (int i = 0; i < a->Mt; i++) hits += R(argmax_row)(a->mt_logits + (size_t)i * V, V) == a->mt_target[i];
-        loss->mlm_acc = (double)hits / a->Mt;
-        loss->n_mlm = a->Mt;
-    }
+    /* masked-token prediction on the masked rows only (cfg.statements: on the masked statements) */
+    if (c->statements)
+        R(stmt_mlm_forward)(m, a, b, loss);
+    else
+        R(token_mlm_forward)(m, a, b, loss);
     R(mir_pool_forward)(a->u, a->xf, b->tok_valid, B, T, C);
 
     /* ---- graph encoder ---- */
@@ -377,7 +420,7 @@ void R(mir_model_forward)(R(mir_model) *m, const mir_batch *b, mir_losses *loss)
     }
     if (N > 0) {
         R(mir_layernorm_forward)(a->hf, a->hmean, a->hrstd, a->h + (size_t)G * N * C, p->glnf_g, p->glnf_b, N, C);
-        k = 0;
+        int k = 0;
         for (int i = 0; i < N; i++)
             if (b->node_target[i] >= 0) {
                 a->mn_row[k] = i;
@@ -646,7 +689,10 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
     if (pretrain && a->Mt > 0) {
         memset(dlogits, 0, (size_t)a->Mt * V * sizeof(real));
         memset(drows, 0, (size_t)a->Mt * C * sizeof(real));
-        R(mir_xent_backward)(dlogits, a->mt_probs, a->mt_target, a->Mt, V, scale / a->Mt);
+        if (c->statements)
+            R(mir_bag_xent_backward)(dlogits, a->mt_probs, a->mt_target, b->stmt_target, a->Mt, V, scale / a->Mt);
+        else
+            R(mir_xent_backward)(dlogits, a->mt_probs, a->mt_target, a->Mt, V, scale / a->Mt);
         R(lin_bwd)(m, drows, gp->w_mlm, gp->b_mlm, dlogits, a->mt_x, p->w_mlm, a->Mt, C, V);
         for (int k = 0; k < a->Mt; k++) R(add_inplace)(dxf + (size_t)a->mt_row[k] * C, drows + (size_t)k * C, (size_t)C);
     }
@@ -676,7 +722,10 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
         R(mir_layernorm_backward)(dx, gp->ln1_g[l], gp->ln1_b[l], dln, x, p->ln1_g[l], a->mean1 + (size_t)l * BT,
                                   a->rstd1 + (size_t)l * BT, BT, C);
     }
-    R(mir_embedding_backward)(gp->wte, gp->wpe, dx, b->tok_in, BT, T, C);
+    if (c->statements)
+        R(mir_bag_embedding_backward)(gp->wte, gp->wpe, dx, b->stmt_off, b->stmt_piece, BT, T, C);
+    else
+        R(mir_embedding_backward)(gp->wte, gp->wpe, dx, b->tok_in, BT, T, C);
 }
 
 void R(mir_model_backward)(R(mir_model) *m, const mir_batch *b, real scale) { R(backward_impl)(m, b, scale, NULL); }

@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
     mir_grid g;
     mir_error err;
     CHECK_FATAL(mir_grid_init(&g, MPI_COMM_WORLD, 1, P, 3, &err) == 0);
-    mir_config cfg = {50, 16, MIR_DIST_GRAPH_MIN_WIDTH, 2, 1, 40, 1, 32, 0, 0};
+    mir_config cfg = {50, 16, MIR_DIST_GRAPH_MIN_WIDTH, 2, 1, 40, 1, 32, 0, 0, 0};
     mir_dist d;
     mir_dist_init(&d, &g, &cfg);
     float *full = malloc(d.n_full * 4), *local = malloc(d.n_local * 4), *back = calloc(d.n_full, 4);

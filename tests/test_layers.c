@@ -435,6 +435,55 @@ static void test_embedding(void) {
 }
 
 /* ================================================================================================ */
+/* bag embedding (statement positions): the mean of a bag's rows + position */
+
+typedef struct {
+    int N, T, C;
+    const int32_t *off, *ids;
+    double *table, *pos, *out, *g;
+} bag_ctx;
+static void bag_fwd(void *p) {
+    bag_ctx *c = p;
+    mir_bag_embedding_forward_f64(c->out, c->off, c->ids, c->table, c->pos, c->N, c->T, c->C);
+}
+
+static void test_bag_embedding(void) {
+    const int V = 7, N = 6, T = 3, C = 4;
+    /* bags {2, 5, 2} (a repeat), {0}, {} (padding), {6, 1}, {3}, {} */
+    static const int32_t off[7] = {0, 3, 4, 4, 6, 7, 7}, ids[7] = {2, 5, 2, 0, 6, 1, 3};
+    const long n = (long)N * C;
+    bag_ctx c = {N, T, C, off, ids, randn((long)V * C, 1), randn((long)T * C, 1), zeros(n), randn(n, 1)};
+    bag_fwd(&c);
+    fd_loss L = {bag_fwd, &c, c.out, n, c.g};
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < C; k++) {
+            double m = 0;
+            for (int j = off[i]; j < off[i + 1]; j++) m += c.table[ids[j] * C + k];
+            if (off[i + 1] > off[i]) m /= off[i + 1] - off[i];
+            CHECK_NEAR(c.out[i * C + k], m + c.pos[(i % T) * C + k], 1e-15);
+        }
+    double *dt = zeros((long)V * C), *dp = zeros((long)T * C);
+    mir_bag_embedding_backward_f64(dt, dp, c.g, off, ids, N, T, C);
+    fd_check("bag_embed", "table", c.table, (long)V * C, dt, &L);
+    fd_check("bag_embed", "pos", c.pos, (long)T * C, dp, &L);
+    for (int k = 0; k < C; k++) CHECK(dt[4 * C + k] == 0); /* an id in no bag */
+
+    double *bt = randn((long)V * C, 1), *bp = randn((long)T * C, 1);
+    double *tt = copyd(bt, (long)V * C), *tp = copyd(bp, (long)T * C);
+    for (int r = 0; r < 2; r++) mir_bag_embedding_backward_f64(tt, tp, c.g, off, ids, N, T, C);
+    check_accum("bag_embed dtable", bt, dt, tt, (long)V * C);
+    check_accum("bag_embed dpos", bp, dp, tp, (long)T * C);
+
+    float *fo = zerosf(n), *fdt = zerosf((long)V * C), *fdp = zerosf((long)T * C);
+    mir_bag_embedding_forward_f32(fo, off, ids, tof(c.table, (long)V * C), tof(c.pos, (long)T * C), N, T, C);
+    check_f32("bag_embed forward", fo, c.out, n, F32_FWD_TOL);
+    mir_bag_embedding_backward_f32(fdt, fdp, tof(c.g, n), off, ids, N, T, C);
+    check_f32("bag_embed dtable", fdt, dt, (long)V * C, F32_BWD_TOL);
+    check_f32("bag_embed dpos", fdp, dp, (long)T * C, F32_BWD_TOL);
+    tfree_all();
+}
+
+/* ================================================================================================ */
 /* attention */
 
 typedef struct {
@@ -628,6 +677,70 @@ static void test_xent(void) {
 }
 
 /* ================================================================================================ */
+/* bag cross-entropy (masked statements): -(1/n) sum over the bag's ids of log softmax */
+
+typedef struct {
+    int N, V;
+    const int32_t *off, *targets;
+    double *logits, *probs, scale, *loss;
+} bagx_ctx;
+/* one call per row (its bag re-based), so each row's loss is an output of its own */
+static void bagx_fwd(void *p) {
+    bagx_ctx *c = p;
+    int n;
+    for (int i = 0; i < c->N; i++) {
+        const int32_t o[2] = {0, c->off[i + 1] - c->off[i]};
+        c->loss[i] = c->scale * mir_bag_xent_forward_f64(c->probs + (long)i * c->V, c->logits + (long)i * c->V, o,
+                                                         c->targets + c->off[i], 1, c->V, &n);
+    }
+}
+
+static void test_bag_xent(void) {
+    const int N = 4, V = 7;
+    /* bags {3, 3, 5} (a repeat), {} (ignored), {0}, {6, 1} */
+    static const int32_t off[5] = {0, 3, 3, 4, 6}, targets[6] = {3, 3, 5, 0, 6, 1};
+    const long n = (long)N * V;
+    bagx_ctx c = {N, V, off, targets, randn(n, 2), zeros(n), 0.37, zeros(N)};
+    fd_loss L = {bagx_fwd, &c, c.loss, N, NULL};
+    int counted = -1;
+    double loss = mir_bag_xent_forward_f64(c.probs, c.logits, off, targets, N, V, &counted);
+    CHECK_EQ_INT(counted, 3);
+    double ref = 0;
+    for (int i = 0; i < N; i++) {
+        double s = 0, ls = 0;
+        for (int v = 0; v < V; v++) s += exp(c.logits[i * V + v]);
+        for (int v = 0; v < V; v++) CHECK_NEAR(c.probs[i * V + v], exp(c.logits[i * V + v]) / s, 1e-15);
+        for (int j = off[i]; j < off[i + 1]; j++) ls += -log(exp(c.logits[i * V + targets[j]]) / s);
+        if (off[i + 1] > off[i]) ref += ls / (off[i + 1] - off[i]);
+    }
+    CHECK_NEAR(loss, ref, 1e-13);
+    /* a bag of one id is the cross-entropy */
+    double one = mir_bag_xent_forward_f64(c.probs + 2 * V, c.logits + 2 * V, (const int32_t[]){0, 1}, targets + 3, 1, V,
+                                          NULL);
+    double xe = mir_xent_forward_f64(zeros(V), c.logits + 2 * V, targets + 3, 1, V, NULL);
+    CHECK_NEAR(one, xe, 1e-14);
+    mir_bag_xent_forward_f64(c.probs, c.logits, off, targets, N, V, NULL);
+
+    double *dl = zeros(n);
+    mir_bag_xent_backward_f64(dl, c.probs, off, targets, N, V, c.scale);
+    fd_check("bag_xent", "logits", c.logits, n, dl, &L);
+    for (int v = 0; v < V; v++) CHECK(dl[1 * V + v] == 0); /* ignored row */
+
+    double *bl = randn(n, 1), *tl = copyd(bl, n);
+    for (int r = 0; r < 2; r++) mir_bag_xent_backward_f64(tl, c.probs, off, targets, N, V, c.scale);
+    check_accum("bag_xent dlogits", bl, dl, tl, n);
+
+    float *fp = zerosf(n), *fdl = zerosf(n);
+    int fcount = -1;
+    float fl = mir_bag_xent_forward_f32(fp, tof(c.logits, n), off, targets, N, V, &fcount);
+    CHECK_EQ_INT(fcount, 3);
+    check_f32("bag_xent loss", &fl, &loss, 1, F32_FWD_TOL);
+    mir_bag_xent_backward_f32(fdl, fp, off, targets, N, V, (float)c.scale);
+    check_f32("bag_xent dlogits", fdl, dl, n, F32_BWD_TOL);
+    tfree_all();
+}
+
+/* ================================================================================================ */
 /* binary cross-entropy */
 
 typedef struct {
@@ -724,8 +837,10 @@ int main(void) {
     test_layernorm();
     test_gelu();
     test_embedding();
+    test_bag_embedding();
     test_attention();
     test_xent();
+    test_bag_xent();
     test_bce();
     test_pool();
     printf("worst finite-difference error per function:\n");

@@ -4,7 +4,8 @@
  * model's forward against the double one; the parameter table. The backward from an external gradient of the
  * embedding (fine-tuning) against finite differences of sum(G * embed), the pre-training heads left out. The
  * contrastive objective: its gradient in the whole-model check, its loss recomputed by hand from the embeddings,
- * the partners, aligned windows, and batches unchanged by sources while the switch is off.
+ * the partners, aligned windows, and batches unchanged by sources while the switch is off. Statement positions
+ * (cfg.statements): the whole-model gradient with every objective on (tests/test_stmt.c checks the rest).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ enum { NMOD = 3, NMOD_MAX = 5 };
 
 /* A synthetic module: n_tok random tokens, a chain graph of n_nodes with extra data and call edges. */
 typedef struct synth {
-    int32_t tokens[64];
+    int32_t tokens[128];
     int8_t kind[32];
     int32_t text[32];
     int32_t src[96], dst[96];
@@ -51,8 +52,8 @@ static void make_modules(synth *mods, mir_module_view *views, int n, int V, uint
     }
 }
 
-static void check_model(int stats, int contrastive);
-static void check_backward_embed(int stats);
+static void check_model(int stats, int contrastive, int statements);
+static void check_backward_embed(int stats, int statements);
 
 static double total_loss(mir_model_f64 *m, const mir_batch *b) {
     mir_losses l;
@@ -174,25 +175,50 @@ int main(void) {
     check_switch_off();
     check_aligned_windows();
     check_contrast_loss();
-    check_model(0, 0);
-    check_model(1, 0);
-    check_model(0, 1);
-    check_model(1, 1);
-    check_backward_embed(0);
-    check_backward_embed(1);
+    check_model(0, 0, 0);
+    check_model(1, 0, 0);
+    check_model(0, 1, 0);
+    check_model(1, 1, 0);
+    check_model(0, 0, 1);
+    check_model(1, 1, 1);
+    check_backward_embed(0, 0);
+    check_backward_embed(1, 0);
+    check_backward_embed(0, 1);
     return mir_test_finish("test_model");
+}
+
+/* Module i's tokens replaced by n_stmt[i] statements of 1 to 6 pieces, each ended by [SEP] (MIR_STMT_SEP), with an
+ * empty statement (two SEPs) after the second and no final SEP on the odd modules; pieces from a small range, so
+ * that some repeat within a statement. Drawn from a stream of their own (the modules' graphs are unchanged). */
+static void make_statements(synth *mods, mir_module_view *views, int n) {
+    static const int n_stmt[NMOD_MAX] = {12, 4, 6, 10, 5};
+    mir_rng r;
+    mir_rng_seed(&r, 99, 0);
+    for (int i = 0; i < n; i++) {
+        int nt = 0;
+        for (int s = 0; s < n_stmt[i]; s++) {
+            int np = 1 + (int)mir_rng_below(&r, 6);
+            for (int k = 0; k < np; k++) mods[i].tokens[nt++] = 5 + (int32_t)mir_rng_below(&r, 8);
+            if (s + 1 < n_stmt[i] || i % 2 == 0) mods[i].tokens[nt++] = MIR_STMT_SEP;
+            if (s == 1) mods[i].tokens[nt++] = MIR_STMT_SEP;
+        }
+        views[i].tokens = mods[i].tokens;
+        views[i].n_tokens = nt;
+    }
 }
 
 /* The gradient of the whole loss against finite differences; the float model against the double one. stats:
  * with the statistics auto-encoding head; contrastive: with the contrastive objective, on five modules of sources
- * 0, 0, 1, 1 and none (two pairs, one module alone; the first and fourth windowed). */
-static void check_model(int stats, int contrastive) {
+ * 0, 0, 1, 1 and none (two pairs, one module alone; the first and fourth windowed); statements: positions are
+ * statements (make_statements: the first and fourth modules have more than max_seq of them). */
+static void check_model(int stats, int contrastive, int statements) {
     mir_config c;
     CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
     c.max_seq = 8;     /* forces a window on the longest module */
     c.max_nodes = 10;  /* and a graph window on the largest graph */
     c.stats = stats;
     c.contrastive = contrastive;
+    c.statements = statements;
     const int nmod = contrastive ? NMOD_MAX : NMOD;
     char msg[128];
     CHECK(mir_config_check(&c, msg, sizeof msg) == 0);
@@ -214,6 +240,7 @@ static void check_model(int stats, int contrastive) {
     synth mods[NMOD_MAX];
     mir_module_view views[NMOD_MAX];
     make_modules(mods, views, nmod, c.vocab_size, 42, &rng);
+    if (statements) make_statements(mods, views, nmod);
     if (contrastive) {
         static const int64_t source[NMOD_MAX] = {0, 0, 1, 1, -1};
         for (int i = 0; i < nmod; i++) views[i].source = source[i];
@@ -229,6 +256,7 @@ static void check_model(int stats, int contrastive) {
     CHECK_EQ_INT(b.T, 8);
     CHECK(b.N <= nmod * c.max_nodes && b.N > 0);
     CHECK(b.n_pairs > 0 && b.n_match == 2 * nmod);
+    if (statements) CHECK(b.n_stmt_masked > 0 && b.n_piece > b.n_stmt_masked);
 
     mir_model_f64 m;
     CHECK_FATAL(mir_model_create_f64(&m, &c) == 0);
@@ -286,8 +314,8 @@ static void check_model(int stats, int contrastive) {
         }
         if (worst_k > worst) worst = worst_k;
     }
-    printf("finite differences (stats %d, contrastive %d): %d parameters checked, worst relative error %.2e\n", stats,
-           contrastive, checked, worst);
+    printf("finite differences (stats %d, contrastive %d, statements %d): %d parameters checked, worst relative error "
+           "%.2e\n", stats, contrastive, statements, checked, worst);
     CHECK_EQ_INT(bad, 0);
 
     /* the float model on the same parameters gives the same losses */
@@ -333,13 +361,15 @@ static double embed_dot(mir_model_f64 *m, const mir_batch *b, const double *G, d
 
 /* The fine-tuning gradient: d sum(G * [u, v]) / d params through both encoders, against finite differences on a
  * batch built with train = 0 (windows from the start, nothing masked); the pre-training heads get no gradient,
- * even where the batch carries statistics targets (stats = 1); scale multiplies the gradient. */
-static void check_backward_embed(int stats) {
+ * even where the batch carries statistics targets (stats = 1); scale multiplies the gradient. statements: positions
+ * are statements (make_statements). */
+static void check_backward_embed(int stats, int statements) {
     mir_config c;
     CHECK_FATAL(mir_config_preset(&c, "tiny", 24) == 0);
     c.max_seq = 8;
     c.max_nodes = 10;
     c.stats = stats;
+    c.statements = statements;
     int nt = mir_params_table(&c, NULL, NULL);
     mir_tensor_info *t = calloc((size_t)nt, sizeof *t);
     mir_params_table(&c, t, NULL);
@@ -347,6 +377,7 @@ static void check_backward_embed(int stats) {
     synth mods[NMOD];
     mir_module_view views[NMOD];
     make_modules(mods, views, NMOD, c.vocab_size, 43, &rng);
+    if (statements) make_statements(mods, views, NMOD);
     mir_batch b;
     mir_batch_init(&b);
     mir_batch_options eo = {0.0f, 0, 0};
@@ -390,7 +421,8 @@ static void check_backward_embed(int stats) {
             if (rel > 1e-4 && bad++ < 10) fprintf(stderr, "  %s[%zu]: analytic %.9g, finite difference %.9g\n", name, i, an, fd);
         }
     }
-    printf("embedding backward (stats %d): %d parameters checked, worst relative error %.2e\n", stats, checked, worst);
+    printf("embedding backward (stats %d, statements %d): %d parameters checked, worst relative error %.2e\n", stats,
+           statements, checked, worst);
     CHECK(checked > 100);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(head_nonzero, 0);

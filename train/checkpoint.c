@@ -50,13 +50,13 @@ static int read_matrix(hid_t f, const char *path, float *data, int32_t rows, int
  * as 0 when a file predates them. */
 static const char *const config_keys[] = {"vocab_size", "max_seq", "d_model", "n_heads",  "n_layers",
                                           "d_ff",       "n_graph_layers", "max_nodes", "stats",
-                                          "contrastive"};
-enum { N_CONFIG_KEYS = 10, N_CONFIG_REQUIRED = 8 };
+                                          "contrastive", "statements"};
+enum { N_CONFIG_KEYS = 11, N_CONFIG_REQUIRED = 8 };
 
 static int32_t *config_field(mir_config *c, int k) {
     int32_t *f[] = {&c->vocab_size, &c->max_seq, &c->d_model, &c->n_heads, &c->n_layers,
                     &c->d_ff,       &c->n_graph_layers, &c->max_nodes, &c->stats,
-                    &c->contrastive};
+                    &c->contrastive, &c->statements};
     return f[k];
 }
 

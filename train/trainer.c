@@ -68,6 +68,7 @@ int mir_config_parse(const char *spec, mir_config *c, mir_error *err) {
                          : !strcmp(key, "max_nodes")      ? &c->max_nodes
                          : !strcmp(key, "stats")          ? &c->stats
                          : !strcmp(key, "contrastive")    ? &c->contrastive
+                         : !strcmp(key, "statements")     ? &c->statements
                                                           : NULL;
         if (!field) rc = mir_fail(err, "%s:%d: unknown key %s", spec, ln, key);
         else *field = (int32_t)val;
@@ -149,6 +150,29 @@ static int partners(const trainer *t, int64_t i, int64_t k) {
     return t->cfg.contrastive && t->pair_key[i] >= 0 && t->pair_key[i] == t->pair_key[k];
 }
 
+/* With cfg.statements a module is read in a window of STMT_READ_TOKENS_PER_POS * max_seq tokens (about 4 windows of
+ * statements of 16 pieces, as the token model reads 4 windows of tokens), and a reading window cut inside the
+ * module drops its partial first and last statements (stmt_trim) before mir_batch_build counts statements. */
+enum { STMT_READ_TOKENS_PER_POS = 64 };
+
+/* The view without the statement cut at its start (head: the reading window starts inside the module: up to and
+ * including the first [SEP]) and at its end (tail: after the last [SEP]); a view with no [SEP] stays whole. */
+static void stmt_trim(mir_module_view *v, int head, int tail) {
+    int64_t lo = 0, hi = v->n_tokens;
+    if (head) {
+        int64_t i = 0;
+        while (i < hi && v->tokens[i] != MIR_STMT_SEP) i++;
+        if (i < hi) lo = i + 1;
+    }
+    if (tail) {
+        int64_t i = hi;
+        while (i > lo && v->tokens[i - 1] != MIR_STMT_SEP) i--;
+        if (i > lo) hi = i;
+    }
+    v->tokens += lo;
+    v->n_tokens = hi - lo;
+}
+
 /* Read the m modules of micro-batch k of step `step` and build it. With the contrastive objective, two
  * partners side by side read windows at the same relative position of their modules (one draw for both). */
 static int load_micro(trainer *t, const int64_t *ids, int m, mir_rng *rng, const mir_batch_options *bo,
@@ -157,13 +181,14 @@ static int load_micro(trainer *t, const int64_t *ids, int m, mir_rng *rng, const
     double frac = -1; /* the pair's relative window position, drawn at its first module */
     for (int j = 0; j < m; j++) {
         int64_t i = ids[j], nt = t->corpus.tok_off[i + 1] - t->corpus.tok_off[i];
-        int64_t first = 0, window = 4 * (int64_t)T;
+        int64_t first = 0, window = (t->cfg.statements ? STMT_READ_TOKENS_PER_POS : 4) * (int64_t)T;
         int head = j + 1 < m && partners(t, i, ids[j + 1]), tail = j > 0 && partners(t, ids[j - 1], i);
         if (head && bo->train) frac = (double)mir_rng_below(rng, 1u << 24) / (double)(1u << 24);
         if (nt > window && bo->train)
             first = (head || tail) ? (int64_t)(frac * (double)(nt - window + 1))
                                    : (int64_t)mir_rng_below(rng, (uint64_t)(nt - window + 1));
         if (mir_corpus_read_module(&t->corpus, i, first, window, &t->bufs[j], &t->views[j], err)) return -1;
+        if (t->cfg.statements) stmt_trim(&t->views[j], first > 0, first + window < nt);
         t->views[j].source = (head || tail) ? t->pair_key[i] : -1;
     }
     mir_batch_build(&t->batch, t->views, m, &t->cfg, bo, rng);
@@ -305,6 +330,16 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         sums[10] += l.n_contrast;
         for (int i = 0; i < t->batch.B * t->batch.T; i++)
             if (t->batch.tok_target[i] >= 0) tcount[t->batch.tok_target[i]]++;
+        if (t->cfg.statements) /* per masked statement, each of its distinct pieces once (mlm_acc's hit) */
+            for (int i = 0; i < t->batch.B * t->batch.T; i++) {
+                const int32_t *tg = t->batch.stmt_target;
+                const int32_t lo = t->batch.stmt_tgt_off[i], hi = t->batch.stmt_tgt_off[i + 1];
+                for (int32_t j = lo; j < hi; j++) {
+                    int seen = 0;
+                    for (int32_t k = lo; k < j && !seen; k++) seen = tg[k] == tg[j];
+                    if (!seen) tcount[tg[j]]++;
+                }
+            }
         int np;
         const float *s = mir_model_last_edge_scores_f32(&t->model, &np);
         MIR_GROW(sc, csc, nsc + (size_t)np + 1);
@@ -329,6 +364,8 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         total += tcount[i];
         if (tcount[i] > best) best = tcount[i];
     }
+    if (t->cfg.statements) total = (int64_t)sums[1]; /* masked statements: best / total is the accuracy of always
+                                                         predicting the piece found in most of them */
     er->mlm_acc = sums[1] ? sums[0] / sums[1] : 0;
     er->mlm_baseline = total ? (double)best / (double)total : 0;
     er->node_acc = sums[3] ? sums[2] / sums[3] : 0;
