@@ -44,6 +44,7 @@ typedef struct mir_config {
     int32_t contrastive;    /* 1: contrastive objective (InfoNCE, no parameters) pulling together the embeddings of
                                modules of one micro-batch compiled from the same source (mir_module_view.source),
                                their training windows aligned; 0: off */
+    int32_t statements;     /* 1: each position of the token encoder is one IR statement (tokens separated by [SEP]); 0: off */
 } mir_config;
 
 /* Temperature of the contrastive objective: similarities are cosines / MIR_CONTRAST_TAU, so they span [-10, 10]

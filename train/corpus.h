@@ -26,12 +26,19 @@ typedef struct mir_corpus {
     int32_t vocab_size;
     char **vocab;              /* (vocab_size) */
     int64_t *vocab_count;      /* (vocab_size) */
+    int statement_sep;         /* 1: written with mir-preprocess --statement-sep ([SEP] after every statement);
+                                  0: without (a corpus without the attribute) */
 } mir_corpus;
 
 /* Collective over comm (comm may be MPI_COMM_SELF). Checks format and version; a missing dataset or an
  * incompatible file gives an error naming the file and what is wrong. */
 int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *err);
 void mir_corpus_close(mir_corpus *c);
+
+/* Whether a model configuration can read the corpus: statements = 1 needs the statement boundaries
+ * (statement_sep), and statements = 0 would read the [SEP]s of such a corpus as words. Returns 0, or -1 with
+ * err naming the corpus and the reason. */
+int mir_corpus_check_config(const mir_corpus *c, const mir_config *cfg, mir_error *err);
 
 /* Storage for one module's arrays, reused across calls. */
 typedef struct mir_module_buf {

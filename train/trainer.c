@@ -439,6 +439,8 @@ static int setup_model(trainer *t, mir_error *err) {
     char msg[256];
     if (mir_config_check(&t->cfg, msg, sizeof msg))
         return mir_fail(err, "%s%sconfiguration: %s", have ? o->output : "", have ? ": " : "", msg);
+    /* a statement-level model needs the corpus's statement boundaries, and only such a model reads them */
+    if (mir_corpus_check_config(&t->corpus, &t->cfg, err)) return -1;
     /* a model file edited or corrupted into an absurd size is refused before anything is allocated for it */
     size_t n_full = 0;
     mir_params_table(&t->cfg, NULL, &n_full);
