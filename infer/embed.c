@@ -203,7 +203,8 @@ int64_t mir_embed_word_limit(const mir_model *m) {
  * (with their [SEP]s) are all mir_embed_view uses, the limited extraction's exact prefix. */
 mir_extract_options mir_embed_extract_options(const mir_model *m) {
     mir_extract_options xo = {.max_words = mir_embed_word_limit(m), .statement_sep = m->cfg.statements != 0};
-    if (m->cfg.statements && m->opts.max_windows == 1) xo.max_statements = m->opts.window ? m->opts.window : m->cfg.max_seq;
+    if (m->cfg.statements && m->opts.max_windows == 1)
+        xo.max_statements = m->opts.window ? m->opts.window : m->cfg.max_seq;
     return xo;
 }
 
