@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "corpus.h"
 #include "irmodule.h"
 #include "mir_common.h"
 #include "modelcheck.h"
@@ -206,32 +207,6 @@ mir_extract_options mir_embed_extract_options(const mir_model *m) {
     if (m->cfg.statements && m->opts.max_windows == 1)
         xo.max_statements = m->opts.window ? m->opts.window : m->cfg.max_seq;
     return xo;
-}
-
-int64_t mir_statement_starts(const int32_t *tokens, int64_t n_tokens, int64_t *starts) {
-    int64_t s = 0, first = 0;
-    for (int64_t i = 0; i < n_tokens; i++)
-        if (tokens[i] == MIR_TOK_SEP) {
-            if (starts) starts[s] = first;
-            s++;
-            first = i + 1;
-        }
-    if (first < n_tokens) { /* tokens after the last [SEP]: an unterminated statement */
-        if (starts) starts[s] = first;
-        s++;
-    }
-    if (starts) starts[s] = n_tokens;
-    return s;
-}
-
-mir_stmt_window mir_statement_window(const int64_t *starts, int64_t n_statements, int64_t T, int64_t j) {
-    mir_stmt_window w = {0, 0, 0};
-    if (T <= 0 || j < 0 || j * T >= n_statements) return w;
-    int64_t a = j * T, b = a + T < n_statements ? a + T : n_statements;
-    w.first = starts[a];
-    w.n_tokens = starts[b] - starts[a];
-    w.n_statements = b - a;
-    return w;
 }
 
 /* The windows read (embed.h): all, or K spread evenly: window j of K is floor(j (n - 1) / (K - 1)). */

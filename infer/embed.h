@@ -66,18 +66,7 @@ int64_t mir_embed_word_limit(const mir_model *m);
  * model, of T statements (its word limit is 0: a word count cannot say where its T-th statement ends). */
 struct mir_extract_options mir_embed_extract_options(const mir_model *m);
 
-/* Statement windows (cfg.statements = 1). The statements of tokens[0, n_tokens): each ends with its [SEP]
- * (MIR_TOK_SEP) included; tokens after the last [SEP] (a view cut inside a statement) are one more statement.
- * Returns their number S; starts (NULL: only count) receives S + 1 offsets, statement k being tokens
- * [starts[k], starts[k + 1]) and starts[S] = n_tokens. */
-int64_t mir_statement_starts(const int32_t *tokens, int64_t n_tokens, int64_t *starts);
-/* Window j of T statements over S statements (starts from mir_statement_starts): statements [j T, (j + 1) T)
- * cut at S, its first token, number of tokens and number of statements (all 0 past the last window). There
- * are (S + T - 1) / T windows. */
-typedef struct mir_stmt_window {
-    int64_t first, n_tokens, n_statements;
-} mir_stmt_window;
-mir_stmt_window mir_statement_window(const int64_t *starts, int64_t n_statements, int64_t T, int64_t j);
+/* Statement windows: mir_statement_starts and mir_statement_window (train/corpus.h). */
 
 /* Internals of the opaque model, for the tools. */
 const mir_config *mir_model_config(const mir_model *m);
