@@ -33,8 +33,11 @@ mir_model *mir_model_load(const char *path, mir_error *err) {
     mir_model *m = mir_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     if (mir_checkpoint_read_config(path, &m->cfg, NULL, err)) goto fail;
-    /* limits, tensors and vocabulary checked before anything is allocated (modelcheck.h) */
-    if (mir_model_file_check(path, &m->cfg, err)) goto fail;
+    /* limits, tensors and vocabulary checked before anything is allocated (modelcheck.h); the check reads the
+     * eight sizes only, so the switches read above (stats, contrastive, statements) are kept: a statement-level
+     * model must read statements */
+    mir_config sizes;
+    if (mir_model_file_check(path, &sizes, err)) goto fail;
     char msg[256];
     if (mir_config_check(&m->cfg, msg, sizeof msg)) {
         mir_fail(err, "%s: invalid configuration: %s", path, msg);
