@@ -58,7 +58,8 @@ int mir_encode_module_opts(const mir_vocab *v, LLVMModuleRef m, const struct mir
  * out->n_tokens and out->n_unk count those tokens only, not the module's. The graph is whole either way. */
 int mir_encode_module(const mir_vocab *v, LLVMModuleRef m, int64_t max_words, mir_encoded *out, mir_error *err);
 /* The word limit that loses nothing for the model's reading options: T (the window's tokens) when they
- * read one window (max_windows == 1: window 0, the first T tokens), else 0 (all). mir_embed_view gives the
+ * read one window (max_windows == 1: window 0, the first T tokens), else 0 (all); always 0 for a
+ * statement-level model (its limit counts statements: mir_embed_extract_options). mir_embed_view gives the
  * same embedding, bit for bit, for the limited encoding as for the full one (tests/test_embed_options.c). */
 int64_t mir_embed_word_limit(const mir_model *m);
 /* The extraction a model's reading options need (what embedding a module as LLVM IR uses): statement_sep =

@@ -3,7 +3,8 @@
  *
  *  tokens: the module's statements in program order (per defined function: its `define` header, then its
  *          instructions block by block), each printed by LLVM's own AsmWriter and normalised to words
- *          (normalize.h). Encoding words to sub-word ids happens later, once the vocabulary is known.
+ *          (normalize.h). Encoding words to sub-word ids happens later, once the vocabulary is known. With
+ *          mir_extract_options.statement_sep each statement's words are followed by MIR_SEP_WORD ([SEP]).
  *  graph:  a ProGraML-style multigraph (docs/formats.md draws it):
  *          node 0 is the module's "[external]" root (an instruction node of no function);
  *          one instruction node per instruction (text: opcode name), then variable nodes (results of
