@@ -604,6 +604,11 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     const mir_config *cfg = mir_model_config(model);
     const mir_embed_options fast = mir_embed_options_fast(model);
     memset(sum, 0, sizeof *sum);
+    /* its batches are token windows of the kernels' words (encode_kernels): a statement-level model would need
+     * statement windows and separators there */
+    if (cfg->statements)
+        return mir_fail(err, "%s: a statement-level model (statements = 1) cannot be fine-tuned yet; embed with it "
+                        "(devmap without --finetune) or fine-tune a token-level model", model_path);
     sum->window = fast.window ? fast.window : cfg->max_seq;
     sum->max_nodes = fast.max_nodes ? fast.max_nodes : cfg->max_nodes;
     sum->epochs = o->epochs;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "corpus.h"
 #include "irmodule.h"
 #include "mir_common.h"
 #include "modelcheck.h"
@@ -32,8 +33,11 @@ mir_model *mir_model_load(const char *path, mir_error *err) {
     mir_model *m = mir_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     if (mir_checkpoint_read_config(path, &m->cfg, NULL, err)) goto fail;
-    /* limits, tensors and vocabulary checked before anything is allocated (modelcheck.h) */
-    if (mir_model_file_check(path, &m->cfg, err)) goto fail;
+    /* limits, tensors and vocabulary checked before anything is allocated (modelcheck.h); the check reads the
+     * eight sizes only, so the switches read above (stats, contrastive, statements) are kept: a statement-level
+     * model must read statements */
+    mir_config sizes;
+    if (mir_model_file_check(path, &sizes, err)) goto fail;
     char msg[256];
     if (mir_config_check(&m->cfg, msg, sizeof msg)) {
         mir_fail(err, "%s: invalid configuration: %s", path, msg);
@@ -84,8 +88,8 @@ int mir_model_set_options(mir_model *m, const mir_embed_options *o, mir_error *e
         return mir_fail(err, "max_nodes must be 0 (%d) or between 1 and %d, not %d", MIR_INFER_MAX_NODES,
                         MIR_INFER_MAX_NODES, o->max_nodes);
     if (o->window < 0 || o->window > m->cfg.max_seq)
-        return mir_fail(err, "window must be 0 (the model's %d tokens) or between 1 and %d, not %d", m->cfg.max_seq,
-                        m->cfg.max_seq, o->window);
+        return mir_fail(err, "window must be 0 (the model's %d %s) or between 1 and %d, not %d", m->cfg.max_seq,
+                        m->cfg.statements ? "statements" : "tokens", m->cfg.max_seq, o->window);
     m->opts = *o;
     return 0;
 }
@@ -143,7 +147,9 @@ void mir_encode_extract(const mir_vocab *v, const mir_extract *xp, mir_encoded *
     for (size_t i = 0; i < x->words.n; i++) {
         int32_t tmp[64];
         const char *w = mir_words_get(&x->words, i);
-        size_t need = mir_vocab_encode_word(v, w, x->words.len[i], tmp, 64);
+        /* a statement separator is [SEP] itself, never pieces (as mir-preprocess --statement-sep writes it) */
+        size_t need = mir_is_sep_word(w, x->words.len[i]) ? (tmp[0] = MIR_TOK_SEP, 1)
+                                                          : mir_vocab_encode_word(v, w, x->words.len[i], tmp, 64);
         if (n + need > cap) {
             while (n + need > cap) cap *= 2;
             out->tokens = mir_realloc(out->tokens, cap * sizeof *out->tokens);
@@ -170,14 +176,20 @@ void mir_encode_extract(const mir_vocab *v, const mir_extract *xp, mir_encoded *
     memcpy(out->edge_flow, g->edge_flow, g->n_edges);
 }
 
-int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, int64_t max_words, mir_encoded *out, mir_error *err) {
+int mir_encode_module_opts(const mir_vocab *v, LLVMModuleRef mod, const mir_extract_options *xo, mir_encoded *out,
+                           mir_error *err) {
     memset(out, 0, sizeof *out);
     mir_extract x;
     mir_extract_init(&x);
-    int rc = mir_extract_module_limited(mod, max_words, &x, NULL, err);
+    int rc = mir_extract_module_opts(mod, xo, &x, NULL, err);
     if (!rc) mir_encode_extract(v, &x, out);
     mir_extract_free(&x);
     return rc;
+}
+
+int mir_encode_module(const mir_vocab *v, LLVMModuleRef mod, int64_t max_words, mir_encoded *out, mir_error *err) {
+    mir_extract_options xo = {.max_words = max_words};
+    return mir_encode_module_opts(v, mod, &xo, out, err);
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -187,8 +199,17 @@ enum { WINDOWS_PER_BATCH = 8 };
 /* One window read is window 0 (mir_embed_window_index(0, 1, n) == 0) of min(n_tokens, T) tokens, and u is
  * its pooled state alone: T tokens (so T non-empty words) are all mir_embed_view uses of the tokens. */
 int64_t mir_embed_word_limit(const mir_model *m) {
-    if (m->opts.max_windows != 1) return 0;
+    if (m->opts.max_windows != 1 || m->cfg.statements) return 0;
     return m->opts.window ? m->opts.window : m->cfg.max_seq;
+}
+
+/* For a statement-level model, one window read is statements [0, T) of window 0: the first T statements
+ * (with their [SEP]s) are all mir_embed_view uses, the limited extraction's exact prefix. */
+mir_extract_options mir_embed_extract_options(const mir_model *m) {
+    mir_extract_options xo = {.max_words = mir_embed_word_limit(m), .statement_sep = m->cfg.statements != 0};
+    if (m->cfg.statements && m->opts.max_windows == 1)
+        xo.max_statements = m->opts.window ? m->opts.window : m->cfg.max_seq;
+    return xo;
 }
 
 /* The windows read (embed.h): all, or K spread evenly: window j of K is floor(j (n - 1) / (K - 1)). */
@@ -213,25 +234,42 @@ int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mi
     mir_rng_seed(&rng, 0, 0);
     float *tmp = mir_malloc((size_t)WINDOWS_PER_BATCH * 2 * C * sizeof *tmp);
     double *u = mir_calloc((size_t)C, sizeof *u);
-    /* tokens, window by window */
-    int64_t n_all = (v->n_tokens + T - 1) / T;
+    /* tokens, window by window; the units (window length, weights) are statements for a statement-level model */
+    int64_t *starts = NULL, n_units = v->n_tokens;
+    if (m->cfg.statements) {
+        n_units = mir_statement_starts(v->tokens, v->n_tokens, NULL);
+        starts = mir_malloc((size_t)(n_units + 1) * sizeof *starts);
+        mir_statement_starts(v->tokens, v->n_tokens, starts);
+    }
+    int64_t n_all = (n_units + T - 1) / T;
     int64_t n_win = m->opts.max_windows && m->opts.max_windows < n_all ? m->opts.max_windows : n_all;
-    int64_t n_read = 0; /* tokens read */
+    int64_t n_read = 0; /* units read */
     mir_module_view wins[WINDOWS_PER_BATCH];
+    int64_t weight[WINDOWS_PER_BATCH]; /* units of each window */
     for (int64_t w0 = 0; w0 < n_win; w0 += WINDOWS_PER_BATCH) {
         int k = (int)(n_win - w0 < WINDOWS_PER_BATCH ? n_win - w0 : WINDOWS_PER_BATCH);
         for (int j = 0; j < k; j++) {
-            int64_t first = mir_embed_window_index(w0 + j, n_win, n_all) * T;
-            int64_t len = v->n_tokens - first < T ? v->n_tokens - first : T;
+            int64_t idx = mir_embed_window_index(w0 + j, n_win, n_all), first, len;
+            if (starts) {
+                mir_stmt_window sw = mir_statement_window(starts, n_units, T, idx);
+                first = sw.first;
+                len = sw.n_tokens;
+                weight[j] = sw.n_statements;
+            } else {
+                first = idx * T;
+                len = v->n_tokens - first < T ? v->n_tokens - first : T;
+                weight[j] = len;
+            }
             wins[j] = (mir_module_view){v->tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
         }
         mir_batch_build(&b, wins, k, &cfg, &bo, &rng);
         mir_model_embed_f32(&net, &b, tmp);
         for (int j = 0; j < k; j++) {
-            for (int c = 0; c < C; c++) u[c] += (double)tmp[(size_t)j * 2 * C + c] * (double)wins[j].n_tokens;
-            n_read += wins[j].n_tokens;
+            for (int c = 0; c < C; c++) u[c] += (double)tmp[(size_t)j * 2 * C + c] * (double)weight[j];
+            n_read += weight[j];
         }
     }
+    free(starts);
     for (int c = 0; c < C; c++) out[c] = n_read ? (float)(u[c] / (double)n_read) : 0.0f;
     /* graph, whole (or its first window) */
     mir_module_view g = *v;
@@ -252,7 +290,8 @@ int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mi
 
 static int embed_parsed(const mir_model *m, LLVMModuleRef mod, float *out, mir_error *err) {
     mir_encoded e;
-    if (mir_encode_module(m->vocab, mod, mir_embed_word_limit(m), &e, err)) return -1;
+    mir_extract_options xo = mir_embed_extract_options(m);
+    if (mir_encode_module_opts(m->vocab, mod, &xo, &e, err)) return -1;
     mir_module_view v = mir_encoded_view(&e);
     int rc = mir_embed_view(m, &v, out, err);
     mir_encoded_free(&e);

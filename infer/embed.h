@@ -12,6 +12,13 @@
  * instructions and the values they touch), from its start. The embedding is [u, v]. When the options
  * read one window (max_windows = 1: its first T tokens), a module given as LLVM IR is extracted only up to
  * its first T words (mir_embed_word_limit): the same embedding, bit for bit, for less work.
+ *
+ * A statement-level model (cfg.statements = 1) reads statements, not tokens: the module is extracted with
+ * [SEP] after every statement (as mir-preprocess --statement-sep), and every count above is in statements.
+ * Window j holds statements [j T, (j + 1) T) (T = the options' window or max_seq, in statements); the view
+ * handed to the model starts at the window's first statement and holds its statements with their [SEP]s,
+ * its weight in the mean is its number of statements; max_windows chooses among the statement windows as
+ * among token windows; the one-window modes extract the first T statements (mir_embed_extract_options).
  */
 #ifndef MIR_EMBED_H
 #define MIR_EMBED_H
@@ -39,15 +46,28 @@ mir_module_view mir_encoded_view(const mir_encoded *e);
 /* Encode an extraction (irmodule.h) with a vocabulary. */
 struct mir_extract;
 void mir_encode_extract(const mir_vocab *v, const struct mir_extract *x, mir_encoded *out);
+/* Extract and encode a module with the extraction options xo (irmodule.h; NULL: whole, no separators): a
+ * separator word becomes [SEP]. As mir_encode_module for the word limit; with xo->max_statements, the first
+ * statements only, and the counts are of those. */
+struct mir_extract_options;
+int mir_encode_module_opts(const mir_vocab *v, LLVMModuleRef m, const struct mir_extract_options *xo,
+                           mir_encoded *out, mir_error *err);
 /* Extract and encode a module (stripped of debug info in place: pass a copy if it is not yours).
  * max_words: 0 encodes every statement; N > 0 the statements up to the one that brings the non-empty words
  * to N (mir_extract_module_limited), i.e. at least the module's first N tokens (or all of them), and then
  * out->n_tokens and out->n_unk count those tokens only, not the module's. The graph is whole either way. */
 int mir_encode_module(const mir_vocab *v, LLVMModuleRef m, int64_t max_words, mir_encoded *out, mir_error *err);
 /* The word limit that loses nothing for the model's reading options: T (the window's tokens) when they
- * read one window (max_windows == 1: window 0, the first T tokens), else 0 (all). mir_embed_view gives the
+ * read one window (max_windows == 1: window 0, the first T tokens), else 0 (all); always 0 for a
+ * statement-level model (its limit counts statements: mir_embed_extract_options). mir_embed_view gives the
  * same embedding, bit for bit, for the limited encoding as for the full one (tests/test_embed_options.c). */
 int64_t mir_embed_word_limit(const mir_model *m);
+/* The extraction a model's reading options need (what embedding a module as LLVM IR uses): statement_sep =
+ * cfg.statements; in the one-window modes, a limit of T words (mir_embed_word_limit) or, for a statement-level
+ * model, of T statements (its word limit is 0: a word count cannot say where its T-th statement ends). */
+struct mir_extract_options mir_embed_extract_options(const mir_model *m);
+
+/* Statement windows: mir_statement_starts and mir_statement_window (train/corpus.h). */
 
 /* Internals of the opaque model, for the tools. */
 const mir_config *mir_model_config(const mir_model *m);

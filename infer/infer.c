@@ -91,6 +91,8 @@ static int write_h5(const char *path, char **names, const int32_t *status, char 
     rc |= mir_h5_attr_int64(root, "max_windows", eo.max_windows, &e);
     rc |= mir_h5_attr_int64(root, "max_nodes", eo.max_nodes ? eo.max_nodes : MIR_INFER_MAX_NODES, &e);
     rc |= mir_h5_attr_int64(root, "window_tokens", eo.window ? eo.window : c->max_seq, &e);
+    /* a statement-level model's windows count statements (window_tokens is then in statements) */
+    if (c->statements) rc |= mir_h5_attr_int64(root, "statements", 1, &e);
     H5Gclose(root);
     if (H5Fclose(f) < 0) rc = -1;
     if (rc || rename(tmp, path) != 0) {
@@ -164,6 +166,9 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
                 rc = mir_fail(err, "%s: vocabulary differs from the model's at token %d (\"%s\" vs \"%s\"): make the "
                               "corpus with mir-preprocess --vocab %s", o->inputs[0], i, corpus.vocab[i],
                               mir_vocab_token(mir_model_vocab(m), i), o->model);
+        /* a statement-level model reads the corpus's [SEP]s as statement ends; any other model would read them
+         * as words */
+        if (!rc) rc = mir_corpus_check_config(&corpus, mir_model_config(m), err);
         if (!rc) {
             n = corpus.n;
             names = corpus.names;

@@ -35,6 +35,7 @@ static void usage(FILE *f) {
 "      --fast               the first 128 tokens and the training graph window (--windows 1 --window-tokens\n"
 "                           128 --max-nodes of the model): about 18x faster on the device-mapping kernels, an\n"
 "                           approximation of the exact embedding (docs/inference.md measures how close)\n"
+"                           (a statement-level model, statements = 1, counts statements where these say tokens)\n"
 "      --no-isolation       parse in this process (for trusted input): by default a worker process per rank\n"
 "                           parses and embeds, so that a module that crashes LLVM is recorded as crashed\n"
 "      --worker-memory MB   memory a worker may add per module before it is stopped (default 4096)\n"

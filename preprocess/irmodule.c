@@ -215,25 +215,34 @@ static int64_t count_instructions(LLVMValueRef f) {
     return n;
 }
 
-/* Where statement words go: all of them, or until max_words non-empty words are there (irmodule.h). */
+/* Where statement words go: all of them, or until a limit (irmodule.h) is reached; with statement_sep a
+ * MIR_SEP_WORD after each statement's words. */
 typedef struct stmt_sink {
     mir_extract *x;
     classify_ctx *cc;
-    int64_t max_words;   /* 0: no limit */
-    int64_t n_nonempty;  /* non-empty words so far */
+    int64_t max_words;      /* 0: no limit */
+    int64_t max_statements; /* 0: no limit */
+    int statement_sep;
+    int64_t n_nonempty;     /* non-empty words so far, separators not counted */
+    int64_t n_statements;   /* statements put so far */
 } stmt_sink;
 
+static int limit_reached(const stmt_sink *s) {
+    return (s->max_words && s->n_nonempty >= s->max_words) ||
+           (s->max_statements && s->n_statements >= s->max_statements);
+}
+
 static void put_statement(stmt_sink *s, const char *stmt, size_t len) {
-    if (s->max_words && s->n_nonempty >= s->max_words) {
+    if (limit_reached(s)) {
         s->x->words_cut = 1;
         return;
     }
     size_t from = s->x->words.n;
     mir_normalize_statement(stmt, len, classify_symbol, s->cc, &s->x->words);
     for (size_t i = from; i < s->x->words.n; i++) s->n_nonempty += s->x->words.len[i] > 0;
+    if (s->statement_sep) mir_words_push(&s->x->words, MIR_SEP_WORD, sizeof MIR_SEP_WORD - 1);
+    s->n_statements++;
 }
-
-static int limit_reached(const stmt_sink *s) { return s->max_words && s->n_nonempty >= s->max_words; }
 
 /* One printed function, from its `define` line at p: its header and instructions go to the sink, its
  * statements are counted and checked against the API's instruction count. Returns the position after the
@@ -512,21 +521,33 @@ static void build_graph(LLVMModuleRef m, mir_graph *g, classify_ctx *cc, int64_t
 }
 
 int mir_extract_module(LLVMModuleRef m, mir_extract *x, const mir_extract_probe *probe, mir_error *err) {
-    return mir_extract_module_limited(m, 0, x, probe, err);
+    return mir_extract_module_opts(m, NULL, x, probe, err);
 }
 
 int mir_extract_module_limited(LLVMModuleRef m, int64_t max_words, mir_extract *x, const mir_extract_probe *probe,
                                mir_error *err) {
+    mir_extract_options o = {.max_words = max_words};
+    return mir_extract_module_opts(m, &o, x, probe, err);
+}
+
+int mir_extract_module_opts(LLVMModuleRef m, const mir_extract_options *o, mir_extract *x,
+                            const mir_extract_probe *probe, mir_error *err) {
     mir_words_clear(&x->words);
     mir_graph_clear(&x->graph);
     x->n_functions = x->n_instructions = 0;
     x->words_cut = 0;
     LLVMStripModuleDebugInfo(m);
     classify_ctx cc = {.m = m, .ctx = LLVMGetModuleContext(m)};
-    stmt_sink sink = {x, &cc, max_words > 0 ? max_words : 0, 0};
+    stmt_sink sink = {.x = x, .cc = &cc};
+    if (o) {
+        sink.max_words = o->max_words > 0 ? o->max_words : 0;
+        sink.max_statements = o->max_statements > 0 ? o->max_statements : 0;
+        sink.statement_sep = o->statement_sep != 0;
+    }
+    int limited = sink.max_words || sink.max_statements;
     mir_probe *p = probe ? probe->probe : NULL;
     if (p) mir_probe_begin(p, probe->phase_tokens);
-    int rc = sink.max_words ? statements_by_function(m, &sink, err) : statements_from_module(m, &sink, err);
+    int rc = limited ? statements_by_function(m, &sink, err) : statements_from_module(m, &sink, err);
     if (p) mir_probe_end(p, probe->phase_tokens);
     if (rc) return rc;
     if (p) mir_probe_begin(p, probe->phase_graph);

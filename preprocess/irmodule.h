@@ -3,7 +3,8 @@
  *
  *  tokens: the module's statements in program order (per defined function: its `define` header, then its
  *          instructions block by block), each printed by LLVM's own AsmWriter and normalised to words
- *          (normalize.h). Encoding words to sub-word ids happens later, once the vocabulary is known.
+ *          (normalize.h). Encoding words to sub-word ids happens later, once the vocabulary is known. With
+ *          mir_extract_options.statement_sep each statement's words are followed by MIR_SEP_WORD ([SEP]).
  *  graph:  a ProGraML-style multigraph (docs/formats.md draws it):
  *          node 0 is the module's "[external]" root (an instruction node of no function);
  *          one instruction node per instruction (text: opcode name), then variable nodes (results of
@@ -24,6 +25,7 @@
 
 #include <llvm-c/Core.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mir_common.h"
 #include "normalize.h"
@@ -73,6 +75,25 @@ typedef struct mir_extract_probe {
 int mir_parse_ir(LLVMContextRef ctx, const char *data, size_t bytes, const char *name, LLVMModuleRef *out,
                  mir_error *err);
 
+/* With mir_extract_options.statement_sep, the word put after every statement's words (also a statement
+ * that normalises to no word): the spelling of the special token [SEP] (MIR_TOK_SEP, wordpiece.h), which
+ * encodes to that one id. No normalised word spells it (brackets are words of their own, normalize.h), so
+ * readers tell it apart by its text; it is not a word of the corpus (mir-preprocess neither counts it for the
+ * vocabulary nor splits it into pieces). */
+#define MIR_SEP_WORD "[SEP]"
+static inline int mir_is_sep_word(const char *w, size_t len) {
+    return len == sizeof MIR_SEP_WORD - 1 && memcmp(w, MIR_SEP_WORD, len) == 0;
+}
+
+/* How much of a module's statements to extract, and how. The zero value is the whole module as today. */
+typedef struct mir_extract_options {
+    int64_t max_words;      /* 0: no limit; N > 0: as mir_extract_module_limited (non-empty words; the
+                               MIR_SEP_WORDs are not counted) */
+    int64_t max_statements; /* 0: no limit; N > 0: the first N statements (the unit of a statement-level
+                               model's windows); the graph is still whole */
+    int statement_sep;      /* 1: MIR_SEP_WORD after every statement's words (mir-preprocess --statement-sep) */
+} mir_extract_options;
+
 /* Extract tokens and graph of module m into x (cleared first). Debug info is stripped from m first.
  * Returns 0, or -1 with err filled if the module's printed form does not match its instruction list. */
 int mir_extract_module(LLVMModuleRef m, mir_extract *x, const mir_extract_probe *probe, mir_error *err);
@@ -89,6 +110,13 @@ int mir_extract_module(LLVMModuleRef m, mir_extract *x, const mir_extract_probe 
  * whether anything was skipped. */
 int mir_extract_module_limited(LLVMModuleRef m, int64_t max_words, mir_extract *x, const mir_extract_probe *probe,
                                mir_error *err);
+
+/* The general form: o (NULL: the zero options) says the limits and whether statements are separated. With
+ * any limit, the functions are printed one at a time as mir_extract_module_limited describes, and the words
+ * are exactly the first words.n of the unlimited extraction with the same statement_sep; x->words_cut says
+ * whether anything was skipped. Both limits may be set: extraction stops at the first reached. */
+int mir_extract_module_opts(LLVMModuleRef m, const mir_extract_options *o, mir_extract *x,
+                            const mir_extract_probe *probe, mir_error *err);
 
 /* LLVM opcode name as the textual IR spells it ("add", "getelementptr", ...). */
 const char *mir_opcode_name(LLVMOpcode op);

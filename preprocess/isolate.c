@@ -94,8 +94,8 @@ int mir_extract_unpack(mir_rbuf *r, mir_extract *x, mir_error *err) {
 /* ------------------------------------------------------------------------------------------------ */
 
 /* Parse and extract here. */
-static int extract_here(const char *name, const char *data, size_t bytes, int64_t max_words, mir_extract *x,
-                        const mir_extract_probe *probe, int phase_parse, int *status, mir_error *err) {
+static int extract_here(const char *name, const char *data, size_t bytes, const mir_extract_options *xo,
+                        mir_extract *x, const mir_extract_probe *probe, int phase_parse, int *status, mir_error *err) {
     struct mir_probe *p = probe ? probe->probe : NULL;
     if (p) mir_probe_begin(p, phase_parse);
     LLVMContextRef ctx = LLVMContextCreate();
@@ -105,7 +105,7 @@ static int extract_here(const char *name, const char *data, size_t bytes, int64_
     if (rc) {
         *status = MIR_STATUS_PARSE_ERROR;
     } else {
-        rc = mir_extract_module_limited(m, max_words, x, probe, err);
+        rc = mir_extract_module_opts(m, xo, x, probe, err);
         if (rc) {
             *status = MIR_STATUS_EXTRACT_ERROR;
             mir_error_prefix(err, name);
@@ -123,15 +123,16 @@ int mir_extract_job(void *arg, const char *name, const char *data, size_t bytes,
     static int ready;
     if (!ready) mir_extract_init(&x);
     ready = 1;
-    int rc = extract_here(name, data, bytes, *(const int64_t *)arg, &x, NULL, 0, status, err);
+    int rc = extract_here(name, data, bytes, (const mir_extract_options *)arg, &x, NULL, 0, status, err);
     if (!rc) mir_extract_pack(&x, reply);
     return rc;
 }
 
-int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes, int64_t max_words,
-                      mir_extract *x, const mir_extract_probe *probe, int phase_parse, int *status, mir_error *err) {
+int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes,
+                      const mir_extract_options *xo, mir_extract *x, const mir_extract_probe *probe, int phase_parse,
+                      int *status, mir_error *err) {
     *status = 0;
-    if (!w) return extract_here(name, data, bytes, max_words, x, probe, phase_parse, status, err);
+    if (!w) return extract_here(name, data, bytes, xo, x, probe, phase_parse, status, err);
     struct mir_probe *p = probe ? probe->probe : NULL;
     mir_wbuf *reply = mir_worker_reply_buffer(w);
     if (p) mir_probe_begin(p, phase_parse);

@@ -16,17 +16,19 @@
 void mir_extract_pack(const mir_extract *x, mir_wbuf *b);
 int mir_extract_unpack(mir_rbuf *r, mir_extract *x, mir_error *err);
 
-/* The worker job behind mir_extract_bytes: arg points to an int64_t word limit (0: all; see
- * mir_extract_module_limited). */
+/* The worker job behind mir_extract_bytes: arg points to the mir_extract_options the worker extracts with
+ * (irmodule.h; read by the child, so they must live as long as the worker). */
 int mir_extract_job(void *arg, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
                     mir_error *err);
 
 /* Parse and extract IR held in data (data[bytes] == '\0'): in w's child, or here when w is NULL.
  * Returns 0, or -1 with *status MIR_STATUS_PARSE_ERROR, _EXTRACT_ERROR or _CRASHED (preprocess.h) and err
- * naming the module. With a worker, max_words must be the limit the worker was created with. The probe (may
- * be NULL) times phase_parse and the extraction's phases in-process; with a worker, the whole call counts as
- * phase_parse (the child's own timings stay in the child). */
-int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes, int64_t max_words,
-                      mir_extract *x, const mir_extract_probe *probe, int phase_parse, int *status, mir_error *err);
+ * naming the module. xo (NULL: the whole module, no separators) says how (mir_extract_module_opts); with a
+ * worker, it must hold the options the worker was created with. The probe (may be NULL) times phase_parse and
+ * the extraction's phases in-process; with a worker, the whole call counts as phase_parse (the child's own
+ * timings stay in the child). */
+int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes,
+                      const mir_extract_options *xo, mir_extract *x, const mir_extract_probe *probe, int phase_parse,
+                      int *status, mir_error *err);
 
 #endif

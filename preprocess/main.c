@@ -40,6 +40,8 @@ static void usage(FILE *f) {
 "      --cuda-prelude FILE header included before CUDA sources (default: the one shipped with the tool)\n"
 "      --compile-timeout S seconds allowed per source (default 120)\n"
 "      --max-module-mb N   modules larger than N MiB are recorded as too_large and skipped (default 256)\n"
+"      --statement-sep     put the token [SEP] after every statement's tokens (for a statement-level model,\n"
+"                          configuration statements = 1); the corpus records it (attribute statement_sep = 1)\n"
 "      --no-isolation      parse in this process (for trusted input): by default a worker process per rank\n"
 "                          parses, so that a module that crashes LLVM is recorded as crashed, not fatal\n"
 "      --worker-memory MB  memory a worker may add per module before it is stopped (default 4096)\n"
@@ -61,7 +63,7 @@ static void usage(FILE *f) {
 
 enum { OPT_VOCAB = 256, OPT_VOCAB_SIZE, OPT_MIN_COUNT, OPT_COMPILE, OPT_CLANG, OPT_CFLAG, OPT_PRELUDE, OPT_TIMEOUT,
        OPT_MAXMB, OPT_STRICT, OPT_FAILURES, OPT_NOPROGRESS, OPT_VERSION, OPT_NO_ISOLATION, OPT_WORKER_MEMORY,
-       OPT_MODULE_TIMEOUT, OPT_OPT_LEVELS };
+       OPT_MODULE_TIMEOUT, OPT_OPT_LEVELS, OPT_STATEMENT_SEP };
 
 /* "0,2" -> "02": levels of -O, each once, at most sizeof levels - 1 of them. */
 static int parse_levels(const char *s, char *levels, size_t cap) {
@@ -106,7 +108,8 @@ int main(int argc, char **argv) {
         {"version", no_argument, 0, OPT_VERSION},     {"no-isolation", no_argument, 0, OPT_NO_ISOLATION},
         {"worker-memory", required_argument, 0, OPT_WORKER_MEMORY},
         {"module-timeout", required_argument, 0, OPT_MODULE_TIMEOUT},
-        {"opt-levels", required_argument, 0, OPT_OPT_LEVELS}, {0, 0, 0, 0}};
+        {"opt-levels", required_argument, 0, OPT_OPT_LEVELS}, {"statement-sep", no_argument, 0, OPT_STATEMENT_SEP},
+        {0, 0, 0, 0}};
     int c, bad = 0;
     long v;
     char optbuf[2048] = "";
@@ -143,6 +146,7 @@ int main(int argc, char **argv) {
         case OPT_TIMEOUT: if (parse_long(optarg, 1, 86400, &v)) bad = 1; else o.cc.timeout_s = (int)v; break;
         case OPT_MAXMB: if (parse_long(optarg, 1, 1 << 20, &v)) bad = 1; else o.max_module_bytes = (int64_t)v << 20; break;
         case OPT_STRICT: o.strict = 1; break;
+        case OPT_STATEMENT_SEP: o.statement_sep = 1; break;
         case OPT_NO_ISOLATION: o.isolation = 0; break;
         case OPT_WORKER_MEMORY:
             if (parse_long(optarg, 16, 1L << 30, &v)) bad = 1; else o.limits.memory_bytes = (int64_t)v << 20;
@@ -196,6 +200,7 @@ int main(int argc, char **argv) {
         NOTE(" opt_levels=");
         for (const char *l = o.opt_levels; *l; l++) NOTE("%s%c", l == o.opt_levels ? "" : ",", *l);
     }
+    if (o.statement_sep) NOTE(" statement_sep=1");
     for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
     o.options_text = optbuf;
 

@@ -142,7 +142,8 @@ typedef struct module_rec {
     /* before encoding: local word ids; after: token ids */
     int32_t *tokens;
     int64_t n_tokens;
-    int64_t n_words;
+    int64_t n_words;     /* words of the statements (the separators not counted) */
+    int64_t n_seps;      /* statement separators (statement_sep), one per statement */
     /* graph (node_text: local word ids, then vocabulary ids) */
     int64_t n_nodes, n_edges;
     int8_t *node_kind;
@@ -176,12 +177,24 @@ static void rec_fail(module_rec *r, int status, const mir_error *e) {
     *p = '\0';
 }
 
-/* Copy an extraction into r, interning words into t. */
-static void rec_take_extract(module_rec *r, const mir_extract *x, strtab *t) {
-    r->n_words = (int64_t)x->words.n;
-    r->tokens = mir_malloc(x->words.n * sizeof *r->tokens);
-    for (size_t i = 0; i < x->words.n; i++)
-        r->tokens[i] = strtab_add(t, mir_words_get(&x->words, i), x->words.len[i], 1);
+/* Local word id of a statement separator (statement_sep): never interned, so never counted for the vocabulary
+ * nor split into pieces; encode_records writes MIR_TOK_SEP for it. */
+enum { SEP_LOCAL = -1 };
+
+/* Copy an extraction into r, interning words into t; with statement_sep, the separators become SEP_LOCAL. */
+static void rec_take_extract(module_rec *r, const mir_extract *x, strtab *t, int statement_sep) {
+    r->n_words = 0;
+    r->tokens = mir_malloc((x->words.n + 1) * sizeof *r->tokens);
+    for (size_t i = 0; i < x->words.n; i++) {
+        const char *w = mir_words_get(&x->words, i);
+        if (statement_sep && mir_is_sep_word(w, x->words.len[i])) {
+            r->tokens[i] = SEP_LOCAL;
+            continue;
+        }
+        r->tokens[i] = strtab_add(t, w, x->words.len[i], 1);
+        r->n_words++;
+    }
+    r->n_seps = (int64_t)x->words.n - r->n_words;
     const mir_graph *g = &x->graph;
     r->n_nodes = (int64_t)g->n_nodes;
     r->n_edges = (int64_t)g->n_edges;
@@ -317,6 +330,7 @@ typedef struct run_state {
     strtab words;
     mir_probe *probe;
     mir_worker *worker;     /* NULL: parse in-process (--no-isolation) */
+    mir_extract_options xo; /* how modules are extracted (the worker's copy is its fork's) */
 } run_state;
 
 int mir_inputs_expand_bcast(char *const *inputs, int n_inputs, int compile, MPI_Comm comm, mir_input_list *list,
@@ -536,10 +550,10 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
         return;
     }
     mir_extract_probe xp = {s->probe, PH_TOKENS, PH_GRAPH};
-    if (mir_extract_bytes(s->worker, name, data, n, 0, x, &xp, PH_PARSE, &status, &e))
+    if (mir_extract_bytes(s->worker, name, data, n, &s->xo, x, &xp, PH_PARSE, &status, &e))
         rec_fail(r, status, &e);
     else
-        rec_take_extract(r, x, &s->words);
+        rec_take_extract(r, x, &s->words, s->xo.statement_sep);
     free(data);
 }
 
@@ -558,8 +572,8 @@ static int pass1(run_state *s, mir_error *err) {
     progress_init(&pr, s->comm, s->n, s->o->progress_interval_s, s->o->progress && s->rank == 0);
     mir_extract x;
     mir_extract_init(&x);
-    static const int64_t all_words = 0;
-    if (s->o->isolation) s->worker = mir_worker_create(mir_extract_job, (void *)&all_words, &s->o->limits);
+    s->xo = (mir_extract_options){.statement_sep = s->o->statement_sep};
+    if (s->o->isolation) s->worker = mir_worker_create(mir_extract_job, (void *)&s->xo, &s->o->limits);
     for (size_t j = 0; j < mine; j++) {
         module_rec *r = &s->recs[s->n_recs++];
         process_module(s, order[j], r, &x);
@@ -726,12 +740,18 @@ static void encode_records(run_state *s, const mir_vocab *v) {
     for (size_t k = 0; k < s->n_recs; k++) {
         module_rec *r = &s->recs[k];
         if (r->status != MIR_STATUS_OK) continue;
-        int64_t nt = 0;
-        for (int64_t j = 0; j < r->n_words; j++) nt += first[r->tokens[j] + 1] - first[r->tokens[j]];
+        const int64_t n_in = r->n_words + r->n_seps; /* entries of r->tokens: local word ids and SEP_LOCAL */
+        int64_t nt = r->n_seps;
+        for (int64_t j = 0; j < n_in; j++)
+            if (r->tokens[j] != SEP_LOCAL) nt += first[r->tokens[j] + 1] - first[r->tokens[j]];
         int32_t *ids = mir_malloc((size_t)(nt + 1) * sizeof *ids);
         int64_t t = 0, unk = 0;
-        for (int64_t j = 0; j < r->n_words; j++) {
+        for (int64_t j = 0; j < n_in; j++) {
             int32_t w = r->tokens[j];
+            if (w == SEP_LOCAL) {
+                ids[t++] = MIR_TOK_SEP;
+                continue;
+            }
             for (int64_t q = first[w]; q < first[w + 1]; q++) {
                 ids[t++] = piece[q];
                 unk += piece[q] == MIR_TOK_UNK;
@@ -1065,6 +1085,7 @@ static int write_corpus(run_state *s, const mir_vocab *v, const block *b, const 
         W(mir_h5_attr_int64(root, "n_nodes", sum->n_nodes, err));
         W(mir_h5_attr_int64(root, "n_edges", sum->n_edges, err));
         W(mir_h5_attr_int64(root, "vocab_size", nv, err));
+        if (s->o->statement_sep) W(mir_h5_attr_int64(root, "statement_sep", 1, err));
         H5Gclose(root);
     }
 #undef W

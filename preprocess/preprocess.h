@@ -69,6 +69,8 @@ typedef struct mir_pp_options {
     const char *options_text;      /* recorded in the corpus as the "options" attribute */
     int isolation;                 /* 1 (default): parse in a supervised worker per rank (worker.h); 0: in-process */
     mir_worker_limits limits;      /* the worker's memory and time per module */
+    int statement_sep;             /* --statement-sep: [SEP] (MIR_TOK_SEP) after every statement's tokens, and the
+                                      root attribute statement_sep = 1; 0: neither (the corpus as without it) */
 } mir_pp_options;
 
 void mir_pp_options_default(mir_pp_options *o);

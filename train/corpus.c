@@ -91,6 +91,14 @@ int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *e
         mir_fail(err, "%s: /vocab/token lacks the special tokens", path);
         goto fail;
     }
+    /* statement_sep is optional (written only with --statement-sep) */
+    int64_t sep = 0;
+    if (H5Aexists(c->file, "statement_sep") > 0 &&
+        (mir_h5_read_attr_int64(c->file, "statement_sep", &sep, &e) || (sep != 0 && sep != 1))) {
+        mir_fail(err, "%s: attribute statement_sep is not 0 or 1 (damaged corpus)", path);
+        goto fail;
+    }
+    c->statement_sep = (int)sep;
     /* offsets must be prefix sums */
     for (int64_t i = 0; i < n; i++)
         if (c->tok_off[i + 1] < c->tok_off[i] || c->node_off[i + 1] < c->node_off[i] ||
@@ -102,6 +110,44 @@ int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *e
 fail:
     mir_corpus_close(c);
     return -1;
+}
+
+int mir_corpus_check_config(const mir_corpus *c, const mir_config *cfg, mir_error *err) {
+    if (cfg->statements && !c->statement_sep)
+        return mir_fail(err, "%s: no statement boundaries (written without mir-preprocess --statement-sep), but the "
+                        "model's configuration has statements = 1, whose positions are statements ended by [SEP]: "
+                        "make the corpus with --statement-sep", c->path);
+    if (!cfg->statements && c->statement_sep)
+        return mir_fail(err, "%s: written with mir-preprocess --statement-sep, but the model's configuration has "
+                        "statements = 0, which would read its [SEP] tokens as words: give statements = 1 or a "
+                        "corpus made without --statement-sep", c->path);
+    return 0;
+}
+
+int64_t mir_statement_starts(const int32_t *tokens, int64_t n_tokens, int64_t *starts) {
+    int64_t s = 0, first = 0;
+    for (int64_t i = 0; i < n_tokens; i++)
+        if (tokens[i] == MIR_TOK_SEP) {
+            if (starts) starts[s] = first;
+            s++;
+            first = i + 1;
+        }
+    if (first < n_tokens) { /* tokens after the last [SEP]: an unterminated statement */
+        if (starts) starts[s] = first;
+        s++;
+    }
+    if (starts) starts[s] = n_tokens;
+    return s;
+}
+
+mir_stmt_window mir_statement_window(const int64_t *starts, int64_t n_statements, int64_t T, int64_t j) {
+    mir_stmt_window w = {0, 0, 0};
+    if (T <= 0 || j < 0 || j * T >= n_statements) return w;
+    int64_t a = j * T, b = a + T < n_statements ? a + T : n_statements;
+    w.first = starts[a];
+    w.n_tokens = starts[b] - starts[a];
+    w.n_statements = b - a;
+    return w;
 }
 
 void mir_corpus_close(mir_corpus *c) {

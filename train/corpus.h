@@ -26,12 +26,32 @@ typedef struct mir_corpus {
     int32_t vocab_size;
     char **vocab;              /* (vocab_size) */
     int64_t *vocab_count;      /* (vocab_size) */
+    int statement_sep;         /* 1: written with mir-preprocess --statement-sep ([SEP] after every statement);
+                                  0: without (a corpus without the attribute) */
 } mir_corpus;
 
 /* Collective over comm (comm may be MPI_COMM_SELF). Checks format and version; a missing dataset or an
  * incompatible file gives an error naming the file and what is wrong. */
 int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *err);
 void mir_corpus_close(mir_corpus *c);
+
+/* Whether a model configuration can read the corpus: statements = 1 needs the statement boundaries
+ * (statement_sep), and statements = 0 would read the [SEP]s of such a corpus as words. Returns 0, or -1 with
+ * err naming the corpus and the reason. */
+int mir_corpus_check_config(const mir_corpus *c, const mir_config *cfg, mir_error *err);
+
+/* Statement windows (a statement-level model, cfg.statements = 1: mir-train's and the embedding's windows).
+ * The statements of tokens[0, n_tokens): each ends with its [SEP] (MIR_TOK_SEP) included; tokens after the
+ * last [SEP] (a view cut inside a statement) are one more statement. Returns their number S; starts (NULL:
+ * only count) receives S + 1 offsets, statement k being tokens [starts[k], starts[k + 1]), starts[S] = n_tokens. */
+int64_t mir_statement_starts(const int32_t *tokens, int64_t n_tokens, int64_t *starts);
+/* Window j of T statements over S statements (starts from mir_statement_starts): statements [j T, (j + 1) T)
+ * cut at S, its first token, number of tokens and number of statements (all 0 past the last window). There
+ * are (S + T - 1) / T windows. */
+typedef struct mir_stmt_window {
+    int64_t first, n_tokens, n_statements;
+} mir_stmt_window;
+mir_stmt_window mir_statement_window(const int64_t *starts, int64_t n_statements, int64_t T, int64_t j);
 
 /* Storage for one module's arrays, reused across calls. */
 typedef struct mir_module_buf {

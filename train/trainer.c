@@ -140,6 +140,8 @@ typedef struct trainer {
     stream data;                         /* over train_ids (today's stream), or over train_units (contrastive) */
     mir_module_buf *bufs;       /* (micro_batch) */
     mir_module_view *views;
+    int64_t *starts;            /* statement offsets of the module being read (cfg.statements) */
+    size_t cap_starts;
     mir_batch batch;
     FILE *metrics, *evalcsv;
     FILE *trace;                         /* $MIR_TRACE_BATCHES.RANK: "step k module..." per micro-batch (tests) */
@@ -150,45 +152,44 @@ static int partners(const trainer *t, int64_t i, int64_t k) {
     return t->cfg.contrastive && t->pair_key[i] >= 0 && t->pair_key[i] == t->pair_key[k];
 }
 
-/* With cfg.statements a module is read in a window of STMT_READ_TOKENS_PER_POS * max_seq tokens (about 4 windows of
- * statements of 16 pieces, as the token model reads 4 windows of tokens), and a reading window cut inside the
- * module drops its partial first and last statements (stmt_trim) before mir_batch_build counts statements. */
-enum { STMT_READ_TOKENS_PER_POS = 64 };
-
-/* The view without the statement cut at its start (head: the reading window starts inside the module: up to and
- * including the first [SEP]) and at its end (tail: after the last [SEP]); a view with no [SEP] stays whole. */
-static void stmt_trim(mir_module_view *v, int head, int tail) {
-    int64_t lo = 0, hi = v->n_tokens;
-    if (head) {
-        int64_t i = 0;
-        while (i < hi && v->tokens[i] != MIR_STMT_SEP) i++;
-        if (i < hi) lo = i + 1;
-    }
-    if (tail) {
-        int64_t i = hi;
-        while (i > lo && v->tokens[i - 1] != MIR_STMT_SEP) i--;
-        if (i > lo) hi = i;
-    }
-    v->tokens += lo;
-    v->n_tokens = hi - lo;
+/* A statement-level model's view of module i (cfg.statements): the module read whole, then a window of
+ * `window` statements from a statement boundary, drawn as load_micro draws token windows (paired: at frac). */
+static int read_statements(trainer *t, int j, int64_t i, int64_t window, int paired, double frac, int train,
+                           mir_rng *rng, mir_error *err) {
+    mir_module_view *v = &t->views[j];
+    if (mir_corpus_read_module(&t->corpus, i, 0, -1, &t->bufs[j], v, err)) return -1;
+    int64_t S = mir_statement_starts(v->tokens, v->n_tokens, NULL), first = 0;
+    MIR_GROW(t->starts, t->cap_starts, (size_t)S + 1);
+    mir_statement_starts(v->tokens, v->n_tokens, t->starts);
+    if (S > window && train)
+        first = paired ? (int64_t)(frac * (double)(S - window + 1))
+                       : (int64_t)mir_rng_below(rng, (uint64_t)(S - window + 1));
+    int64_t end = first + window < S ? first + window : S;
+    v->tokens += t->starts[first];
+    v->n_tokens = t->starts[end] - t->starts[first];
+    return 0;
 }
 
 /* Read the m modules of micro-batch k of step `step` and build it. With the contrastive objective, two
- * partners side by side read windows at the same relative position of their modules (one draw for both). */
+ * partners side by side read windows at the same relative position of their modules (one draw for both).
+ * A window is 4 T tokens, or for a statement-level model 4 T statements from a statement's start. */
 static int load_micro(trainer *t, const int64_t *ids, int m, mir_rng *rng, const mir_batch_options *bo,
                       mir_error *err) {
     int T = t->cfg.max_seq;
     double frac = -1; /* the pair's relative window position, drawn at its first module */
     for (int j = 0; j < m; j++) {
         int64_t i = ids[j], nt = t->corpus.tok_off[i + 1] - t->corpus.tok_off[i];
-        int64_t first = 0, window = (t->cfg.statements ? STMT_READ_TOKENS_PER_POS : 4) * (int64_t)T;
+        int64_t first = 0, window = 4 * (int64_t)T;
         int head = j + 1 < m && partners(t, i, ids[j + 1]), tail = j > 0 && partners(t, ids[j - 1], i);
         if (head && bo->train) frac = (double)mir_rng_below(rng, 1u << 24) / (double)(1u << 24);
-        if (nt > window && bo->train)
-            first = (head || tail) ? (int64_t)(frac * (double)(nt - window + 1))
-                                   : (int64_t)mir_rng_below(rng, (uint64_t)(nt - window + 1));
-        if (mir_corpus_read_module(&t->corpus, i, first, window, &t->bufs[j], &t->views[j], err)) return -1;
-        if (t->cfg.statements) stmt_trim(&t->views[j], first > 0, first + window < nt);
+        if (t->cfg.statements) {
+            if (read_statements(t, j, i, window, head || tail, frac, bo->train, rng, err)) return -1;
+        } else {
+            if (nt > window && bo->train)
+                first = (head || tail) ? (int64_t)(frac * (double)(nt - window + 1))
+                                       : (int64_t)mir_rng_below(rng, (uint64_t)(nt - window + 1));
+            if (mir_corpus_read_module(&t->corpus, i, first, window, &t->bufs[j], &t->views[j], err)) return -1;
+        }
         t->views[j].source = (head || tail) ? t->pair_key[i] : -1;
     }
     mir_batch_build(&t->batch, t->views, m, &t->cfg, bo, rng);
@@ -476,6 +477,8 @@ static int setup_model(trainer *t, mir_error *err) {
     char msg[256];
     if (mir_config_check(&t->cfg, msg, sizeof msg))
         return mir_fail(err, "%s%sconfiguration: %s", have ? o->output : "", have ? ": " : "", msg);
+    /* a statement-level model needs the corpus's statement boundaries, and only such a model reads them */
+    if (mir_corpus_check_config(&t->corpus, &t->cfg, err)) return -1;
     /* a model file edited or corrupted into an absurd size is refused before anything is allocated for it */
     size_t n_full = 0;
     mir_params_table(&t->cfg, NULL, &n_full);
@@ -751,6 +754,7 @@ out:
         for (int j = 0; j < t.st.micro_batch; j++) mir_module_buf_free(&t.bufs[j]);
     free(t.bufs);
     free(t.views);
+    free(t.starts);
     mir_batch_free(&t.batch);
     if (t.model.params) mir_model_free_f32(&t.model);
     res->pgemm_s = t.dist.t_gemm;

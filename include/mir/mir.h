@@ -70,11 +70,13 @@ const char *mir_model_hash(const mir_model *m);
  * a node cap trade accuracy for speed (docs/inference.md measures each): max_windows = K reads K windows
  * spread evenly over the module (the first, the last, and evenly spaced ones between); window = W cuts
  * the tokens into windows of W instead of the model's window length (W <= that length); max_nodes = N
- * reads the graph's window of N nodes from its start, as training does. */
+ * reads the graph's window of N nodes from its start, as training does. For a statement-level model (one
+ * position per IR statement, trained on a corpus made with mir-preprocess --statement-sep) windows and W
+ * count statements instead of tokens, and the fast setting reads the first 128 statements. */
 typedef struct mir_embed_options {
     int max_windows; /* 0: all */
     int max_nodes;   /* 0: 65,536 */
-    int window;      /* tokens per window; 0: the model's window length (its max_seq) */
+    int window;      /* tokens (statements, for a statement-level model) per window; 0: the model's max_seq */
 } mir_embed_options;
 /* The fast setting (docs/inference.md): the first 128 tokens and the graph window that pre-training reads
  * per module; about 100 embeddings per second on one core where the exact setting gives 5. */
