@@ -735,14 +735,18 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
                     fprintf(t.evalcsv, "%lld,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (long long)t.st.step, er.loss,
                             er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse,
                             er.contrast_acc);
-                if (t.rank == 0 && !o->quiet)
+                if (t.rank == 0 && !o->quiet) {
+                    char extra[128] = ""; /* the optional objectives' figures, only when they are on */
+                    int k = t.cfg.stats ? snprintf(extra, sizeof extra, ", opcode-statistics MSE %.4f", er.stat_mse) : 0;
+                    if (t.cfg.contrastive)
+                        snprintf(extra + k, sizeof extra - (size_t)k, ", pair retrieval accuracy %.3f", er.contrast_acc);
                     mir_log(MIR_LOG_INFO,
-                            "held out (%lld modules): masked-token accuracy %.3f (most-frequent-token baseline %.3f), "
-                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f, opcode-statistics MSE %.4f, "
-                            "pair retrieval accuracy %.3f",
+                            "held out (%lld modules): masked-%s accuracy %.3f (most-frequent-token baseline %.3f), "
+                            "node-text accuracy %.3f, edge AUC %.3f, matching accuracy %.3f%s",
                             (long long)(t.n_eval < o->eval_modules || !o->eval_modules ? t.n_eval : o->eval_modules),
-                            er.mlm_acc, er.mlm_baseline, er.node_acc, er.edge_auc, er.match_acc, er.stat_mse,
-                            er.contrast_acc);
+                            t.cfg.statements ? "statement" : "token", er.mlm_acc, er.mlm_baseline, er.node_acc,
+                            er.edge_auc, er.match_acc, extra);
+                }
             }
         }
     }
