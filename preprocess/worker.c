@@ -464,12 +464,11 @@ static void pop_head(mir_worker *w) {
     w->tail_n = 0;
 }
 
-/* The child died on q[0]: reap it, say why in err, drop q[0]; the others go to the next child, whole. */
+/* The child died on q[0]: reap it, say why in err, drop q[0]; the others go whole to the next child
+ * (ensure_started sends the queue from its start). */
 static int head_crashed(mir_worker *w, int timed_out, mir_error *err) {
     worker_died(w, w->q[0].name, timed_out, err);
     pop_head(w);
-    w->sent_req = w->sent_off = 0;
-    w->send_broken = 0;
     return MIR_WORKER_CRASHED;
 }
 
