@@ -587,12 +587,15 @@ static int pass1(run_state *s, mir_error *err) {
     mir_extract_init(&x);
     static const int64_t all_words = 0;
     if (s->o->isolation) s->worker = mir_worker_create(mir_extract_job, (void *)&all_words, &s->o->limits);
-    staged st[2] = {{0}}; /* module j in st[j % 2]: one extracting while the one before is unpacked */
-    if (mine) stage_module(s, order[0], &s->recs[0], &st[0]);
+    /* module j in st[j % D]: the D - 1 after it are staged (in the worker) while it is unpacked */
+    enum { D = MIR_WORKER_DEPTH };
+    staged st[D] = {{0}};
+    for (size_t j = 0; j + 1 < D && j < mine; j++) stage_module(s, order[j], &s->recs[j], &st[j]);
     for (size_t j = 0; j < mine; j++) {
         module_rec *r = &s->recs[s->n_recs++];
-        if (j + 1 < mine) stage_module(s, order[j + 1], &s->recs[j + 1], &st[(j + 1) % 2]);
-        finish_module(s, r, &st[j % 2], &x);
+        const size_t ahead = j + D - 1;
+        if (ahead < mine) stage_module(s, order[ahead], &s->recs[ahead], &st[ahead % D]);
+        finish_module(s, r, &st[j % D], &x);
         mir_probe_count_add(s->probe, CT_MODULES, 1);
         if (is_failure(r->status)) {
             mir_probe_count_add(s->probe, CT_FAILURES, 1);
@@ -611,9 +614,9 @@ static int pass1(run_state *s, mir_error *err) {
         }
         progress_step(&pr);
     }
-    if (stopped && s->n_recs < mine) { /* --strict: the module staged behind the failed one is dropped */
-        rec_free(&s->recs[s->n_recs]);
-        free(st[s->n_recs % 2].data);
+    for (size_t j = s->n_recs; stopped && j < mine && j < s->n_recs + D - 1; j++) {
+        rec_free(&s->recs[j]); /* --strict: the modules staged behind the failed one are dropped */
+        free(st[j % D].data);
     }
     mir_extract_free(&x);
     mir_worker_free(s->worker);
