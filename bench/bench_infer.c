@@ -18,8 +18,8 @@
  * with the default model.
  *
  * Cost of isolation (issue 17): mir-infer --fast's whole path per module (bytes in memory to embedding:
- * parse, extract, encode, forward), in a supervised worker forked from this process with MIR_WORKER_DEPTH
- * requests in flight (as mir-infer runs it) and in-process (--no-isolation), alternated, best of 3 each;
+ * parse, extract, encode, forward), in a supervised worker forked from this process with two requests in
+ * flight (as mir-infer runs it) and in-process (--no-isolation), alternated, best of 3 each;
  * target <= 10 %. The two must give the same embeddings, bit for bit (exit status 1 if not).
  */
 #include <llvm-c/Core.h>
@@ -78,7 +78,7 @@ static double mode_flops(const mir_config *c, const mir_module_view *v, const mi
     return f;
 }
 
-/* Seconds to embed the modules idx[0..n-1] as mir-infer does, in w's child with MIR_WORKER_DEPTH in flight,
+/* Seconds to embed the modules idx[0..n-1] as mir-infer does, in w's child with two in flight,
  * or here when w is NULL; out is (n, D). *failed: modules that did not embed. */
 static double embed_pass(const mir_model *m, mir_worker *w, char **data, const size_t *bytes,
                          const mir_input_list *list, const size_t *idx, size_t n, float *out, size_t *failed) {
@@ -125,8 +125,8 @@ static int isolation_cost(mir_model *m, char **data, const size_t *bytes, const 
         }
     int same = failed[0] == 0 && failed[1] == 0 && !memcmp(e[0], e[1], n * D * sizeof(float));
     printf("isolation, mir-infer --fast per module (parse, extract, encode, forward; best of 3, alternated):\n"
-           "  supervised worker (%d in flight) %.3f ms/module, in-process (--no-isolation) %.3f ms/module: "
-           "cost %+.1f %% (target <= 10 %%: %s); embeddings identical: %s\n", MIR_WORKER_DEPTH,
+           "  supervised worker (2 in flight) %.3f ms/module, in-process (--no-isolation) %.3f ms/module: "
+           "cost %+.1f %% (target <= 10 %%: %s); embeddings identical: %s\n",
            1e3 * best[0] / (double)n, 1e3 * best[1] / (double)n, 100.0 * (best[0] / best[1] - 1.0),
            best[0] <= 1.10 * best[1] ? "PASSED" : "FAILED", same ? "yes" : "NO");
     mir_worker_free(w);

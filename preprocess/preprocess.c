@@ -570,6 +570,14 @@ static void finish_module(run_state *s, module_rec *r, staged *st, mir_extract *
     *st = (staged){0};
 }
 
+/* Whether pass 1 stages module k while it is at module j (k >= j): module j itself; in-process nothing more;
+ * with a worker the next one, and more up to depth in all while the worker holds under MIR_WORKER_QUEUE_BYTES. */
+static int may_stage(const run_state *s, size_t j, size_t k, size_t depth) {
+    if (k == j) return 1;
+    if (!s->worker || k >= j + depth) return 0;
+    return k == j + 1 || mir_worker_pending_bytes(s->worker) < MIR_WORKER_QUEUE_BYTES;
+}
+
 /* Extracts this rank's modules. Returns 1 when --strict stopped it at a failed module (err says which), else 0. */
 static int pass1(run_state *s, mir_error *err) {
     int stopped = 0;
@@ -587,14 +595,16 @@ static int pass1(run_state *s, mir_error *err) {
     mir_extract_init(&x);
     static const int64_t all_words = 0;
     if (s->o->isolation) s->worker = mir_worker_create(mir_extract_job, (void *)&all_words, &s->o->limits);
-    /* module j in st[j % D]: the D - 1 after it are staged (in the worker) while it is unpacked */
+    /* module j in st[j % D]; modules j + 1 .. staged_n - 1 are in the worker while module j is unpacked */
     enum { D = MIR_WORKER_DEPTH };
     staged st[D] = {{0}};
-    for (size_t j = 0; j + 1 < D && j < mine; j++) stage_module(s, order[j], &s->recs[j], &st[j]);
+    size_t staged_n = 0;
     for (size_t j = 0; j < mine; j++) {
         module_rec *r = &s->recs[s->n_recs++];
-        const size_t ahead = j + D - 1;
-        if (ahead < mine) stage_module(s, order[ahead], &s->recs[ahead], &st[ahead % D]);
+        while (staged_n < mine && may_stage(s, j, staged_n, D)) {
+            stage_module(s, order[staged_n], &s->recs[staged_n], &st[staged_n % D]);
+            staged_n++;
+        }
         finish_module(s, r, &st[j % D], &x);
         mir_probe_count_add(s->probe, CT_MODULES, 1);
         if (is_failure(r->status)) {
@@ -614,7 +624,7 @@ static int pass1(run_state *s, mir_error *err) {
         }
         progress_step(&pr);
     }
-    for (size_t j = s->n_recs; stopped && j < mine && j < s->n_recs + D - 1; j++) {
+    for (size_t j = s->n_recs; stopped && j < staged_n; j++) {
         rec_free(&s->recs[j]); /* --strict: the modules staged behind the failed one are dropped */
         free(st[j % D].data);
     }

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { TAIL_BYTES = 2048, EXIT_LLVM_FATAL = 70 };
+enum { TAIL_BYTES = 2048, EXIT_LLVM_FATAL = 70, SOCKET_BYTES = 4 << 20 };
 
 /* One request submitted and not yet collected: its bytes as sent (kept until its reply is in, to be sent
  * again to a fresh child when an earlier request crashes the one that had them). */
@@ -235,6 +235,13 @@ static int worker_start(mir_worker *w, mir_error *err) {
         close(sv[1]);
         return mir_fail(err, "pipe: %s", strerror(errno));
     }
+    /* room for a few requests and replies in the socket, so that neither side waits for the other to read
+     * (the kernel caps it at net.core.wmem_max / rmem_max) */
+    const int buf_bytes = SOCKET_BYTES;
+    for (int k = 0; k < 2; k++) {
+        setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &buf_bytes, sizeof buf_bytes);
+        setsockopt(sv[k], SOL_SOCKET, SO_RCVBUF, &buf_bytes, sizeof buf_bytes);
+    }
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -452,6 +459,12 @@ void mir_worker_submit(mir_worker *w, const char *name, const char *data, size_t
 }
 
 int mir_worker_pending(const mir_worker *w) { return (int)w->q_n; }
+
+size_t mir_worker_pending_bytes(const mir_worker *w) {
+    size_t n = 0;
+    for (size_t i = 0; i < w->q_n; i++) n += w->q[i].wire.n;
+    return n;
+}
 
 /* The oldest request is answered (or crashed): its slot moves to the end, for reuse. The next one's time
  * starts now: the child takes it as soon as it has sent this reply. */

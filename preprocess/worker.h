@@ -12,8 +12,10 @@
  * forks a fresh one.
  *
  * Pipelining: mir_worker_submit queues a request and mir_worker_collect takes the oldest one's reply, so a
- * caller can submit module i+1 before it unpacks module i's reply and keep the child busy meanwhile (two
- * in flight, MIR_WORKER_DEPTH, is enough: the supervisor's work per module is shorter than the child's).
+ * caller can submit module i+1 (and more) before it unpacks module i's reply and keep the child busy
+ * meanwhile. mir-preprocess keeps up to MIR_WORKER_DEPTH in flight while they hold under
+ * MIR_WORKER_QUEUE_BYTES (two at least); mir-infer and mir-analyze, whose work per module is mostly the
+ * child's forward pass, keep two.
  * The child answers in order, so a death is always the oldest request's doing: that one is reported crashed
  * and the requests behind it are sent again, whole, to the fresh child. The time limit of a request counts
  * from when the child could start on it (the previous reply came in), not from its submission.
@@ -78,7 +80,9 @@ int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t by
  * without waiting; collect waits for the oldest request not yet collected and returns as mir_worker_call
  * does for it (MIR_WORKER_FAILED with err when nothing is queued). mir_worker_call is a submit and a collect
  * with nothing else queued. mir_worker_free drops requests not collected. */
-enum { MIR_WORKER_DEPTH = 2 };
+enum { MIR_WORKER_DEPTH = 4 };
+#define MIR_WORKER_QUEUE_BYTES ((size_t)64 << 20)
+size_t mir_worker_pending_bytes(const mir_worker *w); /* the requests' bytes held until they are answered */
 void mir_worker_submit(mir_worker *w, const char *name, const char *data, size_t bytes);
 int mir_worker_collect(mir_worker *w, mir_wbuf *reply, int *status, mir_error *err);
 int mir_worker_pending(const mir_worker *w); /* submitted and not yet collected */

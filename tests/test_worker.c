@@ -3,9 +3,10 @@
  * A crash of the child while other requests wait behind it: every request is answered once, in the order
  * submitted, the one the child died on is the one reported crashed (with the signal or the limit in its
  * message), and the ones behind it are answered by the fresh child. Checked with two in flight (as
- * mir-preprocess and mir-infer run it) and with every request queued at once, against the answers of the
- * same requests made one at a time. Also: the time limit is per request, not counted from its submission;
- * large requests and replies in flight both ways do not block; misuse is a clean failure. */
+ * mir-infer runs it), three, MIR_WORKER_DEPTH (mir-preprocess at most) and every request queued at once,
+ * against the answers of the same requests made one at a time. Also: the time limit is per request, not
+ * counted from its submission; large requests and replies in flight both ways do not block; misuse is a
+ * clean failure. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static void test_crash_while_queued(void) {
     }
     CHECK(strstr(ref[2].text, "SIGSEGV") && strstr(ref[4].text, "SIGABRT") && strstr(ref[5].text, "SIGSEGV"));
     CHECK_EQ_INT(ref[7].status, 7);
-    const int depths[] = {MIR_WORKER_DEPTH, 3, N};
+    const int depths[] = {2, 3, MIR_WORKER_DEPTH, N};
     for (size_t d = 0; d < sizeof depths / sizeof *depths; d++) {
         memset(got, 0, sizeof got);
         int starts = pipelined(names, N, depths[d], got);
