@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { TAIL_BYTES = 2048, EXIT_LLVM_FATAL = 70, SOCKET_BYTES = 4 << 20 };
+enum { TAIL_BYTES = 2048, EXIT_LLVM_FATAL = 70, SOCKET_BYTES = 4 << 20, KEEP_BYTES = 16 << 20 };
 
 /* One request submitted and not yet collected: its bytes as sent (kept until its reply is in, to be sent
  * again to a fresh child when an earlier request crashes the one that had them). */
@@ -470,6 +470,7 @@ size_t mir_worker_pending_bytes(const mir_worker *w) {
  * starts now: the child takes it as soon as it has sent this reply. */
 static void pop_head(mir_worker *w) {
     wreq done = w->q[0];
+    if (done.wire.cap > KEEP_BYTES) mir_wbuf_free(&done.wire); /* a large module's copy is not kept for reuse */
     memmove(w->q, w->q + 1, (w->q_n - 1) * sizeof *w->q);
     w->q[--w->q_n] = done;
     if (w->sent_req > 0) w->sent_req--;
