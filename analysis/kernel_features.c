@@ -48,15 +48,31 @@ static int opcode_job(void *arg, const char *name, const char *data, size_t byte
     return 0;
 }
 
-/* One file counted in the supervised child: a file that crashes LLVM's reader fails alone (issue 17). */
-static int opcode_counts_supervised(mir_worker *w, const char *path, double *counts, mir_error *err) {
-    memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
+/* A file read and handed to the worker ahead of its turn (worker.h: pipelining), or its reading's failure. */
+typedef struct staged_file {
+    int rc;
+    mir_error err;
+} staged_file;
+
+static void stage_file(mir_worker *w, const char *path, staged_file *sf) {
     char *data = NULL;
     size_t n = 0;
-    if (mir_read_file(path, &data, &n, err)) return -1;
-    int status = 0, rc = mir_worker_call(w, path, data, n, mir_worker_reply_buffer(w), &status, err);
+    sf->err.msg[0] = '\0';
+    sf->rc = mir_read_file(path, &data, &n, &sf->err);
+    if (!sf->rc) mir_worker_submit(w, path, data, n);
     free(data);
-    if (rc != MIR_WORKER_OK) return -1;
+}
+
+/* The opcode counts of the oldest file submitted: a file that crashes LLVM's reader fails alone (issue 17). */
+static int opcode_counts_collect(mir_worker *w, const staged_file *sf, const char *path, double *counts,
+                                 mir_error *err) {
+    memset(counts, 0, MIR_N_OPCODES * sizeof *counts);
+    if (sf->rc) {
+        *err = sf->err;
+        return -1;
+    }
+    int status = 0;
+    if (mir_worker_collect(w, mir_worker_reply_buffer(w), &status, err) != MIR_WORKER_OK) return -1;
     const mir_wbuf *r = mir_worker_reply_buffer(w);
     if (r->n != MIR_N_OPCODES * sizeof *counts) return mir_fail(err, "%s: the worker's reply has %zu bytes", path, r->n);
     memcpy(counts, r->p, r->n);
@@ -79,9 +95,12 @@ int mir_opcode_counts_mpi(char *const *files, int n_files, double *out, uint8_t 
     memset(ok, 0, (size_t)n_files);
     if (probe) mir_probe_begin(probe, phase);
     mir_worker *w = mir_worker_create(opcode_job, NULL, NULL); /* untrusted IR: parsed in a supervised child */
-    for (int i = rank; i < n_files; i += size) {
+    staged_file sf[2]; /* the k-th file of this rank in sf[k % 2]: the next one is in the child meanwhile */
+    if (rank < n_files) stage_file(w, files[rank], &sf[0]);
+    for (int i = rank, k = 0; i < n_files; i += size, k++) {
         mir_error err = {{0}};
-        if (opcode_counts_supervised(w, files[i], out + (size_t)i * MIR_N_OPCODES, &err))
+        if (i + size < n_files) stage_file(w, files[i + size], &sf[(k + 1) % 2]);
+        if (opcode_counts_collect(w, &sf[k % 2], files[i], out + (size_t)i * MIR_N_OPCODES, &err))
             mir_log(MIR_LOG_WARN, "opcode counts: %s", err.msg);
         else
             ok[i] = 1;
@@ -104,11 +123,19 @@ int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, flo
     memset(out, 0, (size_t)n_files * D * sizeof *out);
     memset(ok, 0, (size_t)n_files);
     mir_worker *w = mir_embed_worker_create(m, NULL); /* untrusted IR: parsed in a supervised child (issue 17) */
-    for (int i = rank; i < n_files; i += size) {
+    staged_file sf[2]; /* the k-th file of this rank in sf[k % 2]: the next one is in the child meanwhile */
+    if (probe) mir_probe_begin(probe, phase);
+    if (rank < n_files) stage_file(w, files[rank], &sf[0]);
+    if (probe) mir_probe_end(probe, phase);
+    for (int i = rank, k = 0; i < n_files; i += size, k++) {
         mir_error err = {{0}};
-        int st;
+        int st = 0, rc = -1;
         if (probe) mir_probe_begin(probe, phase);
-        int rc = mir_embed_file_supervised(w, m, files[i], out + (size_t)i * D, &st, &err);
+        if (i + size < n_files) stage_file(w, files[i + size], &sf[(k + 1) % 2]);
+        if (sf[k % 2].rc)
+            err = sf[k % 2].err;
+        else
+            rc = mir_embed_collect(w, m, files[i], out + (size_t)i * D, &st, &err);
         if (probe) mir_probe_end(probe, phase);
         if (rc) {
             memset(out + (size_t)i * D, 0, D * sizeof *out);

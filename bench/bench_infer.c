@@ -16,6 +16,11 @@
  * tokens are checked against the full ones (exit status 1 if they differ; the speed target only prints
  * PASSED or FAILED). Target: >= 100 modules/s per rank on the device-mapping IR
  * with the default model.
+ *
+ * Cost of isolation (issue 17): mir-infer --fast's whole path per module (bytes in memory to embedding:
+ * parse, extract, encode, forward), in a supervised worker forked from this process with two requests in
+ * flight (as mir-infer runs it) and in-process (--no-isolation), alternated, best of 3 each;
+ * target <= 10 %. The two must give the same embeddings, bit for bit (exit status 1 if not).
  */
 #include <llvm-c/Core.h>
 #include <llvm-c/IRReader.h>
@@ -71,6 +76,64 @@ static double mode_flops(const mir_config *c, const mir_module_view *v, const mi
     f += mir_model_flops(&cfg, &b) / 3;
     mir_batch_free(&b);
     return f;
+}
+
+/* Seconds to embed the modules idx[0..n-1] as mir-infer does, in w's child with two in flight,
+ * or here when w is NULL; out is (n, D). *failed: modules that did not embed. */
+static double embed_pass(const mir_model *m, mir_worker *w, char **data, const size_t *bytes,
+                         const mir_input_list *list, const size_t *idx, size_t n, float *out, size_t *failed) {
+    const size_t D = mir_embedding_dim(m);
+    *failed = 0;
+    double t0 = mir_wall_seconds();
+    if (w && n) mir_worker_submit(w, list->items[idx[0]].path, data[idx[0]], bytes[idx[0]]);
+    for (size_t k = 0; k < n; k++) {
+        const size_t i = idx[k];
+        const char *name = list->items[i].path;
+        mir_error err = {{0}};
+        int st = 0, rc;
+        if (w) {
+            if (k + 1 < n) mir_worker_submit(w, list->items[idx[k + 1]].path, data[idx[k + 1]], bytes[idx[k + 1]]);
+            rc = mir_embed_collect(w, m, name, out + k * D, &st, &err);
+        } else {
+            rc = mir_embed_bytes_supervised(NULL, m, data[i], bytes[i], name, out + k * D, &st, &err);
+        }
+        *failed += rc != 0;
+    }
+    return mir_wall_seconds() - t0;
+}
+
+/* The cost of isolation in the fast mode (see the top): prints it; returns 0, or 1 if the worker's embeddings
+ * differ from the in-process ones. */
+static int isolation_cost(mir_model *m, char **data, const size_t *bytes, const mir_input_list *list,
+                          const uint8_t *ok) {
+    mir_error err = {{0}};
+    mir_embed_options fast = mir_embed_options_fast(m);
+    mir_model_set_options(m, &fast, &err);
+    const size_t D = mir_embedding_dim(m);
+    size_t n = 0, failed[2] = {0, 0};
+    size_t *idx = malloc((list->n + 1) * sizeof *idx);
+    for (size_t i = 0; i < list->n; i++)
+        if (ok[i]) idx[n++] = i;
+    float *e[2] = {malloc((n + 1) * D * sizeof(float)), malloc((n + 1) * D * sizeof(float))};
+    mir_worker_limits l = mir_worker_limits_default();
+    mir_worker *w = mir_embed_worker_create(m, &l); /* forked at its first request: after the options are set */
+    double best[2] = {1e30, 1e30};                   /* [0] worker, [1] in-process */
+    for (int r = 0; r < 3; r++)
+        for (int k = 0; k < 2; k++) {
+            double t = embed_pass(m, k ? NULL : w, data, bytes, list, idx, n, e[k], &failed[k]);
+            if (t < best[k]) best[k] = t;
+        }
+    int same = failed[0] == 0 && failed[1] == 0 && !memcmp(e[0], e[1], n * D * sizeof(float));
+    printf("isolation, mir-infer --fast per module (parse, extract, encode, forward; best of 3, alternated):\n"
+           "  supervised worker (2 in flight) %.3f ms/module, in-process (--no-isolation) %.3f ms/module: "
+           "cost %+.1f %% (target <= 10 %%: %s); embeddings identical: %s\n",
+           1e3 * best[0] / (double)n, 1e3 * best[1] / (double)n, 100.0 * (best[0] / best[1] - 1.0),
+           best[0] <= 1.10 * best[1] ? "PASSED" : "FAILED", same ? "yes" : "NO");
+    mir_worker_free(w);
+    free(e[0]);
+    free(e[1]);
+    free(idx);
+    return same ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -271,6 +334,7 @@ int main(int argc, char **argv) {
             printf("fast mode: %.1f embeddings per second per rank (target >= 100: %s)\n", 1.0 / per,
                    1.0 / per >= 100 ? "PASSED" : "FAILED");
     }
+    int iso_bad = isolation_cost(m, data, bytes, &list, ok);
     printf("peak memory: %.1f MiB\n", mir_peak_rss_bytes() / 1048576.0);
     for (int j = 0; j < n_pass; j++) {
         for (size_t i = 0; i < list.n; i++) mir_encoded_free(&x[j].enc[i]);
@@ -286,5 +350,7 @@ int main(int argc, char **argv) {
     mir_inputs_free(&list);
     mir_model_free(m);
     MPI_Finalize();
-    return prefix_bad ? 1 : 0; /* a limited encoding that lost tokens is a bug, not a slow run */
+    /* a limited encoding that lost tokens, or an isolated embedding unlike the in-process one, is a bug, not a
+     * slow run */
+    return prefix_bad || iso_bad ? 1 : 0;
 }

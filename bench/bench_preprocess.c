@@ -6,10 +6,10 @@
  * Reference: a loop of LLVMContextCreate + LLVMParseIRInContext + dispose over the modules, read into
  * memory beforehand. Measured: mir_preprocess_run on the same inputs (read, parse, tokens, graph,
  * vocabulary, encode, collective HDF5 write to a temporary file), one rank, with the parsing in the
- * supervised worker (the default) and in-process (--no-isolation), the two alternated. Each is repeated R
- * times (default 3) and the fastest kept. Prints each per module, the ratio full / bare parse (target:
- * <= 2.5), the cost of isolation (target: <= 10 %), the phase split of the last full run, and the peak
- * memory.
+ * supervised worker (the default, pipelined: worker.h) and in-process (--no-isolation), the two
+ * alternated. Each is repeated R times (default 3) and the fastest kept. Prints each per module, the ratio
+ * full / bare parse (target: <= 2.5), the cost of isolation (target: <= 10 %), the phase split of the last
+ * full run, the peak memory, and the load average (other work on a small machine takes the worker's core).
  */
 #include <llvm-c/Core.h>
 #include <llvm-c/IRReader.h>
@@ -39,6 +39,15 @@ static void machine(char *out, size_t cap) {
     fclose(f);
 }
 
+/* The 1-minute load average (other work on the machine skews the worker's share of it), -1 if unknown. */
+static double load_average(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &l) != 1) l = -1;
+    if (f) fclose(f);
+    return l;
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int repeat = 3, first = 1;
@@ -52,6 +61,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     mir_log_init("bench_preprocess", 0, 1, MIR_LOG_ERROR);
+    const double load0 = load_average();
     mir_input_list list;
     mir_error err = {{0}};
     if (mir_inputs_expand(argv + first, argc - first, 0, &list, &err)) {
@@ -130,7 +140,8 @@ int main(int argc, char **argv) {
     unlink(out);
     char cpu[256];
     machine(cpu, sizeof cpu);
-    printf("\nbench_preprocess on %s\n", cpu);
+    printf("\nbench_preprocess on %s, load average %.2f at the start, %.2f at the end\n", cpu, load0,
+           load_average());
     printf("modules: %zu inputs, %zu distinct parsed by LLVM, %.1f MiB of IR; best of %d runs each\n", list.n, parsed,
            total_bytes / 1048576.0, repeat);
     printf("bare LLVMParseIRInContext loop : %8.3f s  %7.3f ms/module\n", best_parse, 1e3 * best_parse / (double)parsed);

@@ -358,22 +358,26 @@ mir_worker *mir_embed_worker_create(const mir_model *m, const mir_worker_limits 
     return mir_worker_create(embed_job, (void *)m, limits);
 }
 
+int mir_embed_collect(mir_worker *w, const mir_model *m, const char *name, float *out, int *status, mir_error *err) {
+    mir_wbuf *reply = mir_worker_reply_buffer(w);
+    int rc = mir_worker_collect(w, reply, status, err);
+    size_t want = mir_embedding_dim(m) * sizeof *out;
+    if (rc == MIR_WORKER_OK && reply->n != want) {
+        mir_fail(err, "%s: the worker replied %zu bytes, not %zu", name, reply->n, want);
+        *status = MIR_STATUS_EXTRACT_ERROR;
+        rc = MIR_WORKER_FAILED;
+    }
+    if (rc == MIR_WORKER_OK) memcpy(out, reply->p, want);
+    if (rc == MIR_WORKER_CRASHED) *status = MIR_STATUS_CRASHED;
+    return rc == MIR_WORKER_OK ? 0 : -1;
+}
+
 int mir_embed_bytes_supervised(mir_worker *w, const mir_model *m, const char *data, size_t bytes, const char *name,
                                float *out, int *status, mir_error *err) {
     *status = 0;
     if (!w) return embed_bytes(m, data, bytes, name, out, status, err);
-    mir_wbuf reply = {0};
-    int rc = mir_worker_call(w, name, data, bytes, &reply, status, err);
-    size_t want = mir_embedding_dim(m) * sizeof *out;
-    if (rc == MIR_WORKER_OK && reply.n != want) {
-        mir_fail(err, "%s: the worker replied %zu bytes, not %zu", name, reply.n, want);
-        *status = MIR_STATUS_EXTRACT_ERROR;
-        rc = MIR_WORKER_FAILED;
-    }
-    if (rc == MIR_WORKER_OK) memcpy(out, reply.p, want);
-    if (rc == MIR_WORKER_CRASHED) *status = MIR_STATUS_CRASHED;
-    mir_wbuf_free(&reply);
-    return rc == MIR_WORKER_OK ? 0 : -1;
+    mir_worker_submit(w, name, data, bytes);
+    return mir_embed_collect(w, m, name, out, status, err);
 }
 
 int mir_embed_file_supervised(mir_worker *w, const mir_model *m, const char *path, float *out, int *status,

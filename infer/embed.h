@@ -87,5 +87,8 @@ int mir_embed_bytes_supervised(mir_worker *w, const mir_model *m, const char *da
                                float *out, int *status, mir_error *err);
 int mir_embed_file_supervised(mir_worker *w, const mir_model *m, const char *path, float *out, int *status,
                               mir_error *err);
+/* Pipelined (worker.h): after mir_worker_submit(w, name, bytes...) of one or more modules, the embedding of
+ * the oldest one not yet collected (name: that module's), with the status and message as above. */
+int mir_embed_collect(mir_worker *w, const mir_model *m, const char *name, float *out, int *status, mir_error *err);
 
 #endif

@@ -35,15 +35,40 @@ static int is_corpus(const char *path) {
     return yes;
 }
 
-/* One module from a file: bytes here, then parse, encode, embed in the worker (or here when w is NULL). */
-static int embed_path(mir_worker *w, const mir_model *m, const mir_infer_options *o, const char *path, int lang,
+/* One module from a file, in-process (--no-isolation): bytes, parse, encode, embed. */
+static int embed_path(const mir_model *m, const mir_infer_options *o, const char *path, int lang,
                       float *out, int *status, mir_error *err) {
     char *data = NULL;
     size_t n = 0;
     if (mir_module_bytes(path, lang, o->compile, &o->cc, o->max_module_bytes, &data, &n, status, err)) return -1;
-    int rc = mir_embed_bytes_supervised(w, m, data, n, path, out, status, err);
+    int rc = mir_embed_bytes_supervised(NULL, m, data, n, path, out, status, err);
     free(data);
     return rc;
+}
+
+/* A module of this rank read and handed to the worker ahead of its turn, so that the child embeds it while
+ * the rank takes the previous reply (worker.h: pipelining); or one that failed at reading, its status and
+ * message kept until its turn. */
+typedef struct staged {
+    int rc, status;
+    mir_error err;
+} staged;
+
+static void stage_path(mir_worker *w, const mir_infer_options *o, const char *path, int lang, staged *sg) {
+    char *data = NULL;
+    size_t n = 0;
+    *sg = (staged){0, 0, {{0}}};
+    sg->rc = mir_module_bytes(path, lang, o->compile, &o->cc, o->max_module_bytes, &data, &n, &sg->status, &sg->err);
+    if (!sg->rc) mir_worker_submit(w, path, data, n);
+    free(data);
+}
+
+static int finish_path(mir_worker *w, const mir_model *m, const staged *sg, const char *path, float *out,
+                       int *status, mir_error *err) {
+    if (!sg->rc) return mir_embed_collect(w, m, path, out, status, err);
+    *status = sg->status;
+    *err = sg->err;
+    return -1;
 }
 
 static void one_line(char *s) {
@@ -204,9 +229,13 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     mir_worker *worker = o->isolation && !corpus_mode ? mir_embed_worker_create(m, &o->limits) : NULL;
     double last = mir_wall_seconds();
     int64_t done = 0, mine = 0;
-    for (int64_t i = 0; i < n; i++) mine += owner[i] == rank;
-    for (int64_t i = 0; i < n; i++) {
-        if (owner[i] != rank) continue;
+    int64_t *mine_idx = mir_malloc((size_t)(n + 1) * sizeof *mine_idx); /* this rank's modules, in order */
+    for (int64_t i = 0; i < n; i++)
+        if (owner[i] == rank) mine_idx[mine++] = i;
+    staged sg[2]; /* module k of this rank in sg[k % 2], with a worker */
+    if (worker && mine) stage_path(worker, o, names[mine_idx[0]], list.items[mine_idx[0]].lang, &sg[0]);
+    for (int64_t k = 0; k < mine; k++) {
+        const int64_t i = mine_idx[k];
         mir_error e = {{0}};
         int st = 0, r;
         if (corpus_mode) {
@@ -219,8 +248,14 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
                 if (!r) r = mir_embed_view(m, &v, emb + (size_t)i * D, &e);
                 if (r) st = MIR_STATUS_READ_ERROR;
             }
+        } else if (worker) {
+            if (k + 1 < mine) {
+                const int64_t next = mine_idx[k + 1];
+                stage_path(worker, o, names[next], list.items[next].lang, &sg[(k + 1) % 2]);
+            }
+            r = finish_path(worker, m, &sg[k % 2], names[i], emb + (size_t)i * D, &st, &e);
         } else {
-            r = embed_path(worker, m, o, names[i], list.items[i].lang, emb + (size_t)i * D, &st, &e);
+            r = embed_path(m, o, names[i], list.items[i].lang, emb + (size_t)i * D, &st, &e);
         }
         if (r) {
             status[i] = st ? st : MIR_STATUS_EXTRACT_ERROR;
@@ -235,6 +270,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
             last = mir_wall_seconds();
         }
     }
+    free(mine_idx);
     mir_module_buf_free(&buf);
     mir_worker_free(worker);
     /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */

@@ -128,15 +128,16 @@ int mir_extract_job(void *arg, const char *name, const char *data, size_t bytes,
     return rc;
 }
 
-int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes,
-                      const mir_extract_options *xo, mir_extract *x, const mir_extract_probe *probe, int phase_parse,
-                      int *status, mir_error *err) {
-    *status = 0;
-    if (!w) return extract_here(name, data, bytes, xo, x, probe, phase_parse, status, err);
+void mir_extract_submit(mir_worker *w, const char *name, const char *data, size_t bytes) {
+    mir_worker_submit(w, name, data, bytes);
+}
+
+int mir_extract_collect(mir_worker *w, const char *name, mir_extract *x, const mir_extract_probe *probe,
+                        int phase_parse, int *status, mir_error *err) {
     struct mir_probe *p = probe ? probe->probe : NULL;
     mir_wbuf *reply = mir_worker_reply_buffer(w);
     if (p) mir_probe_begin(p, phase_parse);
-    int rc = mir_worker_call(w, name, data, bytes, reply, status, err);
+    int rc = mir_worker_collect(w, reply, status, err);
     if (p) mir_probe_end(p, phase_parse);
     if (rc == MIR_WORKER_OK) {
         mir_rbuf r = {reply->p, reply->n, 0};
@@ -149,4 +150,13 @@ int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t 
         *status = MIR_STATUS_CRASHED;
     }
     return rc == MIR_WORKER_OK ? 0 : -1;
+}
+
+int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t bytes,
+                      const mir_extract_options *xo, mir_extract *x, const mir_extract_probe *probe, int phase_parse,
+                      int *status, mir_error *err) {
+    *status = 0;
+    if (!w) return extract_here(name, data, bytes, xo, x, probe, phase_parse, status, err);
+    mir_extract_submit(w, name, data, bytes);
+    return mir_extract_collect(w, name, x, probe, phase_parse, status, err);
 }

@@ -31,4 +31,11 @@ int mir_extract_bytes(mir_worker *w, const char *name, const char *data, size_t 
                       const mir_extract_options *xo, mir_extract *x, const mir_extract_probe *probe, int phase_parse,
                       int *status, mir_error *err);
 
+/* The same with the worker pipelined (worker.h): submit a module's bytes (copied), then collect the oldest
+ * submitted module's extraction into x; name is that module's (the one collected). Several may be submitted
+ * before the first collect: MIR_WORKER_DEPTH keeps the child busy while the caller unpacks a reply. */
+void mir_extract_submit(mir_worker *w, const char *name, const char *data, size_t bytes);
+int mir_extract_collect(mir_worker *w, const char *name, mir_extract *x, const mir_extract_probe *probe,
+                        int phase_parse, int *status, mir_error *err);
+
 #endif

@@ -522,11 +522,22 @@ int mir_module_bytes(const char *path, int lang, int compile, const mir_compile_
     return 0;
 }
 
-/* Pass 1: read/compile, parse, extract one module into r. */
-static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *x) {
+/* Pass 1 holds a module between its reading and its extraction: with a worker, the child extracts module
+ * j + 1 while the rank unpacks module j's reply (worker.h: pipelining). */
+typedef struct staged {
+    int64_t i;   /* module index */
+    int waiting; /* 1: its extraction is to come (finish_module); 0: its record is final (a failure, a duplicate) */
+    char *data;  /* in-process only: its bytes (with a worker they were handed to it) */
+    size_t n;
+} staged;
+
+/* Pass 1, first half: read or compile module i. A duplicate or a failure is recorded in r now; otherwise the
+ * bytes go to the worker, or wait in st for the in-process extraction. */
+static void stage_module(run_state *s, int64_t i, module_rec *r, staged *st) {
     const mir_pp_options *o = s->o;
     const char *name = s->names[i];
     mir_error e = {{0}};
+    *st = (staged){i, 0, NULL, 0};
     r->index = i;
     r->status = MIR_STATUS_OK;
     if (s->dup_of[i] >= 0) {
@@ -534,27 +545,51 @@ static void process_module(run_state *s, int64_t i, module_rec *r, mir_extract *
         rec_fail(r, MIR_STATUS_DUPLICATE, &e);
         return;
     }
-    char *data = NULL;
-    size_t n = 0;
     int status = 0;
     int compiling = s->lang[i] != MIR_SRC_IR && o->compile;
     mir_compile_options cc = o->cc;
     char level[2] = {s->opt[i], 0};
     if (s->opt[i]) cc.opt_level = level;
     mir_probe_begin(s->probe, compiling ? PH_COMPILE : PH_READ);
-    int brc = mir_module_bytes(s->paths[i], s->lang[i], o->compile, &cc, o->max_module_bytes, &data, &n, &status,
-                               &e);
+    int brc = mir_module_bytes(s->paths[i], s->lang[i], o->compile, &cc, o->max_module_bytes, &st->data, &st->n,
+                               &status, &e);
     mir_probe_end(s->probe, compiling ? PH_COMPILE : PH_READ);
     if (brc) {
         rec_fail(r, status, &e);
         return;
     }
+    st->waiting = 1;
+    if (!s->worker) return;
+    mir_extract_submit(s->worker, name, st->data, st->n);
+    free(st->data);
+    st->data = NULL;
+}
+
+/* Second half: parse and extract a staged module into r (its reply from the worker, or here). */
+static void finish_module(run_state *s, module_rec *r, staged *st, mir_extract *x) {
+    if (!st->waiting) return;
+    const char *name = s->names[st->i];
+    mir_error e = {{0}};
+    int status = 0, rc;
     mir_extract_probe xp = {s->probe, PH_TOKENS, PH_GRAPH};
-    if (mir_extract_bytes(s->worker, name, data, n, &s->xo, x, &xp, PH_PARSE, &status, &e))
+    if (s->worker)
+        rc = mir_extract_collect(s->worker, name, x, &xp, PH_PARSE, &status, &e);
+    else
+        rc = mir_extract_bytes(NULL, name, st->data, st->n, &s->xo, x, &xp, PH_PARSE, &status, &e);
+    if (rc)
         rec_fail(r, status, &e);
     else
         rec_take_extract(r, x, &s->words, s->xo.statement_sep);
-    free(data);
+    free(st->data);
+    *st = (staged){0};
+}
+
+/* Whether pass 1 stages module k while it is at module j (k >= j): module j itself; in-process nothing more;
+ * with a worker the next one, and more up to depth in all while the worker holds under MIR_WORKER_QUEUE_BYTES. */
+static int may_stage(const run_state *s, size_t j, size_t k, size_t depth) {
+    if (k == j) return 1;
+    if (!s->worker || k >= j + depth) return 0;
+    return k == j + 1 || mir_worker_pending_bytes(s->worker) < MIR_WORKER_QUEUE_BYTES;
 }
 
 /* Extracts this rank's modules. Returns 1 when --strict stopped it at a failed module (err says which), else 0. */
@@ -574,9 +609,17 @@ static int pass1(run_state *s, mir_error *err) {
     mir_extract_init(&x);
     s->xo = (mir_extract_options){.statement_sep = s->o->statement_sep};
     if (s->o->isolation) s->worker = mir_worker_create(mir_extract_job, (void *)&s->xo, &s->o->limits);
+    /* module j in st[j % D]; modules j + 1 .. staged_n - 1 are in the worker while module j is unpacked */
+    enum { D = MIR_WORKER_DEPTH };
+    staged st[D] = {{0}};
+    size_t staged_n = 0;
     for (size_t j = 0; j < mine; j++) {
         module_rec *r = &s->recs[s->n_recs++];
-        process_module(s, order[j], r, &x);
+        while (staged_n < mine && may_stage(s, j, staged_n, D)) {
+            stage_module(s, order[staged_n], &s->recs[staged_n], &st[staged_n % D]);
+            staged_n++;
+        }
+        finish_module(s, r, &st[j % D], &x);
         mir_probe_count_add(s->probe, CT_MODULES, 1);
         if (is_failure(r->status)) {
             mir_probe_count_add(s->probe, CT_FAILURES, 1);
@@ -594,6 +637,10 @@ static int pass1(run_state *s, mir_error *err) {
             mir_probe_count_add(s->probe, CT_EDGES, r->n_edges);
         }
         progress_step(&pr);
+    }
+    for (size_t j = s->n_recs; stopped && j < staged_n; j++) {
+        rec_free(&s->recs[j]); /* --strict: the modules staged behind the failed one are dropped */
+        free(st[j % D].data);
     }
     mir_extract_free(&x);
     mir_worker_free(s->worker);

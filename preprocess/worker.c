@@ -15,7 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { TAIL_BYTES = 2048, EXIT_LLVM_FATAL = 70 };
+enum { TAIL_BYTES = 2048, EXIT_LLVM_FATAL = 70, SOCKET_BYTES = 4 << 20, KEEP_BYTES = 16 << 20 };
+
+/* One request submitted and not yet collected: its bytes as sent (kept until its reply is in, to be sent
+ * again to a fresh child when an earlier request crashes the one that had them). */
+typedef struct wreq {
+    mir_wbuf wire; /* head (name bytes, data bytes), name, data */
+    char *name;
+} wreq;
 
 struct mir_worker {
     mir_worker_job job;
@@ -26,8 +33,14 @@ struct mir_worker {
     int errfd;       /* read end of the child's stderr */
     int starts;
     mir_wbuf reply;  /* mir_worker_reply_buffer */
-    char tail[TAIL_BYTES + 1]; /* the child's stderr during the current request (its last bytes) */
+    char tail[TAIL_BYTES + 1]; /* the child's stderr since the last reply came in (its last bytes) */
     size_t tail_n;
+    /* the pipeline: q[0] is the request the child works on, the rest wait in the socket or in q */
+    wreq *q;
+    size_t q_n, q_cap;
+    size_t sent_req, sent_off; /* q[0 .. sent_req-1] are sent whole, and sent_off bytes of q[sent_req] */
+    int send_broken;           /* a send failed: the child is gone, its replies may still be read */
+    double head_since;         /* when the child could start on q[0] (the time limit counts from here) */
 };
 
 mir_worker_limits mir_worker_limits_default(void) {
@@ -222,6 +235,13 @@ static int worker_start(mir_worker *w, mir_error *err) {
         close(sv[1]);
         return mir_fail(err, "pipe: %s", strerror(errno));
     }
+    /* room for a few requests and replies in the socket, so that neither side waits for the other to read
+     * (the kernel caps it at net.core.wmem_max / rmem_max) */
+    const int buf_bytes = SOCKET_BYTES;
+    for (int k = 0; k < 2; k++) {
+        setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &buf_bytes, sizeof buf_bytes);
+        setsockopt(sv[k], SOL_SOCKET, SO_RCVBUF, &buf_bytes, sizeof buf_bytes);
+    }
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -310,8 +330,13 @@ static void worker_stop(mir_worker *w, int kill_now) {
 
 void mir_worker_free(mir_worker *w) {
     if (!w) return;
-    worker_stop(w, 0);
+    worker_stop(w, w->q_n > 0); /* requests left uncollected: the child need not finish them */
     mir_wbuf_free(&w->reply);
+    for (size_t i = 0; i < w->q_cap; i++) {
+        mir_wbuf_free(&w->q[i].wire);
+        free(w->q[i].name);
+    }
+    free(w->q);
     free(w);
 }
 
@@ -348,15 +373,16 @@ static int worker_died(mir_worker *w, const char *name, int timed_out, mir_error
     return mir_fail(err, "%s: crashed: %s%s", name, why, lim);
 }
 
-/* Wait until fd is ready for events, or the deadline; drains the child's stderr meanwhile.
- * 1 ready, 0 deadline passed. */
+/* Wait until the socket is ready for events, or the deadline (0: none); drains the child's stderr meanwhile.
+ * 1 ready, 0 deadline passed. Past the deadline the socket is still looked at once: a reply that came in while
+ * the caller was busy elsewhere is not a timeout. */
 static int wait_ready(mir_worker *w, short events, double deadline) {
     for (;;) {
-        int ms = -1;
+        int ms = -1, last = 0;
         if (deadline > 0) {
             double left = deadline - mir_wall_seconds();
-            if (left <= 0) return 0;
-            ms = (int)(left * 1000.0) + 1;
+            last = left <= 0;
+            ms = last ? 0 : (int)(left * 1000.0) + 1;
         }
         struct pollfd p[2] = {{w->sock, events, 0}, {w->errfd, POLLIN, 0}};
         int r = poll(p, w->errfd >= 0 ? 2 : 1, ms);
@@ -367,33 +393,36 @@ static int wait_ready(mir_worker *w, short events, double deadline) {
             w->errfd = -1;
         }
         if (p[0].revents) return 1;
-        if (r == 0) return 0;
+        if (r == 0 || last) return 0;
     }
 }
 
-/* Send n bytes; 0 sent, -1 the child went away, -2 deadline. */
-static int send_all(mir_worker *w, const void *buf, size_t n, double deadline) {
-    size_t put = 0;
-    while (put < n) {
-        ssize_t r = send(w->sock, (const char *)buf + put, n - put, MSG_NOSIGNAL);
-        if (r > 0) {
-            put += (size_t)r;
-            continue;
-        }
+/* Send what the socket takes now of the queued requests, without waiting. A failed send means the child is
+ * gone: sending stops, and the replies it wrote before it went are still read (recv_pumping). */
+static void send_some(mir_worker *w) {
+    while (!w->send_broken && w->sent_req < w->q_n) {
+        const mir_wbuf *b = &w->q[w->sent_req].wire;
+        ssize_t r = send(w->sock, b->p + w->sent_off, b->n - w->sent_off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_ready(w, POLLOUT, deadline)) return -2;
-            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (r < 0) {
+            w->send_broken = 1;
+            return;
         }
-        return -1;
+        w->sent_off += (size_t)r;
+        if (w->sent_off == b->n) {
+            w->sent_req++;
+            w->sent_off = 0;
+        }
     }
-    return 0;
 }
 
-/* Receive n bytes; 0 received, -1 the child went away, -2 deadline. */
-static int recv_all(mir_worker *w, void *buf, size_t n, double deadline) {
+/* Receive n bytes of the oldest request's reply while sending the requests queued behind it as the child
+ * takes them (so that neither side blocks on a full socket). 0 received, -1 the child went away, -2 deadline. */
+static int recv_pumping(mir_worker *w, void *buf, size_t n, double deadline) {
     size_t got = 0;
     while (got < n) {
+        send_some(w);
         ssize_t r = recv(w->sock, (char *)buf + got, n - got, 0);
         if (r > 0) {
             got += (size_t)r;
@@ -401,7 +430,8 @@ static int recv_all(mir_worker *w, void *buf, size_t n, double deadline) {
         }
         if (r < 0 && errno == EINTR) continue;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_ready(w, POLLIN, deadline)) return -2;
+            int more = !w->send_broken && w->sent_req < w->q_n;
+            if (!wait_ready(w, (short)(POLLIN | (more ? POLLOUT : 0)), deadline)) return -2;
             continue;
         }
         return -1; /* EOF or error: the child is gone */
@@ -409,30 +439,87 @@ static int recv_all(mir_worker *w, void *buf, size_t n, double deadline) {
     return 0;
 }
 
-int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
-                    mir_error *err) {
+void mir_worker_submit(mir_worker *w, const char *name, const char *data, size_t bytes) {
+    if (w->q_n == w->q_cap) {
+        size_t cap = w->q_cap ? 2 * w->q_cap : 4;
+        w->q = mir_realloc(w->q, cap * sizeof *w->q);
+        memset(w->q + w->q_cap, 0, (cap - w->q_cap) * sizeof *w->q);
+        w->q_cap = cap;
+    }
+    wreq *q = &w->q[w->q_n++]; /* a slot reused: its buffer already grown */
+    uint64_t head[2] = {strlen(name), bytes};
+    q->wire.n = 0;
+    mir_wbuf_put(&q->wire, head, sizeof head);
+    mir_wbuf_put(&q->wire, name, head[0]);
+    mir_wbuf_put(&q->wire, data, bytes);
+    free(q->name);
+    q->name = mir_strdup(name);
+    if (w->q_n == 1) w->head_since = mir_wall_seconds();
+    if (w->pid >= 0) send_some(w);
+}
+
+int mir_worker_pending(const mir_worker *w) { return (int)w->q_n; }
+
+size_t mir_worker_pending_bytes(const mir_worker *w) {
+    size_t n = 0;
+    for (size_t i = 0; i < w->q_n; i++) n += w->q[i].wire.n;
+    return n;
+}
+
+/* The oldest request is answered (or crashed): its slot moves to the end, for reuse. The next one's time
+ * starts now: the child takes it as soon as it has sent this reply. */
+static void pop_head(mir_worker *w) {
+    wreq done = w->q[0];
+    if (done.wire.cap > KEEP_BYTES) mir_wbuf_free(&done.wire); /* a large module's copy is not kept for reuse */
+    memmove(w->q, w->q + 1, (w->q_n - 1) * sizeof *w->q);
+    w->q[--w->q_n] = done;
+    if (w->sent_req > 0) w->sent_req--;
+    w->head_since = mir_wall_seconds();
+    w->tail_n = 0;
+}
+
+/* The child died on q[0]: reap it, say why in err, drop q[0]; the others go whole to the next child
+ * (ensure_started sends the queue from its start). */
+static int head_crashed(mir_worker *w, int timed_out, mir_error *err) {
+    worker_died(w, w->q[0].name, timed_out, err);
+    pop_head(w);
+    return MIR_WORKER_CRASHED;
+}
+
+/* Start a child for the queued requests; on failure q[0] is reported as crashed (err says why). */
+static int ensure_started(mir_worker *w, mir_error *err) {
+    if (w->pid >= 0) return 0;
+    if (worker_start(w, err)) {
+        mir_error_prefix(err, w->q[0].name);
+        pop_head(w);
+        return -1;
+    }
+    w->sent_req = w->sent_off = 0;
+    w->send_broken = 0;
+    w->head_since = mir_wall_seconds();
+    w->tail_n = 0;
+    return 0;
+}
+
+int mir_worker_collect(mir_worker *w, mir_wbuf *reply, int *status, mir_error *err) {
     reply->n = 0;
     *status = 0;
-    if (w->pid < 0 && worker_start(w, err)) {
-        mir_error_prefix(err, name);
-        return MIR_WORKER_CRASHED;
+    if (w->q_n == 0) {
+        mir_fail(err, "mir_worker_collect: no request submitted");
+        return MIR_WORKER_FAILED;
     }
-    w->tail_n = 0;
-    double deadline = w->limits.timeout_s > 0 ? mir_wall_seconds() + w->limits.timeout_s : 0;
-    uint64_t head[2] = {strlen(name), bytes};
-    int rc = send_all(w, head, sizeof head, deadline);
-    if (!rc) rc = send_all(w, name, head[0], deadline);
-    if (!rc) rc = send_all(w, data, bytes, deadline);
+    if (ensure_started(w, err)) return MIR_WORKER_CRASHED;
+    double limit = w->limits.timeout_s;
     reply_head h;
-    if (!rc) rc = recv_all(w, &h, sizeof h, deadline);
+    int rc = recv_pumping(w, &h, sizeof h, limit > 0 ? w->head_since + limit : 0);
     if (!rc) {
+        /* the job is done: what is left is the transfer, with a fresh allowance */
         MIR_GROW(reply->p, reply->cap, (size_t)h.bytes + 1);
-        rc = recv_all(w, reply->p, (size_t)h.bytes, deadline);
+        rc = recv_pumping(w, reply->p, (size_t)h.bytes, limit > 0 ? mir_wall_seconds() + limit : 0);
     }
-    if (rc) {
-        worker_died(w, name, rc == -2, err);
-        return MIR_WORKER_CRASHED;
-    }
+    if (rc) return head_crashed(w, rc == -2, err);
+    drain_stderr(w); /* what the child wrote for this request stays out of the next one's last words */
+    pop_head(w);
     reply->n = (size_t)h.bytes;
     reply->p[reply->n] = '\0';
     if (h.kind == MIR_WORKER_FAILED) {
@@ -442,4 +529,16 @@ int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t by
         return MIR_WORKER_FAILED;
     }
     return MIR_WORKER_OK;
+}
+
+int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
+                    mir_error *err) {
+    if (w->q_n) {
+        reply->n = 0;
+        *status = 0;
+        mir_fail(err, "%s: mir_worker_call with %zu requests not collected", name, w->q_n);
+        return MIR_WORKER_FAILED;
+    }
+    mir_worker_submit(w, name, data, bytes);
+    return mir_worker_collect(w, reply, status, err);
 }

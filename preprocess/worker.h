@@ -11,6 +11,15 @@
  * (and the child's last line on stderr, e.g. "LLVM ERROR: ..."), the child is reaped, and the next request
  * forks a fresh one.
  *
+ * Pipelining: mir_worker_submit queues a request and mir_worker_collect takes the oldest one's reply, so a
+ * caller can submit module i+1 (and more) before it unpacks module i's reply and keep the child busy
+ * meanwhile. mir-preprocess keeps up to MIR_WORKER_DEPTH in flight while they hold under
+ * MIR_WORKER_QUEUE_BYTES (two at least); mir-infer and mir-analyze, whose work per module is mostly the
+ * child's forward pass, keep two.
+ * The child answers in order, so a death is always the oldest request's doing: that one is reported crashed
+ * and the requests behind it are sent again, whole, to the fresh child. The time limit of a request counts
+ * from when the child could start on it (the previous reply came in), not from its submission.
+ *
  * The child never calls MPI and leaves with _exit only: it may be forked from an MPI rank. Its stderr is a
  * pipe the supervisor drains while it waits (copied through to the supervisor's stderr).
  *
@@ -67,6 +76,16 @@ enum { MIR_WORKER_OK = 0, MIR_WORKER_FAILED = 1, MIR_WORKER_CRASHED = 2 };
  * (err says which; the next request starts a fresh child). */
 int mir_worker_call(mir_worker *w, const char *name, const char *data, size_t bytes, mir_wbuf *reply, int *status,
                     mir_error *err);
+/* Pipelined requests (see the top of this file). submit copies name and data and sends what the socket takes
+ * without waiting; collect waits for the oldest request not yet collected and returns as mir_worker_call
+ * does for it (MIR_WORKER_FAILED with err when nothing is queued). mir_worker_call is a submit and a collect
+ * with nothing else queued. mir_worker_free drops requests not collected. */
+enum { MIR_WORKER_DEPTH = 4 };
+#define MIR_WORKER_QUEUE_BYTES ((size_t)64 << 20)
+size_t mir_worker_pending_bytes(const mir_worker *w); /* the requests' bytes held until they are answered */
+void mir_worker_submit(mir_worker *w, const char *name, const char *data, size_t bytes);
+int mir_worker_collect(mir_worker *w, mir_wbuf *reply, int *status, mir_error *err);
+int mir_worker_pending(const mir_worker *w); /* submitted and not yet collected */
 /* A reply buffer the worker owns (freed with it), for callers that make many calls: reused, it grows once. */
 mir_wbuf *mir_worker_reply_buffer(mir_worker *w);
 /* Children started so far (1 + restarts after crashes), for tests and summaries. */

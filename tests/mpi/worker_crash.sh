@@ -54,13 +54,17 @@ MIR_TEST_CRASH_ON= expect_status 0 mpi 2 "$PP" -q -o "$WORK/iso_good.h5" "$GOOD"
 "$TOOLS/corpus_compare.py" "$WORK/ref.h5" "$WORK/iso_good.h5"
 
 "$PY" - "$WORK" <<'PY'
-import sys, h5py, numpy as np
+import os, sys, h5py, numpy as np
 w = sys.argv[1]
+inputs = sorted(os.listdir(f"{w}/in"))
 base = lambda n: n.decode().rsplit("/", 1)[-1]
 want = {"hook_segv": "signal 11 (SIGSEGV)", "hook_abort": "signal 6 (SIGABRT)",
         "hook_oom": "limit of 512 MiB (--worker-memory)", "hook_hang": "time limit of 2 s (--module-timeout)",
         "llvm_killer": "LLVM ERROR: out of memory", "llvm_segv": "signal 11 (SIGSEGV)"}
 def check_messages(names, status, errors, what):
+    # the worker is pipelined (a killer is in the child while the next module waits): every module is
+    # recorded once, in the inputs' order, whatever the crashes around it
+    assert [base(n) for n in names] == inputs, (what, [base(n) for n in names])
     for n, s, e in zip(names, status, errors):
         b, e = base(n), e.decode()
         key = b.split(".")[0]
