@@ -155,6 +155,12 @@ static int coarsen_finetune(const mir_coarsen *c, const mir_analyze_options *o, 
                             const uint8_t *ok, MPI_Comm comm, reg_runs *rr, mir_error *err) {
     mir_ft_options fo;
     mir_ft_options_default(&fo);
+    /* the same number of head steps as device mapping's warm-up (15 epochs of ~84 batches of 8 kernels, ~1,260
+     * steps): 13 training kernels in batches of 4 make 4 steps an epoch, so 300 epochs (on cached embeddings: cheap);
+     * measured with devmap's 15 epochs of 2 batches (30 steps) the head learnt only the (GPU, factor) means and every
+     * unit chose factor 1 */
+    fo.batch = 4;
+    fo.head_epochs = 300;
     if (o->finetune_epochs) fo.epochs = o->finetune_epochs;
     const int S = o->n_seeds, n = c->n;
     rr->ft_choice = mir_calloc((size_t)MIR_FT_N_INITS * S * 2 * NG * n, sizeof *rr->ft_choice);
@@ -174,7 +180,7 @@ static int coarsen_regress(const mir_coarsen *c, const mir_analyze_options *o, c
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     const int n = c->n, NU = NG * n, S = o->n_seeds;
-    *rr = (reg_runs){S, n, NU, {0}, NULL, NULL, 0};
+    *rr = (reg_runs){S, n, NU, {0}, NULL, NULL, 0, 0, NULL, NULL, {0}};
     for (int j = 0; j < NRF; j++) rr->on[j] = fs_on[reg_fs[j]];
     rr->choice = mir_calloc((size_t)NRF * S * 2 * NU, sizeof *rr->choice);
     rr->margin = mir_calloc((size_t)NRF * S * n, sizeof *rr->margin);
