@@ -479,15 +479,9 @@ static void coarsen_reg_json(FILE *f, pred_agg agg[NRA][RP_N], const reg_runs *r
             mir_json_number(f, t->mean_best_epoch[i]);
             fprintf(f, "}");
         }
+        /* no timings: the file is the same at any number of ranks (the cost is in summary.md) */
         fprintf(f, "}, \"epochs\": %d, \"head_epochs\": %d, \"hidden\": %d, \"window\": %d, \"max_nodes\": %d, "
-                   "\"trainings\": %d, \"seconds\": ", t->epochs, t->head_epochs, t->hidden, t->window, t->max_nodes,
-                t->n_jobs);
-        mir_json_number(f, t->seconds);
-        fprintf(f, ", \"cpu_seconds\": ");
-        mir_json_number(f, t->cpu_seconds);
-        fprintf(f, ", \"ms_per_kernel_step\": ");
-        mir_json_number(f, t->ms_per_kernel_step);
-        fprintf(f, ", \"ranks\": %d}", t->n_ranks);
+                   "\"trainings\": %d}", t->epochs, t->head_epochs, t->hidden, t->window, t->max_nodes, t->n_jobs);
     }
     fprintf(f, ", \"paired\": {");
     for (int i = 0, first = 1; i < N_PAIRED; i++)
