@@ -1,7 +1,9 @@
 /*
- * finetune.c: the encoder and two small heads trained end to end on device mapping (see finetune.h).
+ * finetune.c: the encoder and two small heads trained end to end on device mapping, or one regression head on
+ * thread coarsening (see finetune.h).
  *
- * Sections: the head (forward / backward), AdamW, one fold's training, the device-mapping driver over MPI.
+ * Sections: the head (forward / backward), AdamW, one fold's training (both tasks), the device-mapping driver
+ * over MPI, the thread-coarsening driver over MPI.
  */
 #include "finetune.h"
 

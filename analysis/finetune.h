@@ -1,6 +1,7 @@
 /*
  * finetune.h: fine-tuning the encoder end to end on device mapping (issue 15, item 2): `mir-analyze devmap
- * --finetune`. The frozen embeddings (devmap.c) stay the default; this is the transfer learning the paper
+ * --finetune`; and on thread coarsening with a regression head (`coarsen --finetune`, MIR_FT_REGRESS and
+ * mir_coarsen_finetune below: the same fold machinery, one head, squared error, choices per decision unit). The frozen embeddings (devmap.c) stay the default; this is the transfer learning the paper
  * argues for, run twice at the same budget: from the pre-trained weights and from random ones.
  *
  * One outer fold (mir_ft_fold), on the frozen runs' folds so that the verdicts pair:
