@@ -5,6 +5,10 @@
  *
  * Runs: feature set x GPU x seed, shared out over the ranks. The outer folds are fixed (one per kernel);
  * the seed drives the inner 4-fold split and the classifiers. The inner criterion is the mean speedup.
+ *
+ * With --finetune, two more rows of the regression table: the encoder and the regression head trained end to end
+ * in every outer fold of every seed (finetune.h, mir_coarsen_finetune), from the pre-trained and from random
+ * weights, with paired verdicts against the frozen regression.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 #include "analysis.h"
 #include "cv.h"
 #include "data.h"
+#include "finetune.h"
 #include "kernel_features.h"
 #include "paired.h"
 #include "probe.h"
@@ -98,6 +103,15 @@ static const char *const rp_name[RP_N] = {"selected", "regression", "safe"};
 static const char *const rp_label[RP_N] = {"classification (selected)", "regression", "safe (regression, margin)"};
 #define NRF 3 /* feature sets of the regression */
 static const int reg_fs[NRF] = {FS_EMB, FS_OPC, FS_RANDOM};
+/* rows of the regression aggregates: the NRF frozen feature sets, then the encoder fine-tuned (--finetune) from
+ * the pre-trained and from random weights (row NRF + MIR_FT_PRETRAINED / MIR_FT_RANDOM) */
+#define NRA (NRF + MIR_FT_N_INITS)
+static const char *const ra_name[NRA] = {"mirencoder", "opcodes", "random-weights", "finetuned-pretrained",
+                                         "finetuned-random"};
+static const char *ra_label(int j) {
+    return j < NRF ? fs_label[reg_fs[j]] : j == NRF + MIR_FT_PRETRAINED ? "encoder fine-tuned from the pre-trained weights"
+                                                                        : "encoder fine-tuned from random weights";
+}
 
 typedef struct {
     const float *X; /* (n, dim) the kernels' features */
@@ -119,11 +133,43 @@ typedef struct reg_runs {
     int *choice;    /* (NRF * S, 2, NU): factor index of regression [0] and safe [1], run j * S + s */
     double *margin; /* (NRF * S, n): the safe margin picked in each outer fold (leave kernel k out) */
     int64_t fits;
+    /* --finetune (mir_coarsen_finetune): ft_choice (MIR_FT_N_INITS * S, 2, NU), ft_margin (MIR_FT_N_INITS * S, n) */
+    int ft_on;
+    int *ft_choice;
+    double *ft_margin;
+    mir_ft_summary fts;
 } reg_runs;
 
 static void reg_runs_free(reg_runs *rr) {
     free(rr->choice);
     free(rr->margin);
+    free(rr->ft_choice);
+    free(rr->ft_margin);
+    rr->choice = rr->ft_choice = NULL;
+    rr->margin = rr->ft_margin = NULL;
+}
+
+/* --finetune: the encoder and the regression head trained end to end in every outer fold of every seed, from both
+ * starts, into rr->ft_*. Collective. */
+static int coarsen_finetune(const mir_coarsen *c, const mir_analyze_options *o, const mir_model *model,
+                            const uint8_t *ok, MPI_Comm comm, reg_runs *rr, mir_error *err) {
+    mir_ft_options fo;
+    mir_ft_options_default(&fo);
+    /* the same number of head steps as device mapping's warm-up (15 epochs of ~84 batches of 8 kernels, ~1,260
+     * steps): 13 training kernels in batches of 4 make 4 steps an epoch, so 300 epochs (on cached embeddings: cheap);
+     * measured with devmap's 15 epochs of 2 batches (30 steps) the head learnt only the (GPU, factor) means and every
+     * unit chose factor 1 */
+    fo.batch = 4;
+    fo.head_epochs = 300;
+    if (o->finetune_epochs) fo.epochs = o->finetune_epochs;
+    const int S = o->n_seeds, n = c->n;
+    rr->ft_choice = mir_calloc((size_t)MIR_FT_N_INITS * S * 2 * NG * n, sizeof *rr->ft_choice);
+    rr->ft_margin = mir_calloc((size_t)MIR_FT_N_INITS * S * n, sizeof *rr->ft_margin);
+    if (mir_coarsen_finetune(c, model, o->model, ok, &fo, o->seed, S, comm, o->quiet, rr->ft_choice, rr->ft_margin,
+                             &rr->fts, err))
+        return -1;
+    rr->ft_on = 1;
+    return 0;
 }
 
 /* The regression runs (feature set x seed), shared out over the ranks; every rank gets all the choices. */
@@ -134,7 +180,7 @@ static int coarsen_regress(const mir_coarsen *c, const mir_analyze_options *o, c
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     const int n = c->n, NU = NG * n, S = o->n_seeds;
-    *rr = (reg_runs){S, n, NU, {0}, NULL, NULL, 0};
+    *rr = (reg_runs){S, n, NU, {0}, NULL, NULL, 0, 0, NULL, NULL, {0}};
     for (int j = 0; j < NRF; j++) rr->on[j] = fs_on[reg_fs[j]];
     rr->choice = mir_calloc((size_t)NRF * S * 2 * NU, sizeof *rr->choice);
     rr->margin = mir_calloc((size_t)NRF * S * n, sizeof *rr->margin);
@@ -206,9 +252,23 @@ static void agg_of(const double *spd, int S, int n, pred_agg *a) {
 /* The three predictors of each regression feature set: agg[j][RP_*]. sp (n_runs, 3, n): the classification's
  * speedups. */
 static void coarsen_reg_aggregate(const mir_coarsen *c, const reg_runs *rr, const double *sp, const run_id *runs,
-                                  int n_runs, const int *nseeds, pred_agg agg[NRF][RP_N]) {
+                                  int n_runs, const int *nseeds, pred_agg agg[NRA][RP_N]) {
     const int n = rr->n, S = rr->S;
-    memset(agg, 0, sizeof(pred_agg) * NRF * RP_N);
+    memset(agg, 0, sizeof(pred_agg) * NRA * RP_N);
+    for (int i = 0; i < MIR_FT_N_INITS && rr->ft_on; i++) {
+        double *spd = mir_malloc((size_t)S * NG * n * sizeof *spd);
+        for (int p = 0; p < 2; p++) {
+            for (int s = 0; s < S; s++)
+                for (int u = 0; u < rr->NU; u++)
+                    spd[(size_t)s * rr->NU + u] =
+                        mir_coarsen_speedup(c, u / n, u % n, rr->ft_choice[(((size_t)i * S + s) * 2 + p) * rr->NU + u]);
+            agg_of(spd, S, n, &agg[NRF + i][RP_REG + p]);
+        }
+        int inf = 0;
+        for (int q = 0; q < S * n; q++) inf += isinf(rr->ft_margin[(size_t)i * S * n + q]);
+        agg[NRF + i][RP_SAFE].inf_share = (double)inf / (S * n);
+        free(spd);
+    }
     for (int j = 0; j < NRF; j++) {
         if (!rr->on[j]) continue;
         int fs = reg_fs[j], Sc = nseeds[fs];
@@ -232,8 +292,8 @@ static void coarsen_reg_aggregate(const mir_coarsen *c, const reg_runs *rr, cons
     }
 }
 
-static void pred_agg_free(pred_agg agg[NRF][RP_N]) {
-    for (int j = 0; j < NRF; j++)
+static void pred_agg_free(pred_agg agg[NRA][RP_N]) {
+    for (int j = 0; j < NRA; j++)
         for (int p = 0; p < RP_N; p++) free(agg[j][p].unit_log);
 }
 
@@ -254,11 +314,24 @@ static const struct {
     {"safe_vs_default", "safe (embedding) against never coarsening", 0, RP_SAFE, -1, 0},
     {"safe_opcodes_vs_default", "safe (opcode counts) against never coarsening", 1, RP_SAFE, -1, 0},
     {"safe_random_vs_default", "safe (random weights) against never coarsening", 2, RP_SAFE, -1, 0},
+    /* --finetune */
+    {"finetuned_vs_frozen", "fine-tuned (pre-trained start) against the frozen embedding (regression)", NRF, RP_REG, 0,
+     RP_REG},
+    {"finetuned_pretrained_vs_random", "fine-tuned: pre-trained against random start (regression)", NRF, RP_REG,
+     NRF + 1, RP_REG},
+    {"finetuned_random_vs_frozen_random", "fine-tuned (random start) against the frozen random weights (regression)",
+     NRF + 1, RP_REG, 2, RP_REG},
+    {"finetuned_vs_opcodes", "fine-tuned (pre-trained start) against opcode counts (regression)", NRF, RP_REG, 1,
+     RP_REG},
+    {"finetuned_vs_default", "fine-tuned (pre-trained start, regression) against never coarsening", NRF, RP_REG, -1, 0},
+    {"finetuned_safe_vs_frozen_safe", "fine-tuned (pre-trained start) against the frozen embedding (safe)", NRF, RP_SAFE,
+     0, RP_SAFE},
+    {"finetuned_safe_vs_default", "safe (fine-tuned, pre-trained start) against never coarsening", NRF, RP_SAFE, -1, 0},
 };
 #define N_PAIRED ((int)(sizeof paired_def / sizeof *paired_def))
 
 /* ok[i]: comparison i could be made (both sides run); res[i] its interval. */
-static void coarsen_paired(pred_agg agg[NRF][RP_N], int NU, mir_paired *res, int *ok) {
+static void coarsen_paired(pred_agg agg[NRA][RP_N], int NU, mir_paired *res, int *ok) {
     double *zero = mir_calloc((size_t)NU, sizeof *zero);
     for (int i = 0; i < N_PAIRED; i++) {
         const pred_agg *a = &agg[paired_def[i].ja][paired_def[i].pa];
@@ -270,7 +343,8 @@ static void coarsen_paired(pred_agg agg[NRF][RP_N], int NU, mir_paired *res, int
 }
 
 /* summary.md: the predictors' table and the paired verdicts. */
-static void coarsen_reg_md(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *res, const int *ok, int n) {
+static void coarsen_reg_md(FILE *f, pred_agg agg[NRA][RP_N], const reg_runs *rr, const mir_paired *res, const int *ok,
+                           int n) {
     fprintf(f, "## Regression over the pooled GPUs, and the do-no-harm rule\n\n"
                "`regression`: ONE XGBoost regressor (reg:squarederror) per outer fold, trained on every measured (factor, "
                "GPU) row of the %d training kernels (features: the kernel's, the GPU one-hot, log2(factor); target: "
@@ -284,17 +358,38 @@ static void coarsen_reg_md(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *r
                "the predictions (all seeds) slower than factor 1; worst: the smallest speedup.\n\n", n - 1);
     fprintf(f, "| features, predictor | Cypress | Tahiti | Fermi | Kepler | geomean (all %d) | losses | worst | "
                "margin inf (%% of folds) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", NG * n);
-    for (int j = 0; j < NRF; j++)
+    for (int j = 0; j < NRA; j++)
         for (int p = 0; p < RP_N; p++) {
             const pred_agg *a = &agg[j][p];
             if (!a->on) continue;
-            fprintf(f, "| %s%s, %s%s |", p == RP_SAFE ? "**" : "", fs_label[reg_fs[j]], rp_label[p], p == RP_SAFE ? "**" : "");
+            fprintf(f, "| %s%s, %s%s |", p == RP_SAFE ? "**" : "", ra_label(j), rp_label[p], p == RP_SAFE ? "**" : "");
             for (int g = 0; g < NG; g++) pm(f, a->gmean[g], a->gsd[g], a->S);
             pm(f, a->geo, a->geosd, a->S);
             fprintf(f, " %.1f %% | %.3f |", 100 * a->losses, a->worst);
             if (isnan(a->inf_share)) fprintf(f, " |\n");
             else fprintf(f, " %.0f |\n", 100 * a->inf_share);
         }
+    if (rr->ft_on) {
+        const mir_ft_summary *t = &rr->fts;
+        fprintf(f, "\n### Fine-tuning (--finetune)\n\nThe fine-tuned rows: in every outer fold of every seed (the same "
+                   "leave-one-kernel-out folds), the encoder and ONE regression head (an MLP, width %d, on the "
+                   "standardised embedding, the GPU one-hot and log2(factor); squared error against the log speedup "
+                   "over factor 1; factor 1 is a row of its own, target 0) trained end to end on the training kernels' "
+                   "rows: the head alone for %d epochs, then at most %d epochs end to end, the epoch kept by the mean "
+                   "realised log speedup of a fifth of the training kernels held out (never the test kernel), from the "
+                   "pre-trained and from random weights (analysis/finetune.h). `regression`: the argmax factor. `safe`: "
+                   "factor 1 unless the predicted gain over factor 1's prediction exceeds a margin picked by the rule "
+                   "above on the held-out training kernels' predictions (not inner cross-validation: one training per "
+                   "fold). Reading mode: the first window of %d tokens and a graph window of %d nodes.\n\n"
+                   "Training loss (mean squared error, mean over folds): pre-trained start %.4f -> %.4f (head alone), "
+                   "%.4f -> %.4f (end to end; mean epoch kept %.2f); random start %.4f -> %.4f, %.4f -> %.4f (%.2f).\n\n"
+                   "Cost: %d trainings in %.0f s of wall time on %d rank(s) (%.0f s summed over the trainings, %.1f ms "
+                   "per kernel for forward, backward and update).\n",
+                t->hidden, t->head_epochs, t->epochs, t->window, t->max_nodes, t->head_loss[0][0], t->head_loss[0][1],
+                t->loss_first[0], t->loss_last[0], t->mean_best_epoch[0], t->head_loss[1][0], t->head_loss[1][1],
+                t->loss_first[1], t->loss_last[1], t->mean_best_epoch[1], t->n_jobs, t->seconds, t->n_ranks,
+                t->cpu_seconds, t->ms_per_kernel_step);
+    }
     fprintf(f, "\nPaired verdicts. Unit: a held-out (kernel, GPU), its log speedup averaged over the seeds first (the "
                "seeds reuse the same folds, so they are not independent units); 95 %% Student-t interval of the mean "
                "paired difference (analysis/paired.h); a positive difference favours the first named.\n\n");
@@ -304,12 +399,12 @@ static void coarsen_reg_md(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *r
 }
 
 /* metrics.csv rows of the regression predictors (features,classifier,gpu,metric,mean,sd,seeds). */
-static void coarsen_reg_metrics(FILE *f, pred_agg agg[NRF][RP_N]) {
-    for (int j = 0; j < NRF; j++)
+static void coarsen_reg_metrics(FILE *f, pred_agg agg[NRA][RP_N]) {
+    for (int j = 0; j < NRA; j++)
         for (int p = RP_REG; p < RP_N; p++) {
             const pred_agg *a = &agg[j][p];
             if (!a->on) continue;
-            const char *fn = fs_name[reg_fs[j]];
+            const char *fn = ra_name[j];
             for (int g = 0; g < NG; g++)
                 fprintf(f, "%s,%s,%s,speedup_mean,%.6g,%.6g,%d\n", fn, rp_name[p], mir_coarsen_gpu_name[g], a->gmean[g],
                         a->gsd[g], a->S);
@@ -339,7 +434,8 @@ static void agg_json(FILE *f, const pred_agg *a) {
 
 /* summary.json's keys of issue 15 (after the top-level ones): regression, safe, their per-feature-set entries,
  * paired. */
-static void coarsen_reg_json(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired *res, const int *ok) {
+static void coarsen_reg_json(FILE *f, pred_agg agg[NRA][RP_N], const reg_runs *rr, const mir_paired *res,
+                             const int *ok) {
     for (int p = RP_REG; p < RP_N; p++) {
         fprintf(f, ", \"%s\": ", rp_name[p]);
         agg_json(f, &agg[0][p]);
@@ -353,6 +449,39 @@ static void coarsen_reg_json(FILE *f, pred_agg agg[NRF][RP_N], const mir_paired 
             first = 0;
         }
         fprintf(f, "}");
+    }
+    if (rr->ft_on) {
+        /* "finetune": {"pretrained": <as "regression">, "random": .., "safe": {"pretrained": .., "random": ..}, ..} */
+        const mir_ft_summary *t = &rr->fts;
+        static const char *const start[MIR_FT_N_INITS] = {"pretrained", "random"};
+        fprintf(f, ", \"finetune\": {");
+        for (int i = 0; i < MIR_FT_N_INITS; i++) {
+            fprintf(f, "\"%s\": ", start[i]);
+            agg_json(f, &agg[NRF + i][RP_REG]);
+            fprintf(f, ", ");
+        }
+        fprintf(f, "\"safe\": {");
+        for (int i = 0; i < MIR_FT_N_INITS; i++) {
+            fprintf(f, "%s\"%s\": ", i ? ", " : "", start[i]);
+            agg_json(f, &agg[NRF + i][RP_SAFE]);
+        }
+        fprintf(f, "}, \"train_loss\": {");
+        for (int i = 0; i < MIR_FT_N_INITS; i++) {
+            fprintf(f, "%s\"%s\": {\"head_first_epoch\": ", i ? ", " : "", start[i]);
+            mir_json_number(f, t->head_loss[i][0]);
+            fprintf(f, ", \"head_last_epoch\": ");
+            mir_json_number(f, t->head_loss[i][1]);
+            fprintf(f, ", \"first_epoch\": ");
+            mir_json_number(f, t->loss_first[i]);
+            fprintf(f, ", \"last_epoch\": ");
+            mir_json_number(f, t->loss_last[i]);
+            fprintf(f, ", \"mean_best_epoch\": ");
+            mir_json_number(f, t->mean_best_epoch[i]);
+            fprintf(f, "}");
+        }
+        /* no timings: the file is the same at any number of ranks (the cost is in summary.md) */
+        fprintf(f, "}, \"epochs\": %d, \"head_epochs\": %d, \"hidden\": %d, \"window\": %d, \"max_nodes\": %d, "
+                   "\"trainings\": %d}", t->epochs, t->head_epochs, t->hidden, t->window, t->max_nodes, t->n_jobs);
     }
     fprintf(f, ", \"paired\": {");
     for (int i = 0, first = 1; i < N_PAIRED; i++)
@@ -378,6 +507,15 @@ static int coarsen_reg_predictions(const char *dir, const mir_coarsen *c, const 
                     fprintf(f, "%s,%s,%d,%s,%s,%d,%.6g,%g\n", fs_name[reg_fs[j]], rp_name[RP_REG + p], s,
                             mir_coarsen_gpu_name[g], c->kernel[k], mir_coarsen_factor[fac],
                             mir_coarsen_speedup(c, g, k, fac), rr->margin[((size_t)j * rr->S + s) * rr->n + k]);
+                }
+    for (int i = 0; i < MIR_FT_N_INITS && rr->ft_on; i++)
+        for (int p = 0; p < 2; p++)
+            for (int s = 0; s < rr->S; s++)
+                for (int u = 0; u < rr->NU; u++) {
+                    int fac = rr->ft_choice[(((size_t)i * rr->S + s) * 2 + p) * rr->NU + u], k = u % rr->n, g = u / rr->n;
+                    fprintf(f, "%s,%s,%d,%s,%s,%d,%.6g,%g\n", ra_name[NRF + i], rp_name[RP_REG + p], s,
+                            mir_coarsen_gpu_name[g], c->kernel[k], mir_coarsen_factor[fac],
+                            mir_coarsen_speedup(c, g, k, fac), rr->ft_margin[((size_t)i * rr->S + s) * rr->n + k]);
                 }
     if (fclose(f)) return mir_fail(err, "%s: write error", path);
     return 0;
@@ -478,6 +616,10 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         rc = -1;
         goto done;
     }
+    if (o->finetune && coarsen_finetune(&c, o, model, ok, comm, &rr, err)) {
+        rc = -1;
+        goto done;
+    }
 
     if (rank == 0) {
         /* speedups: per run and variant, per kernel */
@@ -532,7 +674,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
             orac_geo = mir_geomean(all, NG * n);
             free(all);
         }
-        pred_agg agg[NRF][RP_N];
+        pred_agg agg[NRA][RP_N];
         mir_paired pres[N_PAIRED];
         int pok[N_PAIRED];
         coarsen_reg_aggregate(&c, &rr, sp, runs, n_runs, nseeds, agg);
@@ -593,7 +735,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         mir_json_number(f, geo[FS_EMB][2]);
         fprintf(f, ", \"oracle_geomean\": ");
         mir_json_number(f, orac_geo);
-        coarsen_reg_json(f, agg, pres, pok);
+        coarsen_reg_json(f, agg, &rr, pres, pok);
         fprintf(f, "}\n");
         if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
         /* plot */
@@ -681,7 +823,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         if (fs_on[FS_PROP])
             fprintf(f, "The opcode shares (counts / instructions, size-free like the embedding's means): geometric-mean "
                        "speedup %.3f (counts %.3f).\n\n", geo[FS_PROP][2], geo[FS_OPC][2]);
-        coarsen_reg_md(f, agg, pres, pok, n);
+        coarsen_reg_md(f, agg, &rr, pres, pok, n);
         fprintf(f, "Plot: [speedup.png](speedup.png). Per-kernel predictions: predictions.csv (first seed, and the "
                    "mean speedup over seeds), predictions-regression.csv (every seed). Every aggregate: metrics.csv."
                    "\n\n## Cost (PAPI probe, common/probe.h)\n\n");

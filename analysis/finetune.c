@@ -1,7 +1,9 @@
 /*
- * finetune.c: the encoder and two small heads trained end to end on device mapping (see finetune.h).
+ * finetune.c: the encoder and two small heads trained end to end on device mapping, or one regression head on
+ * thread coarsening (see finetune.h).
  *
- * Sections: the head (forward / backward), AdamW, one fold's training, the device-mapping driver over MPI.
+ * Sections: the head (forward / backward), AdamW, one fold's training (both tasks), the device-mapping driver
+ * over MPI, the thread-coarsening driver over MPI.
  */
 #include "finetune.h"
 
@@ -15,6 +17,7 @@
 #include "irmodule.h"
 #include "layers.h"
 #include "protocol.h"
+#include "regress.h"
 
 void mir_ft_options_default(mir_ft_options *o) {
     *o = (mir_ft_options){4, 15, 8, 32, 5e-6, 3e-3, 0.01, 1.0, 0.2};
@@ -99,15 +102,17 @@ enum { ROLE_NONE = 0, ROLE_TRAIN, ROLE_VAL, ROLE_TEST };
 typedef struct ft_run {
     const mir_ft_data *d;
     const mir_ft_options *o;
-    int C, D, Din, H;          /* d_model, embedding 2C, head input 2C + 2, head width */
+    int C, D, Din, H;          /* d_model, embedding 2C, head input 2C + na, head width */
+    int nh, na;                /* heads (MIR_FT_HEADS; 1 for MIR_FT_REGRESS), features of a row per head (2; n_aux) */
     mir_config bcfg;           /* the batches' configuration: the reading mode's window and graph window */
     mir_model_f32 net;         /* the encoder (its own copy of the parameters) */
-    float *hp, *hg;            /* (MIR_FT_HEADS * head_size) head parameters, gradients */
+    float *hp, *hg;            /* (nh * head_size) head parameters, gradients */
     ft_head head[MIR_FT_HEADS], dhead[MIR_FT_HEADS];
     ft_adam opt_enc, opt_head;
     uint8_t *role;             /* (n) ROLE_* of each row */
     int *krow_start, *krow;    /* rows of each kernel: krow[krow_start[k] .. krow_start[k+1]) */
-    float aux_mean[MIR_FT_HEADS][2], aux_sd[MIR_FT_HEADS][2];
+    float aux_mean[MIR_FT_HEADS][MIR_FT_MAX_AUX], aux_sd[MIR_FT_HEADS][MIR_FT_MAX_AUX];
+    float *value;              /* MIR_FT_REGRESS: (n) the head's latest prediction of each row evaluated */
     float *emb_mean, *emb_sd;  /* (D) standardisation of the embedding, from the starting encoder */
     float *cache;              /* (n_kernels, D) the starting encoder's embeddings (the heads' warm-up) */
     mir_batch batch;
@@ -164,7 +169,7 @@ static void encode(ft_run *r, const int *ks, int B) {
 }
 
 /* Head h's inputs for the m rows gathered by batch_rows: x (m, Din) = [emb of the row's kernel, its standardised
- * sizes]; y (m) the labels. */
+ * sizes (features)]; y (m) the labels (targets). */
 static void head_inputs(ft_run *r, int h, int m) {
     const mir_ft_data *d = r->d;
     for (int i = 0; i < m; i++) {
@@ -172,31 +177,47 @@ static void head_inputs(ft_run *r, int h, int m) {
         const int j = r->rows[i];
         const float *e = r->emb + (size_t)r->slot[i] * r->D;
         for (int c = 0; c < r->D; c++) x[c] = (e[c] - r->emb_mean[c]) / r->emb_sd[c];
-        for (int a = 0; a < 2; a++)
-            x[r->D + a] = (d->aux[((size_t)h * d->n + j) * 2 + a] - r->aux_mean[h][a]) / r->aux_sd[h][a];
-        r->y[i] = (float)d->label[h][j];
+        for (int a = 0; a < r->na; a++)
+            x[r->D + a] = (d->aux[((size_t)h * d->n + j) * r->na + a] - r->aux_mean[h][a]) / r->aux_sd[h][a];
+        r->y[i] = d->task == MIR_FT_REGRESS ? d->target[j] : (float)d->label[h][j];
     }
 }
 
-/* Loss of the batch's m rows (sum over heads of the mean BCE), after encode (or r->emb filled from the cache) and
- * batch_rows. grad 1: also the gradients of that loss (heads into r->hg, the embedding into r->demb, then through
- * the encoder into r->net.grads; all accumulated); grad 2: the heads' only. pred (may be NULL): pred[h * n + row]
- * = logit > 0. hits: right predictions. */
+/* Loss of the batch's m rows (sum over heads of the mean BCE; MIR_FT_REGRESS: the mean squared error), after
+ * encode (or r->emb filled from the cache) and batch_rows. grad 1: also the gradients of that loss (heads into
+ * r->hg, the embedding into r->demb, then through the encoder into r->net.grads; all accumulated); grad 2: the
+ * heads' only. pred (may be NULL): pred[h * n + row] = logit > 0. hits: right predictions. MIR_FT_REGRESS: each
+ * row's prediction into r->value (pred and hits unused). */
 static double batch_loss(ft_run *r, int B, int m, int grad, int *pred, int *hits) {
     double loss = 0;
     if (grad) memset(r->demb, 0, (size_t)B * r->D * sizeof *r->demb);
-    for (int h = 0; h < MIR_FT_HEADS && m > 0; h++) {
+    const int regress = r->d->task == MIR_FT_REGRESS;
+    for (int h = 0; h < r->nh && m > 0; h++) {
         head_inputs(r, h, m);
         head_forward(&r->head[h], r->x, r->pre, r->act, r->logit, m, r->Din, r->H);
-        loss += (double)mir_bce_forward_f32(r->logit, r->y, m) / m;
-        for (int i = 0; i < m; i++) {
-            int p = r->logit[i] > 0;
-            if (pred) pred[(size_t)h * r->d->n + r->rows[i]] = p;
-            if (hits) *hits += p == (int)r->y[i];
+        if (regress) {
+            double se = 0;
+            for (int i = 0; i < m; i++) {
+                const double e = (double)r->logit[i] - r->y[i];
+                se += e * e;
+                r->value[r->rows[i]] = r->logit[i];
+            }
+            loss += se / m;
+        } else {
+            loss += (double)mir_bce_forward_f32(r->logit, r->y, m) / m;
+            for (int i = 0; i < m; i++) {
+                int p = r->logit[i] > 0;
+                if (pred) pred[(size_t)h * r->d->n + r->rows[i]] = p;
+                if (hits) *hits += p == (int)r->y[i];
+            }
         }
         if (!grad) continue;
-        memset(r->dlogit, 0, (size_t)m * sizeof *r->dlogit);
-        mir_bce_backward_f32(r->dlogit, r->logit, r->y, m, 1.0f / (float)m);
+        if (regress) {
+            for (int i = 0; i < m; i++) r->dlogit[i] = 2.0f * (r->logit[i] - r->y[i]) / (float)m; /* d mean (p - y)^2 */
+        } else {
+            memset(r->dlogit, 0, (size_t)m * sizeof *r->dlogit);
+            mir_bce_backward_f32(r->dlogit, r->logit, r->y, m, 1.0f / (float)m);
+        }
         memset(r->dx, 0, (size_t)m * r->Din * sizeof *r->dx);
         head_backward(&r->dhead[h], r->dx, r->dlogit, &r->head[h], r->x, r->pre, r->act, r->dact, r->dpre, m, r->Din,
                       r->H);
@@ -225,6 +246,67 @@ static double eval_role(ft_run *r, const int *kernels, int nk, int role, int *pr
     }
     if (n_rows) *n_rows = rows;
     return rows ? sum / rows : NAN;
+}
+
+/* MIR_FT_REGRESS, after eval_role over role `role`: each unit with rows of that role, its chosen row (the
+ * largest r->value; ties: the first) and its default row into best (n_units), dflt (n_units); -1 for the other
+ * units. Returns the number of units. */
+static int unit_choices(const ft_run *r, int role, int *best, int *dflt) {
+    const mir_ft_data *d = r->d;
+    int nu = 0;
+    for (int u = 0; u < d->n_units; u++) best[u] = dflt[u] = -1;
+    for (int j = 0; j < d->n; j++) {
+        if (r->role[j] != role) continue;
+        const int u = d->unit[j];
+        if (best[u] < 0) nu++;
+        if (best[u] < 0 || r->value[j] > r->value[best[u]]) best[u] = j;
+        if (d->is_default[j]) dflt[u] = j;
+    }
+    return nu;
+}
+
+/* The row a unit's safe rule picks under margin m: its best row when the predicted gain over the default row's
+ * prediction exceeds m (mir_reg_decide), else the default row (the best one when the unit has no default). */
+static int safe_row(const ft_run *r, int best, int dflt, double m) {
+    if (dflt < 0) return best;
+    return (double)r->value[best] - (double)r->value[dflt] > m ? best : dflt;
+}
+
+/* The figure early stopping maximises, after eval_role over the held-out rows (rows, hits from it): the accuracy
+ * of both heads; MIR_FT_REGRESS: the held-out units' mean realised target at their chosen rows. NaN without
+ * held-out rows. */
+static double val_score(const ft_run *r, int rows, int hits) {
+    if (r->d->task != MIR_FT_REGRESS) return rows ? (double)hits / ((double)rows * MIR_FT_HEADS) : NAN;
+    const mir_ft_data *d = r->d;
+    int *best = mir_malloc(((size_t)d->n_units + 1) * sizeof *best), *dflt = mir_malloc(((size_t)d->n_units + 1) * sizeof *dflt);
+    const int nu = unit_choices(r, ROLE_VAL, best, dflt);
+    double s = 0;
+    for (int u = 0; u < d->n_units; u++)
+        if (best[u] >= 0) s += d->target[best[u]];
+    free(best);
+    free(dflt);
+    return nu ? s / nu : NAN;
+}
+
+/* MIR_FT_REGRESS, after eval_role over the held-out rows: the safe rule's margin, picked among mir_reg_margins
+ * by mir_reg_choose_margin (MIR_REG_RULE_NO_LOSS, grouped by benchmark) on the held-out units' realised targets;
+ * inf without held-out units. */
+static double val_margin(const ft_run *r) {
+    const mir_ft_data *d = r->d;
+    int *best = mir_malloc(((size_t)d->n_units + 1) * sizeof *best), *dflt = mir_malloc(((size_t)d->n_units + 1) * sizeof *dflt);
+    const int nu = unit_choices(r, ROLE_VAL, best, dflt);
+    double *lv = mir_calloc((size_t)MIR_REG_N_MARGINS * nu + 1, sizeof *lv);
+    int *grp = mir_malloc(((size_t)nu + 1) * sizeof *grp), i = 0;
+    for (int u = 0; u < d->n_units; u++) {
+        if (best[u] < 0) continue;
+        grp[i] = d->group[best[u]];
+        for (int m = 0; m < MIR_REG_N_MARGINS; m++)
+            lv[(size_t)m * nu + i] = d->target[safe_row(r, best[u], dflt[u], mir_reg_margins[m])];
+        i++;
+    }
+    double margin = nu ? mir_reg_margins[mir_reg_choose_margin(lv, grp, nu, MIR_REG_RULE_NO_LOSS)] : INFINITY;
+    free(grp); free(lv); free(best); free(dflt);
+    return margin;
 }
 
 /* The kernels with at least one row of role `role`, in index order; returns their number. */
@@ -261,16 +343,17 @@ static void assign_roles(ft_run *r, const int *fold, int test, mir_rng *rng) {
     free(present); free(held); free(groups);
 }
 
-/* Mean and deviation of each head's two size features over the training rows (deviation floored at 1e-3). */
+/* Mean and deviation of each head's size features (MIR_FT_REGRESS: row features) over the training rows
+ * (deviation floored at 1e-3). */
 static void aux_stats(ft_run *r) {
     const mir_ft_data *d = r->d;
-    for (int h = 0; h < MIR_FT_HEADS; h++)
-        for (int a = 0; a < 2; a++) {
+    for (int h = 0; h < r->nh; h++)
+        for (int a = 0; a < r->na; a++) {
             double s = 0, s2 = 0;
             int m = 0;
             for (int j = 0; j < d->n; j++)
                 if (r->role[j] == ROLE_TRAIN) {
-                    double v = d->aux[((size_t)h * d->n + j) * 2 + a];
+                    double v = d->aux[((size_t)h * d->n + j) * r->na + a];
                     s += v;
                     s2 += v * v;
                     m++;
@@ -291,6 +374,7 @@ static void run_free(ft_run *r) {
     free(r->emb_mean); free(r->emb_sd); free(r->cache);
     free(r->x); free(r->dx); free(r->pre); free(r->act); free(r->dpre); free(r->dact);
     free(r->logit); free(r->dlogit); free(r->y); free(r->slot); free(r->rows);
+    free(r->value);
 }
 
 static int run_init(ft_run *r, const mir_ft_data *d, const float *init, const mir_ft_options *o, mir_rng *rng,
@@ -302,27 +386,34 @@ static int run_init(ft_run *r, const mir_ft_data *d, const float *init, const mi
         o->head_epochs < 0)
         return mir_fail(err, "fine-tuning: batch 1..64, epochs 1..%d, head epochs >= 0 and a positive head width are "
                         "required", MIR_FT_MAX_EPOCHS);
+    const int regress = d->task == MIR_FT_REGRESS;
+    if (regress && (d->n_aux < 1 || d->n_aux > MIR_FT_MAX_AUX || !d->target || !d->unit || !d->is_default))
+        return mir_fail(err, "fine-tuning: a regression needs 1..%d row features, targets, units and defaults",
+                        MIR_FT_MAX_AUX);
+    r->nh = regress ? 1 : MIR_FT_HEADS;
+    r->na = regress ? d->n_aux : 2;
     if (mir_model_create_f32(&r->net, d->cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
     memcpy(r->net.params, init, r->net.n_params * sizeof *init);
     r->C = d->cfg->d_model;
     r->D = 2 * r->C;
-    r->Din = r->D + 2;
+    r->Din = r->D + r->na;
     r->H = o->hidden;
     r->bcfg = *d->cfg;
     r->bcfg.max_seq = d->window;
     r->bcfg.max_nodes = d->max_nodes;
     const size_t hs = head_size(r->Din, r->H);
-    r->hp = mir_calloc(MIR_FT_HEADS * hs, sizeof *r->hp);
-    r->hg = mir_calloc(MIR_FT_HEADS * hs, sizeof *r->hg);
-    for (int h = 0; h < MIR_FT_HEADS; h++) {
+    r->hp = mir_calloc(r->nh * hs, sizeof *r->hp);
+    r->hg = mir_calloc(r->nh * hs, sizeof *r->hg);
+    for (int h = 0; h < r->nh; h++) {
         head_point(&r->head[h], r->hp + h * hs, r->Din, r->H);
         head_point(&r->dhead[h], r->hg + h * hs, r->Din, r->H);
         head_init(&r->head[h], r->Din, r->H, rng);
     }
     r->opt_enc = (ft_adam){mir_calloc(r->net.n_params, sizeof(float)), mir_calloc(r->net.n_params, sizeof(float)),
                            r->net.n_params};
-    r->opt_head = (ft_adam){mir_calloc(MIR_FT_HEADS * hs, sizeof(float)), mir_calloc(MIR_FT_HEADS * hs, sizeof(float)),
-                            MIR_FT_HEADS * hs};
+    r->opt_head = (ft_adam){mir_calloc(r->nh * hs, sizeof(float)), mir_calloc(r->nh * hs, sizeof(float)),
+                            r->nh * hs};
+    if (regress) r->value = mir_calloc((size_t)d->n + 1, sizeof *r->value);
     r->role = mir_calloc((size_t)d->n, 1);
     /* rows of each kernel (counting sort) */
     r->krow_start = mir_calloc((size_t)d->n_kernels + 1, sizeof *r->krow_start);
@@ -465,7 +556,7 @@ int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int te
      * few confident mistakes); without held-out rows, the last epoch */
     int hits = 0, rows = 0;
     st->val_loss0 = nvk ? eval_role(&r, vk, nvk, ROLE_VAL, NULL, &rows, &hits) : NAN;
-    st->val_acc0 = st->val_acc = rows ? (double)hits / ((double)rows * MIR_FT_HEADS) : NAN;
+    st->val_acc0 = st->val_acc = val_score(&r, rows, hits);
     double best_loss = st->val_loss0;
     memcpy(best_enc, r.net.params, r.net.n_params * sizeof *best_enc);
     memcpy(best_head, r.hp, r.opt_head.n * sizeof *best_head);
@@ -473,7 +564,7 @@ int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int te
         st->train_loss[e] = train_epoch(&r, tk, ntk, &rng, &step, &head_step, warmup, st);
         hits = 0;
         st->val_loss[e] = nvk ? eval_role(&r, vk, nvk, ROLE_VAL, NULL, &rows, &hits) : NAN;
-        double acc = rows ? (double)hits / ((double)rows * MIR_FT_HEADS) : NAN;
+        double acc = val_score(&r, rows, hits);
         st->epochs = e + 1;
         if (!nvk || acc > st->val_acc || (acc == st->val_acc && st->val_loss[e] < best_loss)) {
             st->val_acc = acc;
@@ -487,7 +578,25 @@ int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int te
     memcpy(r.hp, best_head, r.opt_head.n * sizeof *best_head);
     int *xk = mir_malloc(((size_t)d->n_kernels + 1) * sizeof *xk);
     int nxk = kernels_with(&r, ROLE_TEST, xk);
-    eval_role(&r, xk, nxk, ROLE_TEST, pred, NULL, NULL);
+    if (d->task == MIR_FT_REGRESS) {
+        /* the margin from the kept parameters' held-out predictions, then the test units' choices */
+        if (nvk) eval_role(&r, vk, nvk, ROLE_VAL, NULL, NULL, NULL);
+        st->margin = nvk ? val_margin(&r) : INFINITY;
+        eval_role(&r, xk, nxk, ROLE_TEST, NULL, NULL, NULL);
+        int *best = mir_malloc(((size_t)d->n_units + 1) * sizeof *best), *dflt = mir_malloc(((size_t)d->n_units + 1) * sizeof *dflt);
+        unit_choices(&r, ROLE_TEST, best, dflt);
+        for (int j = 0; j < d->n; j++)
+            if (r.role[j] == ROLE_TEST) pred[j] = 0;
+        for (int u = 0; u < d->n_units; u++)
+            if (best[u] >= 0) {
+                pred[best[u]] |= 1;
+                pred[safe_row(&r, best[u], dflt[u], st->margin)] |= 2;
+            }
+        free(best);
+        free(dflt);
+    } else {
+        eval_role(&r, xk, nxk, ROLE_TEST, pred, NULL, NULL);
+    }
     free(xk); free(tk); free(vk); free(best_enc); free(best_head);
     run_free(&r);
     st->seconds = mir_wall_seconds() - t0;
@@ -556,12 +665,12 @@ int mir_ft_check_gradient(const mir_ft_data *d, const float *init, const mir_ft_
 
 /* Encode the kernel files with the model's vocabulary, as far as the reading mode reads them (the first
  * `window` words; the graph whole, windowed by mir_batch_build). Files that did not embed stay empty. */
-static int encode_kernels(const mir_devmap *d, const mir_model *model, const uint8_t *ok, int window,
-                          mir_encoded *enc, int *n_bad) {
+static int encode_kernels(char *const *kernel_file, int n_kernels, const mir_model *model, const uint8_t *ok,
+                          int window, mir_encoded *enc, int *n_bad) {
     const mir_vocab *v = mir_model_vocab(model);
     int encoded = 0;
     *n_bad = 0;
-    for (int k = 0; k < d->n_kernels; k++) {
+    for (int k = 0; k < n_kernels; k++) {
         memset(&enc[k], 0, sizeof enc[k]);
         if (!ok[k]) {
             ++*n_bad;
@@ -570,11 +679,11 @@ static int encode_kernels(const mir_devmap *d, const mir_model *model, const uin
         mir_error e = {{0}};
         char *data = NULL;
         size_t bytes = 0;
-        int rc = mir_read_file(d->kernel_file[k], &data, &bytes, &e);
+        int rc = mir_read_file(kernel_file[k], &data, &bytes, &e);
         if (!rc) {
             LLVMContextRef ctx = LLVMContextCreate();
             LLVMModuleRef mod = NULL;
-            rc = mir_parse_ir(ctx, data, bytes, d->kernel_file[k], &mod, &e);
+            rc = mir_parse_ir(ctx, data, bytes, kernel_file[k], &mod, &e);
             if (!rc) {
                 rc = mir_encode_module(v, mod, window, &enc[k], &e);
                 LLVMDisposeModule(mod);
@@ -583,7 +692,7 @@ static int encode_kernels(const mir_devmap *d, const mir_model *model, const uin
         }
         free(data);
         if (rc) {
-            mir_log(MIR_LOG_WARN, "fine-tuning: %s: %s (read as an empty module)", d->kernel_file[k], e.msg);
+            mir_log(MIR_LOG_WARN, "fine-tuning: %s: %s (read as an empty module)", kernel_file[k], e.msg);
             mir_encoded_free(&enc[k]);
             ++*n_bad;
         } else {
@@ -635,7 +744,7 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     /* the kernels, as the fast mode reads them */
     mir_encoded *enc = mir_calloc((size_t)d->n_kernels + 1, sizeof *enc);
     mir_module_view *views = mir_calloc((size_t)d->n_kernels + 1, sizeof *views);
-    sum->n_encoded = encode_kernels(d, model, ok, sum->window, enc, &sum->n_unreadable);
+    sum->n_encoded = encode_kernels(d->kernel_file, d->n_kernels, model, ok, sum->window, enc, &sum->n_unreadable);
     for (int k = 0; k < d->n_kernels; k++) views[k] = mir_encoded_view(&enc[k]);
     float *aux = mir_malloc((size_t)MIR_FT_HEADS * n * 2 * sizeof *aux);
     for (int h = 0; h < MIR_FT_HEADS; h++)
@@ -644,7 +753,7 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
             aux[((size_t)h * n + j) * 2 + 1] = (float)log2(1.0 + d->wgsize[h][j]);
         }
     mir_ft_data data = {cfg, sum->window, sum->max_nodes, d->n_kernels, views, n, d->kernel, d->group, aux,
-                        {d->label[MIR_DEVMAP_AMD], d->label[MIR_DEVMAP_NVIDIA]}};
+                        {d->label[MIR_DEVMAP_AMD], d->label[MIR_DEVMAP_NVIDIA]}, MIR_FT_CLASSIFY, 0, NULL, NULL, NULL, 0};
     /* the jobs: (start, split, fold) */
     int n_jobs = 0;
     for (int s = 0; s < n_splits; s++) n_jobs += MIR_FT_N_INITS * splits[s].k;
@@ -724,6 +833,158 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     free(mine);
     free(aux);
     for (int k = 0; k < d->n_kernels; k++) mir_encoded_free(&enc[k]);
+    free(enc);
+    free(views);
+    for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* thread coarsening over the ranks                                                                 */
+
+enum { CF_NG = MIR_COARSEN_N_GPUS, CF_NF = MIR_COARSEN_N_FACTORS, CF_AUX = CF_NG + 1 };
+
+int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const char *model_path, const uint8_t *ok,
+                         const mir_ft_options *o, uint64_t seed, int n_seeds, MPI_Comm comm, int quiet, int *choice,
+                         double *margin, mir_ft_summary *sum, mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const double t0 = mir_wall_seconds();
+    const int nk = c->n, NU = CF_NG * nk;
+    const mir_config *cfg = mir_model_config(model);
+    const mir_embed_options fast = mir_embed_options_fast(model);
+    memset(sum, 0, sizeof *sum);
+    if (cfg->statements)
+        return mir_fail(err, "%s: a statement-level model (statements = 1) cannot be fine-tuned yet; embed with it "
+                        "(coarsen without --finetune) or fine-tune a token-level model", model_path);
+    sum->window = fast.window ? fast.window : cfg->max_seq;
+    sum->max_nodes = fast.max_nodes ? fast.max_nodes : cfg->max_nodes;
+    sum->epochs = o->epochs;
+    sum->hidden = o->hidden;
+    sum->head_epochs = o->head_epochs;
+    sum->n_ranks = size;
+    /* the two starts, as mir_devmap_finetune draws them */
+    mir_model_f32 start[MIR_FT_N_INITS];
+    for (int i = 0; i < MIR_FT_N_INITS; i++)
+        if (mir_model_create_f32(&start[i], cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
+    int rc = mir_checkpoint_load(model_path, cfg, start[MIR_FT_PRETRAINED].params, NULL, NULL, err);
+    mir_rng rr;
+    mir_rng_seed(&rr, seed, 0x72616e646f6d); /* mir_write_random_model's draw: the random-weights encoder */
+    mir_model_init_params_f32(&start[MIR_FT_RANDOM], &rr);
+    int bad = rc != 0, any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (any) {
+        if (!bad) mir_fail(err, "fine-tuning: %s: cannot read the weights on another rank", model_path);
+        for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
+        return -1;
+    }
+    mir_encoded *enc = mir_calloc((size_t)nk + 1, sizeof *enc);
+    mir_module_view *views = mir_calloc((size_t)nk + 1, sizeof *views);
+    sum->n_encoded = encode_kernels(c->kernel_file, nk, model, ok, sum->window, enc, &sum->n_unreadable);
+    for (int k = 0; k < nk; k++) views[k] = mir_encoded_view(&enc[k]);
+    /* the rows: every measured (kernel, GPU, factor); features [one-hot GPU, log2(factor)], target the log
+     * speedup over factor 1 (factor 1 is a row of its own, target 0: the default) */
+    const size_t cap = (size_t)nk * CF_NG * CF_NF;
+    int *kernel = mir_malloc(cap * sizeof *kernel), *unit = mir_malloc(cap * sizeof *unit);
+    int *fac = mir_malloc(cap * sizeof *fac);
+    float *aux = mir_malloc(cap * CF_AUX * sizeof *aux), *target = mir_malloc(cap * sizeof *target);
+    uint8_t *dflt = mir_malloc(cap);
+    int n = 0;
+    for (int k = 0; k < nk; k++)
+        for (int g = 0; g < CF_NG; g++)
+            for (int f = 0; f < CF_NF; f++) {
+                const double sp = mir_coarsen_speedup(c, g, k, f);
+                if (isnan(sp)) continue;
+                kernel[n] = k;
+                unit[n] = g * nk + k;
+                fac[n] = f;
+                for (int q = 0; q < CF_NG; q++) aux[(size_t)n * CF_AUX + q] = q == g ? 1.0f : 0.0f;
+                aux[(size_t)n * CF_AUX + CF_NG] = (float)f; /* log2(mir_coarsen_factor[f]) */
+                target[n] = (float)log(sp);
+                dflt[n] = f == 0;
+                n++;
+            }
+    mir_ft_data data = {cfg, sum->window, sum->max_nodes, nk, views, n, kernel, kernel, aux, {NULL, NULL},
+                        MIR_FT_REGRESS, CF_AUX, target, unit, dflt, NU};
+    const int n_jobs = MIR_FT_N_INITS * n_seeds * nk;
+    const size_t per = (size_t)2 * NU;
+    /* choice + 1 where this rank's (summed over the ranks), margins likewise (0 elsewhere) */
+    int *mine = mir_calloc((size_t)MIR_FT_N_INITS * n_seeds * per, sizeof *mine);
+    double *mmine = mir_calloc((size_t)MIR_FT_N_INITS * n_seeds * nk, sizeof *mmine);
+    int *tmp = mir_malloc(((size_t)n + 1) * sizeof *tmp);
+    enum { PER = 7 };
+    double tot[PER * MIR_FT_N_INITS + 3] = {0};
+    int job = 0;
+    for (int s = 0; s < n_seeds && !rc; s++)
+        for (int init = 0; init < MIR_FT_N_INITS && !rc; init++)
+            for (int f = 0; f < nk && !rc; f++, job++) {
+                if (job % size != rank) continue;
+                mir_ft_stats st;
+                /* the frozen regression's seed of this seed index (coarsen.c), then the fold */
+                const uint64_t js = mir_seed_mix(mir_seed_mix(mir_seed_mix(seed, (uint64_t)s), 0x7e9c0a25u), (uint64_t)f);
+                for (int j = 0; j < n; j++) tmp[j] = -1;
+                rc = mir_ft_fold(&data, start[init].params, kernel, f, o, js, tmp, &st, err);
+                if (rc) break;
+                int *dst = mine + ((size_t)init * n_seeds + s) * per;
+                for (int j = 0; j < n; j++) {
+                    if (kernel[j] != f || tmp[j] <= 0) continue;
+                    if (tmp[j] & 1) dst[unit[j]] = fac[j] + 1;
+                    if (tmp[j] & 2) dst[NU + unit[j]] = fac[j] + 1;
+                }
+                mmine[((size_t)init * n_seeds + s) * nk + f] = st.margin;
+                double *t = tot + PER * init;
+                t[0] += 1;
+                t[1] += st.best_epoch;
+                t[2] += st.train_loss[0];
+                t[3] += st.train_loss[st.epochs - 1];
+                t[4] += st.best_epoch == 0;
+                t[5] += st.head_loss_first;
+                t[6] += st.head_loss_last;
+                tot[PER * MIR_FT_N_INITS] += (double)st.kernel_steps;
+                tot[PER * MIR_FT_N_INITS + 1] += st.step_seconds;
+                tot[PER * MIR_FT_N_INITS + 2] += st.seconds;
+                if (!quiet)
+                    mir_log(rank == 0 ? MIR_LOG_INFO : MIR_LOG_DEBUG,
+                            "fine-tuning: job %d of %d (%s start, seed %d, kernel %s out): head alone %.4f -> %.4f, "
+                            "%d epochs, epoch %d kept (held-out log speedup %.3f -> %.3f), train loss %.4f -> %.4f, "
+                            "margin %g, %.0f s (%.1f ms per kernel step)", job + 1, n_jobs,
+                            init ? "random" : "pre-trained", s, c->kernel[f], st.head_loss_first, st.head_loss_last,
+                            st.epochs, st.best_epoch, st.val_acc0, st.val_acc, st.train_loss[0],
+                            st.train_loss[st.epochs - 1], st.margin, st.seconds,
+                            st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
+            }
+    free(tmp);
+    int me = rc != 0;
+    MPI_Allreduce(&me, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (any) {
+        if (!me) mir_fail(err, "fine-tuning failed on another rank (see its log)");
+        rc = -1;
+    } else {
+        const size_t nc = (size_t)MIR_FT_N_INITS * n_seeds * per, nm = (size_t)MIR_FT_N_INITS * n_seeds * nk;
+        MPI_Allreduce(MPI_IN_PLACE, mine, (int)nc, MPI_INT, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, mmine, (int)nm, MPI_DOUBLE, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, tot, PER * MIR_FT_N_INITS + 3, MPI_DOUBLE, MPI_SUM, comm);
+        for (size_t i = 0; i < nc; i++) choice[i] = mine[i] - 1;
+        memcpy(margin, mmine, nm * sizeof *margin);
+        for (int i = 0; i < MIR_FT_N_INITS; i++) {
+            const double *t = tot + PER * i;
+            sum->n_jobs += (int)t[0];
+            sum->mean_best_epoch[i] = t[0] ? t[1] / t[0] : NAN;
+            sum->loss_first[i] = t[0] ? t[2] / t[0] : NAN;
+            sum->loss_last[i] = t[0] ? t[3] / t[0] : NAN;
+            sum->kept_warmup[i] = t[0] ? t[4] / t[0] : NAN;
+            sum->head_loss[i][0] = t[0] ? t[5] / t[0] : NAN;
+            sum->head_loss[i][1] = t[0] ? t[6] / t[0] : NAN;
+        }
+        const double ks = tot[PER * MIR_FT_N_INITS];
+        sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[PER * MIR_FT_N_INITS + 1] / ks : NAN;
+        sum->cpu_seconds = tot[PER * MIR_FT_N_INITS + 2];
+    }
+    sum->seconds = mir_wall_seconds() - t0;
+    free(mine); free(mmine);
+    free(kernel); free(unit); free(fac); free(aux); free(target); free(dflt);
+    for (int k = 0; k < nk; k++) mir_encoded_free(&enc[k]);
     free(enc);
     free(views);
     for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);

@@ -1,6 +1,7 @@
 /*
  * finetune.h: fine-tuning the encoder end to end on device mapping (issue 15, item 2): `mir-analyze devmap
- * --finetune`. The frozen embeddings (devmap.c) stay the default; this is the transfer learning the paper
+ * --finetune`; and on thread coarsening with a regression head (`coarsen --finetune`, MIR_FT_REGRESS and
+ * mir_coarsen_finetune below: the same fold machinery, one head, squared error, choices per decision unit). The frozen embeddings (devmap.c) stay the default; this is the transfer learning the paper
  * argues for, run twice at the same budget: from the pre-trained weights and from random ones.
  *
  * One outer fold (mir_ft_fold), on the frozen runs' folds so that the verdicts pair:
@@ -46,7 +47,17 @@
 #include "mir_common.h"
 #include "model.h"
 
-enum { MIR_FT_HEADS = 2, MIR_FT_MAX_EPOCHS = 64 };
+enum { MIR_FT_HEADS = 2, MIR_FT_MAX_EPOCHS = 64, MIR_FT_MAX_AUX = 8 };
+
+/* The task a fold trains for (mir_ft_data.task):
+ *   MIR_FT_CLASSIFY  device mapping: MIR_FT_HEADS heads, each with 2 size features, BCE against 0 / 1 labels;
+ *                    early stopping on the held-out accuracy (both heads);
+ *   MIR_FT_REGRESS   one head, n_aux row features, squared error against a real target (coarsening: the log
+ *                    speedup of the row's configuration over the default); the rows form decision units and a
+ *                    unit's choice is its row of largest predicted target (the default is a row of its own,
+ *                    target 0); early stopping on the held-out units' mean realised target (the log of their
+ *                    geometric-mean speedup), ties to the lower held-out loss. */
+enum { MIR_FT_CLASSIFY = 0, MIR_FT_REGRESS = 1 };
 
 typedef struct mir_ft_options {
     int epochs;           /* maximum end-to-end epochs (default 4; at most MIR_FT_MAX_EPOCHS) */
@@ -61,8 +72,10 @@ typedef struct mir_ft_options {
 } mir_ft_options;
 void mir_ft_options_default(mir_ft_options *o);
 
-/* The rows to learn from: n rows of n_kernels kernels, each row with MIR_FT_HEADS binary labels and two size
- * features per head. */
+/* The rows to learn from: n rows of n_kernels kernels. MIR_FT_CLASSIFY (task 0, the devmap layout): each row
+ * with MIR_FT_HEADS binary labels and two size features per head. MIR_FT_REGRESS: one head; each row with n_aux
+ * features, a target, its decision unit and whether it is its unit's default. The fields after label are
+ * zero for device mapping. */
 typedef struct mir_ft_data {
     const mir_config *cfg;               /* the encoder's configuration */
     int window, max_nodes;               /* reading mode: tokens of the one window read, nodes of the graph window */
@@ -72,6 +85,13 @@ typedef struct mir_ft_data {
     const int *kernel, *group;           /* (n) kernel, benchmark of each row */
     const float *aux;                    /* (MIR_FT_HEADS, n, 2): log2(1 + transfer), log2(1 + wgsize) */
     const int *label[MIR_FT_HEADS];      /* (n) 0 / 1 */
+    /* MIR_FT_REGRESS only (aux is then (n, n_aux), standardised on the training rows like the sizes) */
+    int task;                            /* MIR_FT_CLASSIFY or MIR_FT_REGRESS */
+    int n_aux;                           /* features of a row after the embedding (1..MIR_FT_MAX_AUX) */
+    const float *target;                 /* (n) what the head predicts */
+    const int *unit;                     /* (n) decision unit of each row, 0..n_units-1 (a unit's rows: one kernel) */
+    const uint8_t *is_default;           /* (n) 1: the row is its unit's default configuration (one per unit) */
+    int n_units;
 } mir_ft_data;
 
 /* What one fold's training did. */
@@ -83,7 +103,9 @@ typedef struct mir_ft_stats {
     double train_loss[MIR_FT_MAX_EPOCHS];/* mean loss of the epoch's batches (sum over heads) */
     double val_loss[MIR_FT_MAX_EPOCHS];  /* on the held-out benchmarks after the epoch (NaN without) */
     double val_loss0;                    /* the same after the heads' warm-up */
-    double val_acc0, val_acc;            /* held-out accuracy (both heads) after the warm-up, and of the epoch kept */
+    double val_acc0, val_acc;            /* held-out accuracy (both heads) after the warm-up, and of the epoch kept;
+                                            MIR_FT_REGRESS: the held-out units' mean realised target instead */
+    double margin;                       /* MIR_FT_REGRESS: the safe rule's margin, picked on the held-out units */
     int64_t kernel_steps;                /* kernels through forward + backward */
     double step_seconds;                 /* wall time of those forward + backward passes and updates */
     double seconds;                      /* wall time of the fold */
@@ -91,7 +113,12 @@ typedef struct mir_ft_stats {
 
 /* One outer fold: a copy of the encoder init (cfg's n_params floats) and fresh heads, trained on the rows with
  * fold[j] != test, predict the rows with fold[j] == test: pred[h * n + j] = 0 / 1 for those rows (the others
- * untouched). 0, or -1 with err. */
+ * untouched). MIR_FT_REGRESS: pred[j] (j < n) for the test rows: bit 0 set on the row each unit chooses (its
+ * largest prediction), bit 1 on the row the safe rule chooses (that row when its predicted gain over the
+ * default row's prediction exceeds st->margin, else the default row). The margin: among mir_reg_margins, by
+ * the rule coarsen's frozen `safe` uses (MIR_REG_RULE_NO_LOSS), scored on the held-out training kernels' units
+ * predicted by the kept epoch (the cheap stand-in for inner cross-validation; no held-out kernel: inf).
+ * 0, or -1 with err. */
 int mir_ft_fold(const mir_ft_data *d, const float *init, const int *fold, int test, const mir_ft_options *o,
                 uint64_t seed, int *pred, mir_ft_stats *st, mir_error *err);
 
@@ -140,5 +167,20 @@ typedef struct mir_ft_summary {
 int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char *model_path, const uint8_t *ok,
                         const mir_ft_options *o, uint64_t seed, const mir_ft_split *splits, int n_splits,
                         MPI_Comm comm, int quiet, int *pred, mir_ft_summary *sum, mir_error *err);
+
+/* ---- thread coarsening: every leave-one-kernel-out fold of every seed, from both starts, over the ranks ---- */
+
+/* Fine-tune on thread coarsening (MIR_FT_REGRESS): the rows are every measured (kernel, GPU, factor) of c, each
+ * with x = [embedding, one-hot GPU (4), log2(factor)] and target log(runtime at factor 1 / runtime at the
+ * factor); factor 1 is a row (target 0) and the default of its (kernel, GPU) unit. The outer folds are coarsen's
+ * (leave one kernel out, kernels are their own groups); the fold of kernel k under seed index s trains from seed
+ * mix(mix(mix(seed, s), 0x7e9c0a25), k), the frozen regression's seed of s (coarsen.c) mixed with the fold. Both
+ * starts as mir_devmap_finetune draws them; the jobs (seed, start, kernel) dealt to the ranks of comm (job i to
+ * rank i mod size). ok (c->n): 1 where the kernel's file embedded. On every rank: choice (MIR_FT_N_INITS,
+ * n_seeds, 2, 4 * c->n) the factor index of the regression [0] and safe [1] choice of unit g * c->n + k, margin
+ * (MIR_FT_N_INITS, n_seeds, c->n) the safe margin of each fold. Collective. 0, or -1 with err on every rank. */
+int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const char *model_path, const uint8_t *ok,
+                         const mir_ft_options *o, uint64_t seed, int n_seeds, MPI_Comm comm, int quiet, int *choice,
+                         double *margin, mir_ft_summary *sum, mir_error *err);
 
 #endif

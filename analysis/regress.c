@@ -102,7 +102,7 @@ static int predict_gains(const mir_reg_task *t, const int *tr, int ntr, const in
  * 95 % paired t interval of the per-group mean log speedups against 0 lying above 0 (groups, not units: the
  * units of one kernel are not independent); none: inf. MIR_REG_RULE_NO_HARM: also no group's mean below 0.
  * MIR_REG_RULE_NO_LOSS: also no unit below 0 (which implies no group below 0). */
-static int choose_margin(const double *lv, const int *grp, int ntr, int rule) {
+int mir_reg_choose_margin(const double *lv, const int *grp, int ntr, int rule) {
     int max_g = 0;
     for (int i = 0; i < ntr; i++) max_g = grp[i] > max_g ? grp[i] : max_g;
     double *gs = mir_malloc(((size_t)max_g + 1) * sizeof *gs), *zero = mir_calloc((size_t)max_g + 1, sizeof *zero);
@@ -171,7 +171,7 @@ static int pick_margin(const mir_reg_task *t, const int *tr, int ntr, uint64_t s
                     t, ite[i], mir_reg_decide(pg + (size_t)i * C, C, t->default_cfg, mir_reg_margins[m]));
     }
     /* too few groups to choose: always the default */
-    *margin = mir_reg_margins[ik >= 2 ? choose_margin(lv, grp, ntr, t->margin_rule) : MIR_REG_N_MARGINS - 1];
+    *margin = mir_reg_margins[ik >= 2 ? mir_reg_choose_margin(lv, grp, ntr, t->margin_rule) : MIR_REG_N_MARGINS - 1];
     free(lv); free(pg); free(pos); free(ite); free(itr); free(inner); free(grp);
     return rc;
 }

@@ -78,4 +78,9 @@ double mir_reg_log_speedup(const mir_reg_task *t, int u, int c);
  * when its gain over the default's (pg[default_cfg], or 0) exceeds m, else the default. */
 int mir_reg_decide(const double *pg, int n_cfg, int default_cfg, double m);
 
+/* The margin (an index into mir_reg_margins) that `rule` picks from the realised log speedups lv
+ * (MIR_REG_N_MARGINS, n): lv[m * n + i] is unit i's under margin m; grp (n): the units' groups (kernels,
+ * families). mir_reg_run's choice on its pooled inner predictions; also the fine-tuned safe rule's (finetune.h). */
+int mir_reg_choose_margin(const double *lv, const int *grp, int n, int rule);
+
 #endif

@@ -59,7 +59,8 @@ int main(void) {
             label[h][j] = h == 0 ? t > 10 : w > 5;
         }
     }
-    mir_ft_data d = {&c, c.max_seq, c.max_nodes, NK, views, N, kernel, group, aux, {label[0], label[1]}};
+    mir_ft_data d = {&c, c.max_seq, c.max_nodes, NK, views, N, kernel, group, aux, {label[0], label[1]},
+                     MIR_FT_CLASSIFY, 0, NULL, NULL, NULL, 0};
     mir_model_f32 m;
     CHECK_FATAL(mir_model_create_f32(&m, &c) == 0);
     mir_rng init;
