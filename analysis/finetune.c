@@ -702,35 +702,34 @@ static int encode_kernels(char *const *kernel_file, int n_kernels, const mir_mod
     return encoded;
 }
 
-int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char *model_path, const uint8_t *ok,
-                        const mir_ft_options *o, uint64_t seed, const mir_ft_split *splits, int n_splits,
-                        MPI_Comm comm, int quiet, int *pred, mir_ft_summary *sum, mir_error *err) {
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    const double t0 = mir_wall_seconds();
-    const int n = d->n;
+/* What both tasks do first: refuse a statement-level model, fill the summary's reading mode and budget, and make
+ * the two starts (start[MIR_FT_PRETRAINED]: the checkpoint's weights; start[MIR_FT_RANDOM]: mir_write_random_model's
+ * draw, the random-weights encoder), agreeing across ranks. 0, or -1 with err filled on every rank (starts freed). */
+static int ft_prepare(const mir_model *model, const char *model_path, const char *task, const mir_ft_options *o,
+                      uint64_t seed, MPI_Comm comm, mir_ft_summary *sum, mir_model_f32 start[MIR_FT_N_INITS],
+                      mir_error *err) {
     const mir_config *cfg = mir_model_config(model);
     const mir_embed_options fast = mir_embed_options_fast(model);
+    int size;
+    MPI_Comm_size(comm, &size);
     memset(sum, 0, sizeof *sum);
     /* its batches are token windows of the kernels' words (encode_kernels): a statement-level model would need
      * statement windows and separators there */
     if (cfg->statements)
         return mir_fail(err, "%s: a statement-level model (statements = 1) cannot be fine-tuned yet; embed with it "
-                        "(devmap without --finetune) or fine-tune a token-level model", model_path);
+                        "(%s without --finetune) or fine-tune a token-level model", model_path, task);
     sum->window = fast.window ? fast.window : cfg->max_seq;
     sum->max_nodes = fast.max_nodes ? fast.max_nodes : cfg->max_nodes;
     sum->epochs = o->epochs;
     sum->hidden = o->hidden;
     sum->head_epochs = o->head_epochs;
     sum->n_ranks = size;
-    /* the two starts */
-    mir_model_f32 start[MIR_FT_N_INITS];
-    int rc = 0;
-    for (int i = 0; i < MIR_FT_N_INITS; i++) {
-        if (mir_model_create_f32(&start[i], cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
-    }
-    rc = mir_checkpoint_load(model_path, cfg, start[MIR_FT_PRETRAINED].params, NULL, NULL, err);
+    for (int i = 0; i < MIR_FT_N_INITS; i++)
+        if (mir_model_create_f32(&start[i], cfg)) {
+            for (int j = 0; j < i; j++) mir_model_free_f32(&start[j]);
+            return mir_fail(err, "fine-tuning: cannot create the model");
+        }
+    int rc = mir_checkpoint_load(model_path, cfg, start[MIR_FT_PRETRAINED].params, NULL, NULL, err);
     mir_rng rr;
     mir_rng_seed(&rr, seed, 0x72616e646f6d); /* mir_write_random_model's draw: the random-weights encoder */
     mir_model_init_params_f32(&start[MIR_FT_RANDOM], &rr);
@@ -741,6 +740,21 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
         for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
         return -1;
     }
+    return 0;
+}
+
+int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char *model_path, const uint8_t *ok,
+                        const mir_ft_options *o, uint64_t seed, const mir_ft_split *splits, int n_splits,
+                        MPI_Comm comm, int quiet, int *pred, mir_ft_summary *sum, mir_error *err) {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const double t0 = mir_wall_seconds();
+    const int n = d->n;
+    const mir_config *cfg = mir_model_config(model);
+    mir_model_f32 start[MIR_FT_N_INITS];
+    if (ft_prepare(model, model_path, "devmap", o, seed, comm, sum, start, err)) return -1;
+    int rc = 0;
     /* the kernels, as the fast mode reads them */
     mir_encoded *enc = mir_calloc((size_t)d->n_kernels + 1, sizeof *enc);
     mir_module_view *views = mir_calloc((size_t)d->n_kernels + 1, sizeof *views);
@@ -804,7 +818,7 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
                             st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
             }
     free(tmp);
-    int me = rc != 0;
+    int me = rc != 0, any = 0;
     MPI_Allreduce(&me, &any, 1, MPI_INT, MPI_MAX, comm);
     if (any) {
         if (!me) mir_fail(err, "fine-tuning failed on another rank (see its log)");
@@ -853,32 +867,9 @@ int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const cha
     const double t0 = mir_wall_seconds();
     const int nk = c->n, NU = CF_NG * nk;
     const mir_config *cfg = mir_model_config(model);
-    const mir_embed_options fast = mir_embed_options_fast(model);
-    memset(sum, 0, sizeof *sum);
-    if (cfg->statements)
-        return mir_fail(err, "%s: a statement-level model (statements = 1) cannot be fine-tuned yet; embed with it "
-                        "(coarsen without --finetune) or fine-tune a token-level model", model_path);
-    sum->window = fast.window ? fast.window : cfg->max_seq;
-    sum->max_nodes = fast.max_nodes ? fast.max_nodes : cfg->max_nodes;
-    sum->epochs = o->epochs;
-    sum->hidden = o->hidden;
-    sum->head_epochs = o->head_epochs;
-    sum->n_ranks = size;
-    /* the two starts, as mir_devmap_finetune draws them */
     mir_model_f32 start[MIR_FT_N_INITS];
-    for (int i = 0; i < MIR_FT_N_INITS; i++)
-        if (mir_model_create_f32(&start[i], cfg)) return mir_fail(err, "fine-tuning: cannot create the model");
-    int rc = mir_checkpoint_load(model_path, cfg, start[MIR_FT_PRETRAINED].params, NULL, NULL, err);
-    mir_rng rr;
-    mir_rng_seed(&rr, seed, 0x72616e646f6d); /* mir_write_random_model's draw: the random-weights encoder */
-    mir_model_init_params_f32(&start[MIR_FT_RANDOM], &rr);
-    int bad = rc != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!bad) mir_fail(err, "fine-tuning: %s: cannot read the weights on another rank", model_path);
-        for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
-        return -1;
-    }
+    if (ft_prepare(model, model_path, "coarsen", o, seed, comm, sum, start, err)) return -1;
+    int rc = 0;
     mir_encoded *enc = mir_calloc((size_t)nk + 1, sizeof *enc);
     mir_module_view *views = mir_calloc((size_t)nk + 1, sizeof *views);
     sum->n_encoded = encode_kernels(c->kernel_file, nk, model, ok, sum->window, enc, &sum->n_unreadable);
@@ -955,7 +946,7 @@ int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const cha
                             st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
             }
     free(tmp);
-    int me = rc != 0;
+    int me = rc != 0, any = 0;
     MPI_Allreduce(&me, &any, 1, MPI_INT, MPI_MAX, comm);
     if (any) {
         if (!me) mir_fail(err, "fine-tuning failed on another rank (see its log)");
