@@ -357,6 +357,22 @@ void R(mir_attention_backward)(real *dqkv, real *scratch, const real *dout, cons
 /* softmax cross-entropy. A row counts when 0 <= target < V; any other target (negative: ignored by
  * contract; >= V: a caller bug) gives that row no loss and no gradient. probs is filled for every row. */
 
+/* p (V) = softmax of the row x (V), V > 0; *maxv: max of x, *sum: sum of exp(x - max) (>= 1), for the log-sum-exp */
+static inline void R(softmax_row)(real *p, const real *x, int V, real *maxv, real *sum) {
+    real m = x[0];
+    for (int v = 1; v < V; v++)
+        if (x[v] > m) m = x[v];
+    real s = 0;
+    for (int v = 0; v < V; v++) {
+        p[v] = EXP(x[v] - m);
+        s += p[v];
+    }
+    real inv = (real)1 / s;
+    for (int v = 0; v < V; v++) p[v] *= inv;
+    *maxv = m;
+    *sum = s;
+}
+
 real R(mir_xent_forward)(real *probs, const real *logits, const int32_t *targets, int N, int V, int *n_counted) {
     double total = 0;
     int counted = 0;
@@ -364,16 +380,8 @@ real R(mir_xent_forward)(real *probs, const real *logits, const int32_t *targets
     for (int i = 0; i < N; i++) {
         const real *x = logits + (size_t)i * V;
         real *p = probs + (size_t)i * V;
-        real maxv = x[0];
-        for (int v = 1; v < V; v++)
-            if (x[v] > maxv) maxv = x[v];
-        real sum = 0;
-        for (int v = 0; v < V; v++) {
-            p[v] = EXP(x[v] - maxv);
-            sum += p[v];
-        }
-        real inv = (real)1 / sum;
-        for (int v = 0; v < V; v++) p[v] *= inv;
+        real maxv, sum;
+        R(softmax_row)(p, x, V, &maxv, &sum);
         int t = targets[i];
         if (t < 0 || t >= V) continue;
         /* -log softmax = logsumexp - x_t = log(sum) + max - x_t  (log of a sum >= 1: no underflow) */
@@ -405,16 +413,8 @@ real R(mir_bag_xent_forward)(real *probs, const real *logits, const int32_t *off
     for (int i = 0; i < N; i++) {
         const real *x = logits + (size_t)i * V;
         real *p = probs + (size_t)i * V;
-        real maxv = x[0];
-        for (int v = 1; v < V; v++)
-            if (x[v] > maxv) maxv = x[v];
-        real sum = 0;
-        for (int v = 0; v < V; v++) {
-            p[v] = EXP(x[v] - maxv);
-            sum += p[v];
-        }
-        real inv = (real)1 / sum;
-        for (int v = 0; v < V; v++) p[v] *= inv;
+        real maxv, sum;
+        R(softmax_row)(p, x, V, &maxv, &sum);
         const int n = off[i + 1] - off[i];
         if (n <= 0) continue;
         double xs = 0;
