@@ -8,15 +8,16 @@
 /* ------------------------------------------------------------------------------------------------ */
 /* parameters                                                                                       */
 
-void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c) {
+int R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c) {
     int nt = mir_params_table(c, NULL, NULL);
     mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
     mir_params_table(c, t, NULL);
-    R(mir_params_point_table)(p, base, c, t);
+    int rc = R(mir_params_point_table)(p, base, c, t);
     free(t);
+    return rc;
 }
 
-void R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c, const mir_tensor_info *t) {
+int R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c, const mir_tensor_info *t) {
     int nt = mir_params_table(c, NULL, NULL);
     int k = 0;
     const int L = c->n_layers, G = c->n_graph_layers;
@@ -49,10 +50,7 @@ void R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c
     if (c->stats) { p->w_stat = NEXT(); p->b_stat = NEXT(); }
 #undef NEXT
 #undef ARR
-    if (k != nt) {
-        fprintf(stderr, "mir_params_point: %d tensors pointed, table has %d\n", k, nt);
-        abort();
-    }
+    return k == nt ? 0 : -1;
 }
 
 void R(mir_params_release)(R(mir_params) *p) {
@@ -187,8 +185,10 @@ int R(mir_model_create)(R(mir_model) *m, const mir_config *cfg) {
     mir_params_table(cfg, NULL, &m->n_params);
     m->params = mir_calloc(m->n_params, sizeof(real));
     m->grads = mir_calloc(m->n_params, sizeof(real));
-    R(mir_params_point)(&m->p, m->params, cfg);
-    R(mir_params_point)(&m->g, m->grads, cfg);
+    if (R(mir_params_point)(&m->p, m->params, cfg) || R(mir_params_point)(&m->g, m->grads, cfg)) {
+        R(mir_model_free)(m);
+        return -1;
+    }
     return 0;
 }
 
@@ -200,8 +200,11 @@ int R(mir_model_create_layout)(R(mir_model) *m, const mir_config *cfg, const mir
     m->n_params = n;
     m->params = mir_calloc(n, sizeof(real));
     m->grads = mir_calloc(n, sizeof(real));
-    R(mir_params_point_table)(&m->p, m->params, cfg, table);
-    R(mir_params_point_table)(&m->g, m->grads, cfg, table);
+    if (R(mir_params_point_table)(&m->p, m->params, cfg, table) ||
+        R(mir_params_point_table)(&m->g, m->grads, cfg, table)) {
+        R(mir_model_free)(m);
+        return -1;
+    }
     return 0;
 }
 

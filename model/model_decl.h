@@ -35,9 +35,10 @@ int R(mir_model_create_layout)(R(mir_model) *m, const mir_config *cfg, const mir
 void R(mir_model_free)(R(mir_model) *m);
 /* Weights ~ N(0, 0.02^2) (output projections scaled by 1/sqrt(2 n_layers)), biases 0, LayerNorm gains 1. */
 void R(mir_model_init_params)(R(mir_model) *m, mir_rng *rng);
-/* Point a params struct into a flat buffer laid out by mir_params_table. */
-void R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c);
-void R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c, const mir_tensor_info *t);
+/* Point a params struct into a flat buffer laid out by mir_params_table. 0, or -1 when the table and the struct
+ * disagree on the number of tensors (a defect of this code, never of the input; the pointers are then unusable). */
+int R(mir_params_point)(R(mir_params) *p, real *base, const mir_config *c);
+int R(mir_params_point_table)(R(mir_params) *p, real *base, const mir_config *c, const mir_tensor_info *t);
 void R(mir_params_release)(R(mir_params) *p);
 
 /* Forward over a micro-batch: fills *loss; keeps the activations for backward. */
