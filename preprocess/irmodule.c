@@ -286,6 +286,14 @@ static int walk_function(const char *p, LLVMValueRef fn, stmt_sink *s, const cha
     return 0;
 }
 
+/* LLVM prints a module's target triple and data layout raw: a line break in one (text IR may hold one inside the
+ * quotes) shifts the whole-module walk's lines, and a line of it can read as a definition (found by fuzz_ingest).
+ * Such a module is printed one function at a time, as the limited walk always does. */
+static int header_has_newline(LLVMModuleRef m) {
+    const char *t = LLVMGetTarget(m), *d = LLVMGetDataLayoutStr(m);
+    return (t && strchr(t, '\n')) || (d && strchr(d, '\n'));
+}
+
 static LLVMValueRef next_definition(LLVMValueRef fn) {
     while (fn && LLVMIsDeclaration(fn)) fn = LLVMGetNextFunction(fn);
     return fn;
@@ -544,7 +552,7 @@ int mir_extract_module_opts(LLVMModuleRef m, const mir_extract_options *o, mir_e
         sink.max_statements = o->max_statements > 0 ? o->max_statements : 0;
         sink.statement_sep = o->statement_sep != 0;
     }
-    int limited = sink.max_words || sink.max_statements;
+    int limited = sink.max_words || sink.max_statements || header_has_newline(m);
     mir_probe *p = probe ? probe->probe : NULL;
     if (p) mir_probe_begin(p, probe->phase_tokens);
     int rc = limited ? statements_by_function(m, &sink, err) : statements_from_module(m, &sink, err);

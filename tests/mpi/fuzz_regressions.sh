@@ -7,6 +7,9 @@
 #   nul_in_triple.ll: loop.ll under a target triple holding NUL bytes. The C API's print of the module ends at
 #     the first NUL, so the whole-module walk found no definition and the module came out ok with 0 tokens;
 #     its statements must be those of loop.ll (the definitions the print misses are printed one at a time).
+#   newline_in_triple.ll: loop.ll under a target triple that spans lines, one of which reads as a definition of
+#     @sum. The whole-module walk took it for @sum and failed the module (extract_error: 2 printed statements but
+#     6 instructions); its tokens must be those of loop.ll (such a module is printed one function at a time).
 source "$(dirname "$0")/common.sh"
 IN=$WORK/in
 mkdir -p "$IN"
@@ -22,5 +25,9 @@ off = f["modules/token_offset"][:]
 tok = {n.rsplit("/", 1)[-1]: off[i + 1] - off[i] for i, n in enumerate(names)}
 assert tok["nul_in_triple.ll"] > 0 and tok["nul_in_triple.ll"] == tok["loop.ll"], tok
 print("nul_in_triple.ll:", tok["nul_in_triple.ll"], "tokens, as loop.ll")
+t = f["tokens"][:]
+span = {n.rsplit("/", 1)[-1]: t[off[i]:off[i + 1]].tolist() for i, n in enumerate(names)}
+assert span["newline_in_triple.ll"] == span["loop.ll"] and span["loop.ll"], (span["newline_in_triple.ll"], span["loop.ll"])
+print("newline_in_triple.ll:", len(span["loop.ll"]), "tokens, those of loop.ll")
 PY
 done
