@@ -702,6 +702,41 @@ static int encode_kernels(char *const *kernel_file, int n_kernels, const mir_mod
     return encoded;
 }
 
+/* Totals of a task's trainings, summed over ranks: per start {folds, best epochs, first loss, last loss, warm-up
+ * kept, head first, head last} (FT_PER each), then {kernel steps, step seconds, fold seconds}. */
+enum { FT_PER = 7, FT_TOT = FT_PER * MIR_FT_N_INITS + 3 };
+
+static void ft_tot_add(double *tot, int init, const mir_ft_stats *st) {
+    double *t = tot + FT_PER * init;
+    t[0] += 1;
+    t[1] += st->best_epoch;
+    t[2] += st->train_loss[0];
+    t[3] += st->train_loss[st->epochs - 1];
+    t[4] += st->best_epoch == 0;
+    t[5] += st->head_loss_first;
+    t[6] += st->head_loss_last;
+    tot[FT_PER * MIR_FT_N_INITS] += (double)st->kernel_steps;
+    tot[FT_PER * MIR_FT_N_INITS + 1] += st->step_seconds;
+    tot[FT_PER * MIR_FT_N_INITS + 2] += st->seconds;
+}
+
+/* The summary's means from the (already all-reduced) totals. */
+static void ft_tot_summarise(const double *tot, mir_ft_summary *sum) {
+    for (int i = 0; i < MIR_FT_N_INITS; i++) {
+        const double *t = tot + FT_PER * i;
+        sum->n_jobs += (int)t[0];
+        sum->mean_best_epoch[i] = t[0] ? t[1] / t[0] : NAN;
+        sum->loss_first[i] = t[0] ? t[2] / t[0] : NAN;
+        sum->loss_last[i] = t[0] ? t[3] / t[0] : NAN;
+        sum->kept_warmup[i] = t[0] ? t[4] / t[0] : NAN;
+        sum->head_loss[i][0] = t[0] ? t[5] / t[0] : NAN;
+        sum->head_loss[i][1] = t[0] ? t[6] / t[0] : NAN;
+    }
+    const double ks = tot[FT_PER * MIR_FT_N_INITS];
+    sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[FT_PER * MIR_FT_N_INITS + 1] / ks : NAN;
+    sum->cpu_seconds = tot[FT_PER * MIR_FT_N_INITS + 2];
+}
+
 /* What both tasks do first: refuse a statement-level model, fill the summary's reading mode and budget, and make
  * the two starts (start[MIR_FT_PRETRAINED]: the checkpoint's weights; start[MIR_FT_RANDOM]: mir_write_random_model's
  * draw, the random-weights encoder), agreeing across ranks. 0, or -1 with err filled on every rank (starts freed). */
@@ -776,8 +811,7 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     int *tmp = mir_malloc(per * sizeof *tmp);
     /* totals: per start {folds, best epochs, first loss, last loss, warm-up kept, head first, head last}, then
      * {kernel steps, step s, fold s} */
-    enum { PER = 7 };
-    double tot[PER * MIR_FT_N_INITS + 3] = {0};
+    double tot[FT_TOT] = {0};
     int job = 0, done = 0;
     for (int s = 0; s < n_splits && !rc; s++)
         for (int init = 0; init < MIR_FT_N_INITS && !rc; init++)
@@ -795,17 +829,7 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
                 for (int h = 0; h < MIR_FT_HEADS; h++)
                     for (int j = 0; j < n; j++)
                         if (splits[s].fold[j] == f && splits[s].score[h]) dst[(size_t)h * n + j] = tmp[(size_t)h * n + j] + 1;
-                double *t = tot + PER * init;
-                t[0] += 1;
-                t[1] += st.best_epoch;
-                t[2] += st.train_loss[0];
-                t[3] += st.train_loss[st.epochs - 1];
-                t[4] += st.best_epoch == 0;
-                t[5] += st.head_loss_first;
-                t[6] += st.head_loss_last;
-                tot[PER * MIR_FT_N_INITS] += (double)st.kernel_steps;
-                tot[PER * MIR_FT_N_INITS + 1] += st.step_seconds;
-                tot[PER * MIR_FT_N_INITS + 2] += st.seconds;
+                ft_tot_add(tot, init, &st);
                 done++;
                 if (!quiet)
                     mir_log(rank == 0 ? MIR_LOG_INFO : MIR_LOG_DEBUG,
@@ -825,22 +849,10 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
         rc = -1;
     } else {
         MPI_Allreduce(MPI_IN_PLACE, mine, (int)((size_t)MIR_FT_N_INITS * n_splits * per), MPI_INT, MPI_SUM, comm);
-        MPI_Allreduce(MPI_IN_PLACE, tot, PER * MIR_FT_N_INITS + 3, MPI_DOUBLE, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, tot, FT_TOT, MPI_DOUBLE, MPI_SUM, comm);
         for (size_t i = 0; i < (size_t)MIR_FT_N_INITS * n_splits * per; i++) pred[i] = mine[i] - 1;
         sum->n_jobs = 0;
-        for (int i = 0; i < MIR_FT_N_INITS; i++) {
-            const double *t = tot + PER * i;
-            sum->n_jobs += (int)t[0];
-            sum->mean_best_epoch[i] = t[0] ? t[1] / t[0] : NAN;
-            sum->loss_first[i] = t[0] ? t[2] / t[0] : NAN;
-            sum->loss_last[i] = t[0] ? t[3] / t[0] : NAN;
-            sum->kept_warmup[i] = t[0] ? t[4] / t[0] : NAN;
-            sum->head_loss[i][0] = t[0] ? t[5] / t[0] : NAN;
-            sum->head_loss[i][1] = t[0] ? t[6] / t[0] : NAN;
-        }
-        const double ks = tot[PER * MIR_FT_N_INITS];
-        sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[PER * MIR_FT_N_INITS + 1] / ks : NAN;
-        sum->cpu_seconds = tot[PER * MIR_FT_N_INITS + 2];
+        ft_tot_summarise(tot, sum);
     }
     (void)done;
     sum->seconds = mir_wall_seconds() - t0;
@@ -904,8 +916,7 @@ int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const cha
     int *mine = mir_calloc((size_t)MIR_FT_N_INITS * n_seeds * per, sizeof *mine);
     double *mmine = mir_calloc((size_t)MIR_FT_N_INITS * n_seeds * nk, sizeof *mmine);
     int *tmp = mir_malloc(((size_t)n + 1) * sizeof *tmp);
-    enum { PER = 7 };
-    double tot[PER * MIR_FT_N_INITS + 3] = {0};
+    double tot[FT_TOT] = {0};
     int job = 0;
     for (int s = 0; s < n_seeds && !rc; s++)
         for (int init = 0; init < MIR_FT_N_INITS && !rc; init++)
@@ -924,17 +935,7 @@ int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const cha
                     if (tmp[j] & 2) dst[NU + unit[j]] = fac[j] + 1;
                 }
                 mmine[((size_t)init * n_seeds + s) * nk + f] = st.margin;
-                double *t = tot + PER * init;
-                t[0] += 1;
-                t[1] += st.best_epoch;
-                t[2] += st.train_loss[0];
-                t[3] += st.train_loss[st.epochs - 1];
-                t[4] += st.best_epoch == 0;
-                t[5] += st.head_loss_first;
-                t[6] += st.head_loss_last;
-                tot[PER * MIR_FT_N_INITS] += (double)st.kernel_steps;
-                tot[PER * MIR_FT_N_INITS + 1] += st.step_seconds;
-                tot[PER * MIR_FT_N_INITS + 2] += st.seconds;
+                ft_tot_add(tot, init, &st);
                 if (!quiet)
                     mir_log(rank == 0 ? MIR_LOG_INFO : MIR_LOG_DEBUG,
                             "fine-tuning: job %d of %d (%s start, seed %d, kernel %s out): head alone %.4f -> %.4f, "
@@ -955,22 +956,10 @@ int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const cha
         const size_t nc = (size_t)MIR_FT_N_INITS * n_seeds * per, nm = (size_t)MIR_FT_N_INITS * n_seeds * nk;
         MPI_Allreduce(MPI_IN_PLACE, mine, (int)nc, MPI_INT, MPI_SUM, comm);
         MPI_Allreduce(MPI_IN_PLACE, mmine, (int)nm, MPI_DOUBLE, MPI_SUM, comm);
-        MPI_Allreduce(MPI_IN_PLACE, tot, PER * MIR_FT_N_INITS + 3, MPI_DOUBLE, MPI_SUM, comm);
+        MPI_Allreduce(MPI_IN_PLACE, tot, FT_TOT, MPI_DOUBLE, MPI_SUM, comm);
         for (size_t i = 0; i < nc; i++) choice[i] = mine[i] - 1;
         memcpy(margin, mmine, nm * sizeof *margin);
-        for (int i = 0; i < MIR_FT_N_INITS; i++) {
-            const double *t = tot + PER * i;
-            sum->n_jobs += (int)t[0];
-            sum->mean_best_epoch[i] = t[0] ? t[1] / t[0] : NAN;
-            sum->loss_first[i] = t[0] ? t[2] / t[0] : NAN;
-            sum->loss_last[i] = t[0] ? t[3] / t[0] : NAN;
-            sum->kept_warmup[i] = t[0] ? t[4] / t[0] : NAN;
-            sum->head_loss[i][0] = t[0] ? t[5] / t[0] : NAN;
-            sum->head_loss[i][1] = t[0] ? t[6] / t[0] : NAN;
-        }
-        const double ks = tot[PER * MIR_FT_N_INITS];
-        sum->ms_per_kernel_step = ks > 0 ? 1e3 * tot[PER * MIR_FT_N_INITS + 1] / ks : NAN;
-        sum->cpu_seconds = tot[PER * MIR_FT_N_INITS + 2];
+        ft_tot_summarise(tot, sum);
     }
     sum->seconds = mir_wall_seconds() - t0;
     free(mine); free(mmine);
