@@ -809,8 +809,6 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
     const size_t per = (size_t)MIR_FT_HEADS * n;
     int *mine = mir_calloc((size_t)MIR_FT_N_INITS * n_splits * per, sizeof *mine); /* pred + 1 where this rank's */
     int *tmp = mir_malloc(per * sizeof *tmp);
-    /* totals: per start {folds, best epochs, first loss, last loss, warm-up kept, head first, head last}, then
-     * {kernel steps, step s, fold s} */
     double tot[FT_TOT] = {0};
     int job = 0, done = 0;
     for (int s = 0; s < n_splits && !rc; s++)
