@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
 
@@ -226,14 +227,9 @@ mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path
     return m;
 }
 
-int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int *chosen_all, int n_runs, int n,
-                     const int64_t *n_fits, const int64_t *n_pred, int64_t tot[4], mir_error *err) {
-    int mine = rc != 0, any = 0;
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!mine) mir_fail(err, "%s: a classifier failed on another rank (see its log)", task);
-        return -1;
-    }
+int mir_runs_combine(MPI_Comm comm, int rc, int *pred_all, int *chosen_all, int n_runs, int n, const int64_t *n_fits,
+                     const int64_t *n_pred, int64_t tot[4], mir_error *err) {
+    if (mir_mpi_agree(comm, rc, err)) return -1;
     MPI_Allreduce(MPI_IN_PLACE, pred_all, n_runs * 3 * n, MPI_INT, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, chosen_all, n_runs * n, MPI_INT, MPI_SUM, comm);
     for (int i = 0; i < n_runs * n; i++) chosen_all[i] -= 1;
@@ -245,14 +241,9 @@ int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int
     return 0;
 }
 
-int mir_reg_runs_combine(MPI_Comm comm, int rc, const char *task, int *choice, int n_choice, double *margin,
-                         int n_margin, int64_t *fits, mir_error *err) {
-    int mine = rc != 0, any = 0;
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!mine) mir_fail(err, "%s: a regressor failed on another rank (see its log)", task);
-        return -1;
-    }
+int mir_reg_runs_combine(MPI_Comm comm, int rc, int *choice, int n_choice, double *margin, int n_margin,
+                         int64_t *fits, mir_error *err) {
+    if (mir_mpi_agree(comm, rc, err)) return -1;
     MPI_Allreduce(MPI_IN_PLACE, choice, n_choice, MPI_INT, MPI_SUM, comm);
     for (int i = 0; i < n_choice; i++) choice[i] -= 2;
     if (n_margin) MPI_Allreduce(MPI_IN_PLACE, margin, n_margin, MPI_DOUBLE, MPI_SUM, comm);

@@ -25,6 +25,7 @@
 #include "cv.h"
 #include "irmodule.h"
 #include "kernel_features.h"
+#include "mpi_util.h"
 #include "probe.h"
 #include "paired.h"
 #include "protocol.h"
@@ -153,8 +154,7 @@ static int vec_regress(const mir_vec_table *t, const mir_analyze_options *o, int
         }
     }
     free(safe); free(reg); free(X); free(gain);
-    return mir_reg_runs_combine(comm, rc, "vectorize", choice, FS_N * S * 2 * n, margin, FS_N * S * t->n_families, fits,
-                                err);
+    return mir_reg_runs_combine(comm, rc, choice, FS_N * S * 2 * n, margin, FS_N * S * t->n_families, fits, err);
 }
 
 typedef struct vec_agg {
@@ -376,10 +376,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
     mir_probe_end(probe, PH_IR);
     MPI_Allreduce(MPI_IN_PLACE, &ir_failed, 1, MPI_INT, MPI_SUM, comm); /* also: every IR file is written */
     mir_model *model = mir_analyze_model_load(o, o->model, err);
-    int bad = model == NULL, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!bad) mir_fail(err, "%s: cannot load the model on another rank", o->model);
+    if (mir_mpi_agree(comm, model == NULL, err)) {
         mir_model_free(model);
         for (int i = 0; i < n; i++) free(files[i]);
         free(files);
@@ -436,7 +433,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         for (int i = 0; i < n; i++) chosen_all[(size_t)r * n + i] = chosen[fold[i]] + 1;
     }
     int64_t tot[4];
-    if (mir_runs_combine(comm, rc, "vectorize", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err) ||
+    if (mir_runs_combine(comm, rc, pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err) ||
         vec_regress(&t, o, D, emb, opc, comm, rchoice, rmargin, &reg_fits, err)) {
         rc = -1;
         goto done;

@@ -31,6 +31,7 @@
 #include "compile.h"
 #include "csvread.h"
 #include "h5util.h"
+#include "mpi_util.h"
 #include "probe.h"
 #include "vectorize.h"
 
@@ -477,10 +478,8 @@ int mir_vec_loops_dir(const mir_vec_options *v, MPI_Comm comm, char *out, size_t
     }
     char hdr[4200];
     snprintf(hdr, sizeof hdr, "%s/header.h", out);
-    int bad = access(hdr, R_OK) != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) return mir_fail(err, "%s: no header.h: not the NeuroVectorizer training_data folder", out);
-    return 0;
+    rc = access(hdr, R_OK) ? mir_fail(err, "%s: no header.h: not the NeuroVectorizer training_data folder", out) : 0;
+    return mir_mpi_agree(comm, rc, err);
 }
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -975,19 +974,12 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
         if (end > 0 && (pread(jfd, &last, 1, end - 1) != 1 || (last != '\n' && write(jfd, "\n", 1) != 1)))
             rc = mir_fail(&e, "%s: cannot read or end its last line: %s", jpath, strerror(errno));
     }
-    int bad = rc != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        /* the first failing rank's message */
-        int who = bad ? rank : size, first = size;
-        MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, comm);
-        if (rank == first) snprintf(msg, sizeof msg, "rank %d: %s", rank, e.msg);
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, comm);
+    if (mir_mpi_agree(comm, rc, &e)) {
         if (jfd >= 0) close(jfd);
         mir_vec_bench_free(&b);
         mir_probe_free(probe);
         free(done); free(ix); free(sel); mir_vec_free_names(all, n_all);
-        return mir_fail(err, "vectorize-label: %s", msg);
+        return mir_fail(err, "vectorize-label: %s", e.msg);
     }
     if (rank == 0 && !o->quiet)
         mir_log(MIR_LOG_INFO, "vectorize-label: %s; %ld jobs, %ld already measured, %ld to do; programs in %s, results in %s",
@@ -1058,10 +1050,10 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
     if (stop && !o->quiet) mir_log(MIR_LOG_INFO, "stopping: %s after %ld jobs; a rerun continues", stop_why, my_done);
     close(jfd);
     mir_vec_bench_free(&b);
-    bad = rc != 0;
-    if (bad) mir_log(MIR_LOG_ERROR, "%s", e.msg);
+    if (rc) mir_log(MIR_LOG_ERROR, "%s", e.msg);
     idle_barrier(comm);
-    MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm);
+    mir_error failed = e; /* the lowest failing rank's message; e goes on to the merge */
+    int bad = mir_mpi_agree(comm, rc, &failed) != 0;
     long tot[2] = {my_done, n_fail};
     MPI_Allreduce(MPI_IN_PLACE, tot, 2, MPI_LONG, MPI_SUM, comm);
 
@@ -1146,6 +1138,6 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
     free(mine); free(done); free(ix); free(sel);
     mir_vec_free_names(all, n_all);
     if (rc) return mir_fail(err, "%s", msg);
-    if (bad) return mir_fail(err, "vectorize-label: a rank failed (see its log); what was measured is in %s", dir);
+    if (bad) return mir_fail(err, "vectorize-label: %s; what was measured is in %s", failed.msg, dir);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "embed.h"
 #include "h5util.h"
 #include "irmodule.h"
+#include "mpi_util.h"
 #include "preprocess.h"
 
 #ifndef MIR_VERSION_STRING
@@ -158,10 +159,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     mir_h5_quiet();
     /* the model, once per rank */
     mir_model *m = mir_model_load(o->model, err);
-    int ok = m != NULL, all = 0;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (!all) {
-        if (m) mir_fail(err, "%s: model unreadable on another rank", o->model);
+    if (mir_mpi_agree(comm, m == NULL, err)) {
         mir_model_free(m);
         return -1;
     }
@@ -213,11 +211,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
             if (n == 0) rc = mir_fail(err, "no input modules found");
         }
     }
-    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all < 0) {
-        if (!rc) mir_fail(err, "inputs unreadable on another rank");
-        goto out;
-    }
+    if ((rc = mir_mpi_agree(comm, rc, err))) goto out;
     int *owner = mir_malloc((size_t)(n + 1) * sizeof *owner);
     mir_deal_by_size(bytes, (size_t)n, P, owner);
     float *emb = mir_calloc((size_t)n * D + 1, sizeof *emb);
