@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "atomic_file.h"
 #include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
@@ -73,28 +74,29 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
     int rc = 0;
     char msg[MIR_ERROR_MAX] = "";
     if (rank == 0 && !is_dir(out)) {
-        char zip[2048], dest[2048], tmp[2100];
+        char zip[2048], dest[2048];
         snprintf(zip, sizeof zip, "%s/%s/%s.zip", o->data_dir, sub, stem);
         snprintf(dest, sizeof dest, "%s/data/%s/%s", o->out_dir, sub, stem);
-        snprintf(tmp, sizeof tmp, "%s.tmp.%d", dest, (int)getpid());
+        mir_atomic_file unpacked;
         mir_error e = {{0}};
         if (access(zip, R_OK)) {
             snprintf(msg, sizeof msg, "%s: cannot read (%s), and %s does not exist: give --data or --kernels", zip,
                      strerror(errno), out);
             rc = -1;
-        } else if (mir_mkdir_p(tmp, &e)) {
+        } else if (mir_atomic_begin(&unpacked, dest, &e) || mir_mkdir_p(unpacked.tmp, &e)) {
             snprintf(msg, sizeof msg, "%s", e.msg);
             rc = -1;
         } else {
             mir_log(MIR_LOG_INFO, "unpacking %s into %s", zip, dest);
-            char *argv[] = {"unzip", "-q", "-o", zip, "-d", tmp, "-x", "__MACOSX/*", NULL};
+            char *argv[] = {"unzip", "-q", "-o", zip, "-d", unpacked.tmp, "-x", "__MACOSX/*", NULL};
             int st = run_argv(argv, NULL);
             if (st != 0) {
                 snprintf(msg, sizeof msg, "unzip %s failed (%s): is unzip installed (scripts/install-deps)?", zip,
                          st < 0 ? "could not run it" : "non-zero exit");
+                mir_atomic_abort(&unpacked);
                 rc = -1;
-            } else if (rename(tmp, dest)) {
-                snprintf(msg, sizeof msg, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
+            } else if (mir_atomic_commit(&unpacked, &e)) {
+                snprintf(msg, sizeof msg, "%s", e.msg);
                 rc = -1;
             } else if (!is_dir(out)) {
                 snprintf(msg, sizeof msg, "%s has no %s/ folder", zip, folder);

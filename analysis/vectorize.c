@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "compile.h"
 #include "cv.h"
 #include "irmodule.h"
@@ -51,6 +52,22 @@ static double score_log_speedup(void *ctx, const int *rows, const int *pred, int
     return m ? log(s.geomean) : 0;
 }
 
+/* The module as text into ll, whole or not at all. */
+static int write_ll(LLVMModuleRef m, const char *ll, mir_error *err) {
+    mir_atomic_file out;
+    if (mir_atomic_begin(&out, ll, err)) return -1;
+    char *msg = NULL;
+    int rc = 0;
+    if (LLVMPrintModuleToFile(m, out.tmp, &msg)) {
+        rc = mir_fail(err, "%s: cannot write: %s", out.tmp, msg ? msg : "?");
+        mir_atomic_abort(&out);
+    } else {
+        rc = mir_atomic_commit(&out, err);
+    }
+    if (msg) LLVMDisposeMessage(msg);
+    return rc;
+}
+
 /* IR of program i into OUT/vectorize/ir/NAME.ll (kept: a rerun reuses it). */
 static int compile_ir(const char *loops, const char *program, const char *ll, mir_error *err) {
     struct stat st;
@@ -70,11 +87,7 @@ static int compile_ir(const char *loops, const char *program, const char *ll, mi
     int rc = mir_parse_ir(ctx, bc, bytes, src, &m, err);
     free(bc);
     if (!rc) {
-        char tmp[4400], *msg = NULL;
-        snprintf(tmp, sizeof tmp, "%s.tmp.%d", ll, (int)getpid());
-        if (LLVMPrintModuleToFile(m, tmp, &msg)) rc = mir_fail(err, "%s: cannot write: %s", tmp, msg ? msg : "?");
-        else if (rename(tmp, ll)) rc = mir_fail(err, "cannot rename %s to %s", tmp, ll);
-        if (msg) LLVMDisposeMessage(msg);
+        rc = write_ll(m, ll, err);
         LLVMDisposeModule(m);
     }
     LLVMContextDispose(ctx);

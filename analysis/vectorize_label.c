@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "compile.h"
 #include "csvread.h"
 #include "h5util.h"
@@ -425,16 +426,16 @@ static int is_dir(const char *p) {
 
 int mir_vec_unpack(const char *archive, const char *dest, mir_error *err) {
     if (access(archive, R_OK)) return mir_fail(err, "%s: cannot read: %s", archive, strerror(errno));
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", dest, (int)getpid());
-    if (mir_mkdir_p(tmp, err)) return -1;
-    char *argv[] = {"tar", "-xJf", (char *)archive, "-C", tmp, "--no-same-owner", NULL};
+    mir_atomic_file unpacked;
+    if (mir_atomic_begin(&unpacked, dest, err) || mir_mkdir_p(unpacked.tmp, err)) return -1;
+    char *argv[] = {"tar", "-xJf", (char *)archive, "-C", unpacked.tmp, "--no-same-owner", NULL};
     child_res cr;
-    if (run_child(argv, NULL, NULL, 600, &cr) || !cr.ran || cr.exit_code != 0)
+    if (run_child(argv, NULL, NULL, 600, &cr) || !cr.ran || cr.exit_code != 0) {
+        mir_atomic_abort(&unpacked);
         return mir_fail(err, "tar -xJf %s failed (%s): are tar and xz installed?", archive,
                         !cr.ran ? "could not run tar" : "non-zero exit");
-    if (rename(tmp, dest)) return mir_fail(err, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
-    return 0;
+    }
+    return mir_atomic_commit(&unpacked, err);
 }
 
 int mir_vec_loops_dir(const mir_vec_options *v, MPI_Comm comm, char *out, size_t cap, mir_error *err) {
@@ -593,20 +594,15 @@ static int write_csv(const char *path, const mir_vec_result *rows, size_t n, mir
 }
 
 int mir_vec_write_labels(const char *path, const mir_vec_result *rows, size_t n, const char *note, mir_error *err) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    mir_atomic_file out;
+    if (mir_atomic_begin(&out, path, err)) return -1;
     size_t len = strlen(path);
     int csv = len > 4 && !strcmp(path + len - 4, ".csv");
-    int rc = csv ? write_csv(tmp, rows, n, err) : write_h5(tmp, rows, n, note, err);
-    if (rc) {
-        unlink(tmp);
+    if (csv ? write_csv(out.tmp, rows, n, err) : write_h5(out.tmp, rows, n, note, err)) {
+        mir_atomic_abort(&out);
         return -1;
     }
-    if (rename(tmp, path)) {
-        unlink(tmp);
-        return mir_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    }
-    return 0;
+    return mir_atomic_commit(&out, err);
 }
 
 static int read_h5(const char *path, mir_vec_result **rows, size_t *n, size_t *cap, mir_error *err) {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "h5util.h"
 #include "inputs.h"
 #include "irmodule.h"
@@ -1283,23 +1284,20 @@ int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *s
     encode_records(&s, vocab);
     redistribute(&s, &b);
 
-    /* temporary name from rank 0, renamed when every rank succeeded */
-    char tmp[4096];
-    if (s.rank == 0) snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->output, (long)getpid());
-    MPI_Bcast(tmp, sizeof tmp, MPI_CHAR, 0, comm);
-    summary->seconds = mir_wall_seconds() - t0;
-    if (mir_mpi_agree(comm, write_corpus(&s, vocab, &b, tmp, summary, err), err)) {
-        if (s.rank == 0) unlink(tmp);
+    /* temporary name from rank 0, renamed by rank 0 when every rank succeeded */
+    mir_atomic_file corpus_file;
+    if (mir_mpi_agree(comm, s.rank == 0 ? mir_atomic_begin(&corpus_file, o->output, err) : 0, err)) {
         rc = -1;
         goto out;
     }
-    if (s.rank == 0 && rename(tmp, o->output) != 0) {
-        mir_fail(err, "%s: cannot rename %s into place", o->output, tmp);
-        unlink(tmp);
+    MPI_Bcast(corpus_file.tmp, sizeof corpus_file.tmp, MPI_CHAR, 0, comm);
+    summary->seconds = mir_wall_seconds() - t0;
+    if (mir_mpi_agree(comm, write_corpus(&s, vocab, &b, corpus_file.tmp, summary, err), err)) {
+        if (s.rank == 0) mir_atomic_abort(&corpus_file);
         rc = -1;
+        goto out;
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+    rc = mir_mpi_agree(comm, s.rank == 0 ? mir_atomic_commit(&corpus_file, err) : 0, err);
     report_failures(&s, &b);
     summary->seconds = mir_wall_seconds() - t0;
     print_summary(&s, summary);
