@@ -51,12 +51,12 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
 
 /* ---- shared by the tasks (util.c) ---- */
 /* After every rank ran its share of the evaluation runs (rc: its status): a failure anywhere becomes every
- * rank's error; pred_all (n_runs * 3 * n: per run the 3 variants' predictions) and chosen_all (n_runs * n,
+ * rank's error (the lowest failing rank's message, mir_mpi_agree); pred_all (n_runs * 3 * n: per run the 3 variants' predictions) and chosen_all (n_runs * n,
  * each rank's entries stored + 1 and 0 elsewhere) are summed over the ranks (chosen_all back to 0-based);
  * tot receives the summed fits and predictions {fits xgb, fits mlp, predictions xgb, predictions mlp}.
  * Collective. 0, or -1 with err filled. */
-int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int *chosen_all, int n_runs, int n,
-                     const int64_t *n_fits, const int64_t *n_pred, int64_t tot[4], mir_error *err);
+int mir_runs_combine(MPI_Comm comm, int rc, int *pred_all, int *chosen_all, int n_runs, int n, const int64_t *n_fits,
+                     const int64_t *n_pred, int64_t tot[4], mir_error *err);
 /* mir_model_load, then the reading mode of o (embed_windows, embed_max_nodes). */
 mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path, mir_error *err);
 struct mir_probe;
@@ -84,10 +84,10 @@ void mir_json_number(FILE *f, double v);
 
 /* ---- the regression predictors and the paired verdicts (regress.h, paired.h), shared by coarsen and vectorize ---- */
 /* After every rank ran its share of the regression runs (rc: its status): a failure anywhere becomes every rank's
- * error; choice (n_choice; each rank's entries stored + 2, 0 elsewhere) is summed over the ranks and shifted back,
+ * error (the lowest failing rank's message); choice (n_choice; each rank's entries stored + 2, 0 elsewhere) is summed over the ranks and shifted back,
  * margin (n_margin; 0 where not the rank's) and *fits summed. Collective. 0, or -1 with err. */
-int mir_reg_runs_combine(MPI_Comm comm, int rc, const char *task, int *choice, int n_choice, double *margin,
-                         int n_margin, int64_t *fits, mir_error *err);
+int mir_reg_runs_combine(MPI_Comm comm, int rc, int *choice, int n_choice, double *margin, int n_margin,
+                         int64_t *fits, mir_error *err);
 struct mir_paired;
 /* One Markdown list item: "- what: mean difference of log speedup D [lo, hi] (95 % paired t interval over N
  * UNITS): **verdict**; geometric-mean ratio exp(D)." */

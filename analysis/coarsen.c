@@ -19,6 +19,7 @@
 #include "data.h"
 #include "finetune.h"
 #include "kernel_features.h"
+#include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
 #include "protocol.h"
@@ -207,7 +208,7 @@ static int coarsen_regress(const mir_coarsen *c, const mir_analyze_options *o, c
         }
     }
     free(X); free(safe); free(reg); free(group); free(gain);
-    rc = mir_reg_runs_combine(comm, rc, "coarsen", rr->choice, NRF * S * 2 * NU, rr->margin, NRF * S * n, &rr->fits, err);
+    rc = mir_reg_runs_combine(comm, rc, rr->choice, NRF * S * 2 * NU, rr->margin, NRF * S * n, &rr->fits, err);
     if (rc) reg_runs_free(rr);
     return rc;
 }
@@ -547,9 +548,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         rc = rank == 0 ? mir_write_random_model(model, rpath, o->seed, err) : 0;
         MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
         mir_model *rm = rc ? NULL : mir_analyze_model_load(o, rpath, err);
-        int bad = rm == NULL, any = 0;
-        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-        if (any) {
+        if (mir_mpi_agree(comm, rm == NULL, err)) {
             mir_fail(err, "%s: cannot write or read the random-weight model", rpath);
             mir_model_free(rm);
             free(ok); free(opc); free(emb);
@@ -608,7 +607,7 @@ int mir_analyze_coarsen(const mir_analyze_options *o, MPI_Comm comm, mir_error *
         for (int k = 0; k < n; k++) chosen_all[(size_t)r * n + k] = chosen[k] + 1;
     }
     int64_t tot[4];
-    if (mir_runs_combine(comm, rc, "coarsen", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err)) {
+    if (mir_runs_combine(comm, rc, pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err)) {
         rc = -1;
         goto done;
     }

@@ -19,6 +19,7 @@
 #include "devmap_cl.h"
 #include "finetune.h"
 #include "kernel_features.h"
+#include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
 #include "protocol.h"
@@ -731,9 +732,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
         MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
         mir_model *rm = NULL;
         if (!rc) rm = mir_analyze_model_load(o, rpath, err);
-        int bad = rm == NULL, any = 0;
-        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-        if (any) {
+        if (mir_mpi_agree(comm, rm == NULL, err)) {
             mir_fail(err, "%s: cannot write or read the random-weight model", rpath);
             mir_model_free(rm);
             rc = -1;
@@ -745,10 +744,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     }
     if (o->versus) {
         mir_model *vm = mir_analyze_model_load(o, o->versus, err);
-        int bad = vm == NULL, any = 0;
-        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-        if (any) {
-            if (!bad) mir_fail(err, "%s: cannot read the --versus model on another rank", o->versus);
+        if (mir_mpi_agree(comm, vm == NULL, err)) {
             mir_model_free(vm);
             rc = -1;
             goto out_features;
@@ -813,13 +809,7 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
             next_log = mir_wall_seconds() + 30;
         }
     }
-    int any = rc != 0, all_ok;
-    MPI_Allreduce(&any, &all_ok, 1, MPI_INT, MPI_MAX, comm);
-    if (all_ok) {
-        if (!rc) mir_fail(err, "devmap: a classifier failed on another rank (see its log)");
-        rc = -1;
-        goto out_runs;
-    }
+    if ((rc = mir_mpi_agree(comm, rc, err))) goto out_runs;
     /* gather: every run was done by exactly one rank, the others hold zeros */
     MPI_Allreduce(MPI_IN_PLACE, R.pred, (int)((size_t)R.n_runs * 3 * n), MPI_INT, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, R.fold, (int)((size_t)R.n_runs * n), MPI_INT, MPI_SUM, comm);

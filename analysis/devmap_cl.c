@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "compile.h"
 
 /* The -D flags the benchmarks' host programs pass when they build a kernel, where the source does not
@@ -144,17 +145,13 @@ static int compile_one(const mir_devmap_cl *cl, const char *source, const mir_de
     char *data = NULL;
     size_t bytes = 0;
     if (mir_compile_source(src, MIR_SRC_OPENCL, &cc, &data, &bytes, err)) return -1;
-    char tmp[5400];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int rc = 0;
-    if (!f) {
-        rc = mir_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
-    } else {
-        size_t w = fwrite(data, 1, bytes, f);
-        if (fclose(f) || w != bytes) rc = mir_fail(err, "%s: write error", tmp);
-        else if (rename(tmp, path)) rc = mir_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        if (rc) unlink(tmp);
+    mir_atomic_file out;
+    int rc = mir_atomic_open(&out, path, "wb", err);
+    if (!rc && fwrite(data, 1, bytes, out.f) != bytes) {
+        rc = mir_fail(err, "%s: write error: %s", out.tmp, strerror(errno));
+        mir_atomic_abort(&out);
+    } else if (!rc) {
+        rc = mir_atomic_commit(&out, err);
     }
     free(data);
     return rc;

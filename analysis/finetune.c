@@ -16,6 +16,7 @@
 #include "embed.h"
 #include "irmodule.h"
 #include "layers.h"
+#include "mpi_util.h"
 #include "protocol.h"
 #include "regress.h"
 
@@ -768,10 +769,7 @@ static int ft_prepare(const mir_model *model, const char *model_path, const char
     mir_rng rr;
     mir_rng_seed(&rr, seed, 0x72616e646f6d); /* mir_write_random_model's draw: the random-weights encoder */
     mir_model_init_params_f32(&start[MIR_FT_RANDOM], &rr);
-    int bad = rc != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!bad) mir_fail(err, "fine-tuning: %s: cannot read the weights on another rank", model_path);
+    if (mir_mpi_agree(comm, rc, err)) {
         for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);
         return -1;
     }
@@ -840,12 +838,7 @@ int mir_devmap_finetune(const mir_devmap *d, const mir_model *model, const char 
                             st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
             }
     free(tmp);
-    int me = rc != 0, any = 0;
-    MPI_Allreduce(&me, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!me) mir_fail(err, "fine-tuning failed on another rank (see its log)");
-        rc = -1;
-    } else {
+    if ((rc = mir_mpi_agree(comm, rc, err)) == 0) {
         MPI_Allreduce(MPI_IN_PLACE, mine, (int)((size_t)MIR_FT_N_INITS * n_splits * per), MPI_INT, MPI_SUM, comm);
         MPI_Allreduce(MPI_IN_PLACE, tot, FT_TOT, MPI_DOUBLE, MPI_SUM, comm);
         for (size_t i = 0; i < (size_t)MIR_FT_N_INITS * n_splits * per; i++) pred[i] = mine[i] - 1;
@@ -945,12 +938,7 @@ int mir_coarsen_finetune(const mir_coarsen *c, const mir_model *model, const cha
                             st.kernel_steps ? 1e3 * st.step_seconds / (double)st.kernel_steps : 0.0);
             }
     free(tmp);
-    int me = rc != 0, any = 0;
-    MPI_Allreduce(&me, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!me) mir_fail(err, "fine-tuning failed on another rank (see its log)");
-        rc = -1;
-    } else {
+    if ((rc = mir_mpi_agree(comm, rc, err)) == 0) {
         const size_t nc = (size_t)MIR_FT_N_INITS * n_seeds * per, nm = (size_t)MIR_FT_N_INITS * n_seeds * nk;
         MPI_Allreduce(MPI_IN_PLACE, mine, (int)nc, MPI_INT, MPI_SUM, comm);
         MPI_Allreduce(MPI_IN_PLACE, mmine, (int)nm, MPI_DOUBLE, MPI_SUM, comm);

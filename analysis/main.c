@@ -10,6 +10,7 @@
 
 #include "analysis.h"
 #include "blascheck.h"
+#include "cli.h"
 #include "vectorize.h"
 
 #ifndef MIR_DATA_DIR_DEFAULT
@@ -83,12 +84,6 @@ enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOA
        O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
        O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM, O_VERSUS, O_FT, O_FTEPOCHS };
 
-static int parse_int(const char *s, long lo, long hi, long *v) {
-    char *end;
-    *v = strtol(s, &end, 10);
-    return *s && !*end && *v >= lo && *v <= hi ? 0 : -1;
-}
-
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int rank, nranks;
@@ -121,9 +116,13 @@ int main(int argc, char **argv) {
         {"kernels-from", 1, 0, O_KFROM}, {"versus", 1, 0, O_VERSUS}, {"finetune", 0, 0, O_FT},
         {"finetune-epochs", 1, 0, O_FTEPOCHS}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
-    int c, bad = 0, full = 0;
-    long v;
-    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+    int c, li, bad = 0, full = 0;
+    int64_t v;
+    mir_error num_err = {{0}}; /* a refused number */
+    /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
+    while ((li = -1, c = getopt_long(argc, argv, "qh", lo, &li)) != -1) {
+        const char *opt = mir_cli_name(lo, li);
         switch (c) {
         case O_MODEL: o.model = optarg; break;
         case O_DATA: o.data_dir = optarg; break;
@@ -134,42 +133,32 @@ int main(int argc, char **argv) {
             else if (!strcmp(optarg, "cl")) o.kernels_cl = 1;
             else bad = 1;
             break;
-        case O_SEED: {
-            char *end;
-            o.seed = strtoull(optarg, &end, 10);
-            if (!*optarg || *end) bad = 1;
-            break;
-        }
-        case O_SEEDS: if (parse_int(optarg, 1, 200, &v)) bad = 1; else o.n_seeds = (int)v; break;
-        case O_ASEEDS: if (parse_int(optarg, 1, 200, &v)) bad = 1; else o.ablation_seeds = (int)v; break;
+        case O_SEED: if (mir_cli_uint64(opt, optarg, &o.seed, &num_err)) bad = 1; break;
+        case O_SEEDS: INT(o.n_seeds, 1, 200); break;
+        case O_ASEEDS: INT(o.ablation_seeds, 1, 200); break;
         case O_NOABL: o.ablations = 0; break;
         case O_VERSUS: o.versus = optarg; break;
         case O_FT: o.finetune = 1; break;
-        case O_FTEPOCHS: if (parse_int(optarg, 1, 64, &v)) bad = 1; else o.finetune_epochs = (int)v; break;
-        case O_LIMIT: if (parse_int(optarg, 20, 1000000, &v)) bad = 1; else o.limit = (int)v; break;
-        case O_WINDOWS: if (parse_int(optarg, 0, 1000000, &v)) bad = 1; else o.embed_windows = (int)v; break;
-        case O_MAXNODES: if (parse_int(optarg, 0, 65536, &v)) bad = 1; else o.embed_max_nodes = (int)v; break;
-        case O_WINTOK: if (parse_int(optarg, 0, 8192, &v)) bad = 1; else o.embed_window = (int)v; break;
+        case O_FTEPOCHS: INT(o.finetune_epochs, 1, 64); break;
+        case O_LIMIT: INT(o.limit, 20, 1000000); break;
+        case O_WINDOWS: INT(o.embed_windows, 0, 1000000); break;
+        case O_MAXNODES: INT(o.embed_max_nodes, 0, 65536); break;
+        case O_WINTOK: INT(o.embed_window, 0, 8192); break;
         case O_FAST: o.embed_windows = -1; break;
-        case O_XGB: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else o.clf.xgb_rounds = (int)v; break;
-        case O_MLP: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else o.clf.mlp_epochs = (int)v; break;
+        case O_XGB: INT(o.clf.xgb_rounds, 1, 100000); break;
+        case O_MLP: INT(o.clf.mlp_epochs, 1, 100000); break;
         case O_LOOPS: vo.loops_dir = optarg; break;
-        case O_SUBSET: if (parse_int(optarg, 0, 1000000, &v)) bad = 1; else vo.subset = (int)v; break;
-        case O_REPEATS: if (parse_int(optarg, 1, 100, &v)) bad = 1; else vo.repeats = (int)v; break;
+        case O_SUBSET: INT(vo.subset, 0, 1000000); break;
+        case O_REPEATS: INT(vo.repeats, 1, 100); break;
         case O_VF: if (mir_vec_parse_factors(optarg, 64, &vo.vf_mask)) bad = 1; break;
         case O_IF: if (mir_vec_parse_factors(optarg, 16, &vo.if_mask)) bad = 1; break;
         case O_FULL: full = 1; break;
         case O_CFLAGS: vo.cflags = optarg; break;
-        case O_TIMEOUT: if (parse_int(optarg, 1, 100000, &v)) bad = 1; else vo.timeout_s = (int)v; break;
-        case O_MAXJOBS: if (parse_int(optarg, 1, 1000000000, &v)) bad = 1; else vo.max_jobs = (int)v; break;
-        case O_TLIMIT: {
-            char *end;
-            vo.time_limit_min = strtod(optarg, &end);
-            if (!*optarg || *end || !(vo.time_limit_min > 0)) bad = 1;
-            break;
-        }
+        case O_TIMEOUT: INT(vo.timeout_s, 1, 100000); break;
+        case O_MAXJOBS: INT(vo.max_jobs, 1, 1000000000); break;
+        case O_TLIMIT: if (mir_cli_positive(opt, optarg, &vo.time_limit_min, &num_err)) bad = 1; break;
         case O_LABELS: vo.labels = optarg; break;
-        case O_ITERDIV: if (parse_int(optarg, 1, 1000000, &v)) bad = 1; else vo.iter_divisor = (int)v; break;
+        case O_ITERDIV: INT(vo.iter_divisor, 1, 1000000); break;
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);
@@ -198,8 +187,8 @@ int main(int argc, char **argv) {
             bad = 1;
         }
     } else if (rank == 0) {
-        mir_log(MIR_LOG_ERROR, "bad option or value (--limit at least 20, --seeds 1..200, --vf powers of two up to 64, "
-                "--if up to 16, --repeats 1..100, --kernels-from ir or cl)");
+        mir_log(MIR_LOG_ERROR, "%s", num_err.msg[0] ? num_err.msg : "bad option or value (--limit at least 20, --seeds "
+                "1..200, --vf powers of two up to 64, --if up to 16, --repeats 1..100, --kernels-from ir or cl)");
     }
     if (bad) {
         if (rank == 0) fprintf(stderr, "try 'mir-analyze --help'\n");

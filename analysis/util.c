@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "atomic_file.h"
+#include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
 
@@ -72,28 +74,29 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
     int rc = 0;
     char msg[MIR_ERROR_MAX] = "";
     if (rank == 0 && !is_dir(out)) {
-        char zip[2048], dest[2048], tmp[2100];
+        char zip[2048], dest[2048];
         snprintf(zip, sizeof zip, "%s/%s/%s.zip", o->data_dir, sub, stem);
         snprintf(dest, sizeof dest, "%s/data/%s/%s", o->out_dir, sub, stem);
-        snprintf(tmp, sizeof tmp, "%s.tmp.%d", dest, (int)getpid());
+        mir_atomic_file unpacked;
         mir_error e = {{0}};
         if (access(zip, R_OK)) {
             snprintf(msg, sizeof msg, "%s: cannot read (%s), and %s does not exist: give --data or --kernels", zip,
                      strerror(errno), out);
             rc = -1;
-        } else if (mir_mkdir_p(tmp, &e)) {
+        } else if (mir_atomic_begin(&unpacked, dest, &e) || mir_mkdir_p(unpacked.tmp, &e)) {
             snprintf(msg, sizeof msg, "%s", e.msg);
             rc = -1;
         } else {
             mir_log(MIR_LOG_INFO, "unpacking %s into %s", zip, dest);
-            char *argv[] = {"unzip", "-q", "-o", zip, "-d", tmp, "-x", "__MACOSX/*", NULL};
+            char *argv[] = {"unzip", "-q", "-o", zip, "-d", unpacked.tmp, "-x", "__MACOSX/*", NULL};
             int st = run_argv(argv, NULL);
             if (st != 0) {
                 snprintf(msg, sizeof msg, "unzip %s failed (%s): is unzip installed (scripts/install-deps)?", zip,
                          st < 0 ? "could not run it" : "non-zero exit");
+                mir_atomic_abort(&unpacked);
                 rc = -1;
-            } else if (rename(tmp, dest)) {
-                snprintf(msg, sizeof msg, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
+            } else if (mir_atomic_commit(&unpacked, &e)) {
+                snprintf(msg, sizeof msg, "%s", e.msg);
                 rc = -1;
             } else if (!is_dir(out)) {
                 snprintf(msg, sizeof msg, "%s has no %s/ folder", zip, folder);
@@ -226,14 +229,9 @@ mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path
     return m;
 }
 
-int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int *chosen_all, int n_runs, int n,
-                     const int64_t *n_fits, const int64_t *n_pred, int64_t tot[4], mir_error *err) {
-    int mine = rc != 0, any = 0;
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!mine) mir_fail(err, "%s: a classifier failed on another rank (see its log)", task);
-        return -1;
-    }
+int mir_runs_combine(MPI_Comm comm, int rc, int *pred_all, int *chosen_all, int n_runs, int n, const int64_t *n_fits,
+                     const int64_t *n_pred, int64_t tot[4], mir_error *err) {
+    if (mir_mpi_agree(comm, rc, err)) return -1;
     MPI_Allreduce(MPI_IN_PLACE, pred_all, n_runs * 3 * n, MPI_INT, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, chosen_all, n_runs * n, MPI_INT, MPI_SUM, comm);
     for (int i = 0; i < n_runs * n; i++) chosen_all[i] -= 1;
@@ -245,14 +243,9 @@ int mir_runs_combine(MPI_Comm comm, int rc, const char *task, int *pred_all, int
     return 0;
 }
 
-int mir_reg_runs_combine(MPI_Comm comm, int rc, const char *task, int *choice, int n_choice, double *margin,
-                         int n_margin, int64_t *fits, mir_error *err) {
-    int mine = rc != 0, any = 0;
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!mine) mir_fail(err, "%s: a regressor failed on another rank (see its log)", task);
-        return -1;
-    }
+int mir_reg_runs_combine(MPI_Comm comm, int rc, int *choice, int n_choice, double *margin, int n_margin,
+                         int64_t *fits, mir_error *err) {
+    if (mir_mpi_agree(comm, rc, err)) return -1;
     MPI_Allreduce(MPI_IN_PLACE, choice, n_choice, MPI_INT, MPI_SUM, comm);
     for (int i = 0; i < n_choice; i++) choice[i] -= 2;
     if (n_margin) MPI_Allreduce(MPI_IN_PLACE, margin, n_margin, MPI_DOUBLE, MPI_SUM, comm);

@@ -21,10 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "compile.h"
 #include "cv.h"
 #include "irmodule.h"
 #include "kernel_features.h"
+#include "mpi_util.h"
 #include "probe.h"
 #include "paired.h"
 #include "protocol.h"
@@ -50,6 +52,22 @@ static double score_log_speedup(void *ctx, const int *rows, const int *pred, int
     return m ? log(s.geomean) : 0;
 }
 
+/* The module as text into ll, whole or not at all. */
+static int write_ll(LLVMModuleRef m, const char *ll, mir_error *err) {
+    mir_atomic_file out;
+    if (mir_atomic_begin(&out, ll, err)) return -1;
+    char *msg = NULL;
+    int rc = 0;
+    if (LLVMPrintModuleToFile(m, out.tmp, &msg)) {
+        rc = mir_fail(err, "%s: cannot write: %s", out.tmp, msg ? msg : "?");
+        mir_atomic_abort(&out);
+    } else {
+        rc = mir_atomic_commit(&out, err);
+    }
+    if (msg) LLVMDisposeMessage(msg);
+    return rc;
+}
+
 /* IR of program i into OUT/vectorize/ir/NAME.ll (kept: a rerun reuses it). */
 static int compile_ir(const char *loops, const char *program, const char *ll, mir_error *err) {
     struct stat st;
@@ -69,11 +87,7 @@ static int compile_ir(const char *loops, const char *program, const char *ll, mi
     int rc = mir_parse_ir(ctx, bc, bytes, src, &m, err);
     free(bc);
     if (!rc) {
-        char tmp[4400], *msg = NULL;
-        snprintf(tmp, sizeof tmp, "%s.tmp.%d", ll, (int)getpid());
-        if (LLVMPrintModuleToFile(m, tmp, &msg)) rc = mir_fail(err, "%s: cannot write: %s", tmp, msg ? msg : "?");
-        else if (rename(tmp, ll)) rc = mir_fail(err, "cannot rename %s to %s", tmp, ll);
-        if (msg) LLVMDisposeMessage(msg);
+        rc = write_ll(m, ll, err);
         LLVMDisposeModule(m);
     }
     LLVMContextDispose(ctx);
@@ -153,8 +167,7 @@ static int vec_regress(const mir_vec_table *t, const mir_analyze_options *o, int
         }
     }
     free(safe); free(reg); free(X); free(gain);
-    return mir_reg_runs_combine(comm, rc, "vectorize", choice, FS_N * S * 2 * n, margin, FS_N * S * t->n_families, fits,
-                                err);
+    return mir_reg_runs_combine(comm, rc, choice, FS_N * S * 2 * n, margin, FS_N * S * t->n_families, fits, err);
 }
 
 typedef struct vec_agg {
@@ -376,10 +389,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
     mir_probe_end(probe, PH_IR);
     MPI_Allreduce(MPI_IN_PLACE, &ir_failed, 1, MPI_INT, MPI_SUM, comm); /* also: every IR file is written */
     mir_model *model = mir_analyze_model_load(o, o->model, err);
-    int bad = model == NULL, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        if (!bad) mir_fail(err, "%s: cannot load the model on another rank", o->model);
+    if (mir_mpi_agree(comm, model == NULL, err)) {
         mir_model_free(model);
         for (int i = 0; i < n; i++) free(files[i]);
         free(files);
@@ -436,7 +446,7 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
         for (int i = 0; i < n; i++) chosen_all[(size_t)r * n + i] = chosen[fold[i]] + 1;
     }
     int64_t tot[4];
-    if (mir_runs_combine(comm, rc, "vectorize", pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err) ||
+    if (mir_runs_combine(comm, rc, pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err) ||
         vec_regress(&t, o, D, emb, opc, comm, rchoice, rmargin, &reg_fits, err)) {
         rc = -1;
         goto done;

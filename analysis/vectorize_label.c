@@ -28,9 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "compile.h"
 #include "csvread.h"
 #include "h5util.h"
+#include "mpi_util.h"
 #include "probe.h"
 #include "vectorize.h"
 
@@ -424,16 +426,16 @@ static int is_dir(const char *p) {
 
 int mir_vec_unpack(const char *archive, const char *dest, mir_error *err) {
     if (access(archive, R_OK)) return mir_fail(err, "%s: cannot read: %s", archive, strerror(errno));
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", dest, (int)getpid());
-    if (mir_mkdir_p(tmp, err)) return -1;
-    char *argv[] = {"tar", "-xJf", (char *)archive, "-C", tmp, "--no-same-owner", NULL};
+    mir_atomic_file unpacked;
+    if (mir_atomic_begin(&unpacked, dest, err) || mir_mkdir_p(unpacked.tmp, err)) return -1;
+    char *argv[] = {"tar", "-xJf", (char *)archive, "-C", unpacked.tmp, "--no-same-owner", NULL};
     child_res cr;
-    if (run_child(argv, NULL, NULL, 600, &cr) || !cr.ran || cr.exit_code != 0)
+    if (run_child(argv, NULL, NULL, 600, &cr) || !cr.ran || cr.exit_code != 0) {
+        mir_atomic_abort(&unpacked);
         return mir_fail(err, "tar -xJf %s failed (%s): are tar and xz installed?", archive,
                         !cr.ran ? "could not run tar" : "non-zero exit");
-    if (rename(tmp, dest)) return mir_fail(err, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
-    return 0;
+    }
+    return mir_atomic_commit(&unpacked, err);
 }
 
 int mir_vec_loops_dir(const mir_vec_options *v, MPI_Comm comm, char *out, size_t cap, mir_error *err) {
@@ -477,10 +479,8 @@ int mir_vec_loops_dir(const mir_vec_options *v, MPI_Comm comm, char *out, size_t
     }
     char hdr[4200];
     snprintf(hdr, sizeof hdr, "%s/header.h", out);
-    int bad = access(hdr, R_OK) != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) return mir_fail(err, "%s: no header.h: not the NeuroVectorizer training_data folder", out);
-    return 0;
+    rc = access(hdr, R_OK) ? mir_fail(err, "%s: no header.h: not the NeuroVectorizer training_data folder", out) : 0;
+    return mir_mpi_agree(comm, rc, err);
 }
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -594,20 +594,15 @@ static int write_csv(const char *path, const mir_vec_result *rows, size_t n, mir
 }
 
 int mir_vec_write_labels(const char *path, const mir_vec_result *rows, size_t n, const char *note, mir_error *err) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    mir_atomic_file out;
+    if (mir_atomic_begin(&out, path, err)) return -1;
     size_t len = strlen(path);
     int csv = len > 4 && !strcmp(path + len - 4, ".csv");
-    int rc = csv ? write_csv(tmp, rows, n, err) : write_h5(tmp, rows, n, note, err);
-    if (rc) {
-        unlink(tmp);
+    if (csv ? write_csv(out.tmp, rows, n, err) : write_h5(out.tmp, rows, n, note, err)) {
+        mir_atomic_abort(&out);
         return -1;
     }
-    if (rename(tmp, path)) {
-        unlink(tmp);
-        return mir_fail(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    }
-    return 0;
+    return mir_atomic_commit(&out, err);
 }
 
 static int read_h5(const char *path, mir_vec_result **rows, size_t *n, size_t *cap, mir_error *err) {
@@ -975,19 +970,12 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
         if (end > 0 && (pread(jfd, &last, 1, end - 1) != 1 || (last != '\n' && write(jfd, "\n", 1) != 1)))
             rc = mir_fail(&e, "%s: cannot read or end its last line: %s", jpath, strerror(errno));
     }
-    int bad = rc != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-    if (any) {
-        /* the first failing rank's message */
-        int who = bad ? rank : size, first = size;
-        MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, comm);
-        if (rank == first) snprintf(msg, sizeof msg, "rank %d: %s", rank, e.msg);
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, comm);
+    if (mir_mpi_agree(comm, rc, &e)) {
         if (jfd >= 0) close(jfd);
         mir_vec_bench_free(&b);
         mir_probe_free(probe);
         free(done); free(ix); free(sel); mir_vec_free_names(all, n_all);
-        return mir_fail(err, "vectorize-label: %s", msg);
+        return mir_fail(err, "vectorize-label: %s", e.msg);
     }
     if (rank == 0 && !o->quiet)
         mir_log(MIR_LOG_INFO, "vectorize-label: %s; %ld jobs, %ld already measured, %ld to do; programs in %s, results in %s",
@@ -1058,10 +1046,10 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
     if (stop && !o->quiet) mir_log(MIR_LOG_INFO, "stopping: %s after %ld jobs; a rerun continues", stop_why, my_done);
     close(jfd);
     mir_vec_bench_free(&b);
-    bad = rc != 0;
-    if (bad) mir_log(MIR_LOG_ERROR, "%s", e.msg);
+    if (rc) mir_log(MIR_LOG_ERROR, "%s", e.msg);
     idle_barrier(comm);
-    MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm);
+    mir_error failed = e; /* the lowest failing rank's message; e goes on to the merge */
+    int bad = mir_mpi_agree(comm, rc, &failed) != 0;
     long tot[2] = {my_done, n_fail};
     MPI_Allreduce(MPI_IN_PLACE, tot, 2, MPI_LONG, MPI_SUM, comm);
 
@@ -1146,6 +1134,6 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
     free(mine); free(done); free(ix); free(sel);
     mir_vec_free_names(all, n_all);
     if (rc) return mir_fail(err, "%s", msg);
-    if (bad) return mir_fail(err, "vectorize-label: a rank failed (see its log); what was measured is in %s", dir);
+    if (bad) return mir_fail(err, "vectorize-label: %s; what was measured is in %s", failed.msg, dir);
     return 0;
 }

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "corpus.h"
 #include "embed.h"
 #include "h5util.h"
 #include "irmodule.h"
+#include "mpi_util.h"
 #include "preprocess.h"
 
 #ifndef MIR_VERSION_STRING
@@ -79,10 +81,10 @@ static void one_line(char *s) {
 
 static int write_h5(const char *path, char **names, const int32_t *status, char **errors, const float *emb,
                     int64_t n, int D, const mir_model *m, const char *model_path, mir_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return mir_fail(err, "%s: cannot create", tmp);
+    mir_atomic_file out;
+    if (mir_atomic_begin(&out, path, err)) return -1;
+    hid_t f = H5Fcreate(out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return mir_fail(err, "%s: cannot create", out.tmp);
     mir_error e;
     int rc = 0;
     size_t nw = 2, ew = 2;
@@ -120,19 +122,16 @@ static int write_h5(const char *path, char **names, const int32_t *status, char 
     if (c->statements) rc |= mir_h5_attr_int64(root, "statements", 1, &e);
     H5Gclose(root);
     if (H5Fclose(f) < 0) rc = -1;
-    if (rc || rename(tmp, path) != 0) {
-        remove(tmp);
-        return mir_fail(err, "%s: writing embeddings failed", path);
-    }
+    if (rc) mir_atomic_abort(&out);
+    if (rc || mir_atomic_commit(&out, err)) return mir_fail(err, "%s: writing embeddings failed", path);
     return 0;
 }
 
 static int write_csv(const char *path, char **names, const int32_t *status, const float *emb, int64_t n, int D,
                      mir_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return mir_fail(err, "%s: cannot create", tmp);
+    mir_atomic_file out;
+    if (mir_atomic_open(&out, path, "w", err)) return -1;
+    FILE *f = out.f;
     fprintf(f, "name");
     for (int j = 0; j < D; j++) fprintf(f, ",e%d", j);
     fputc('\n', f);
@@ -142,10 +141,7 @@ static int write_csv(const char *path, char **names, const int32_t *status, cons
         for (int j = 0; j < D; j++) fprintf(f, ",%.8g", emb[(size_t)i * D + j]);
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return mir_fail(err, "%s: writing embeddings failed", path);
-    }
+    if (mir_atomic_commit(&out, err)) return mir_fail(err, "%s: writing embeddings failed", path);
     return 0;
 }
 
@@ -158,10 +154,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     mir_h5_quiet();
     /* the model, once per rank */
     mir_model *m = mir_model_load(o->model, err);
-    int ok = m != NULL, all = 0;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (!all) {
-        if (m) mir_fail(err, "%s: model unreadable on another rank", o->model);
+    if (mir_mpi_agree(comm, m == NULL, err)) {
         mir_model_free(m);
         return -1;
     }
@@ -213,11 +206,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
             if (n == 0) rc = mir_fail(err, "no input modules found");
         }
     }
-    MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all < 0) {
-        if (!rc) mir_fail(err, "inputs unreadable on another rank");
-        goto out;
-    }
+    if ((rc = mir_mpi_agree(comm, rc, err))) goto out;
     int *owner = mir_malloc((size_t)(n + 1) * sizeof *owner);
     mir_deal_by_size(bytes, (size_t)n, P, owner);
     float *emb = mir_calloc((size_t)n * D + 1, sizeof *emb);

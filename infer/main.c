@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "infer.h"
 #include "blascheck.h"
 #include "preprocess.h"
@@ -50,14 +51,6 @@ static void usage(FILE *f) {
 
 enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_NOISO, O_WMEM, O_MTIME };
 
-static int parse_count(const char *s, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 0 || v > 1 << 30) return -1;
-    *out = (int)v;
-    return 0;
-}
-
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int rank, nranks;
@@ -66,7 +59,11 @@ int main(int argc, char **argv) {
     mir_infer_options o;
     mir_infer_options_default(&o);
     const char **flags = calloc((size_t)argc + 1, sizeof *flags);
-    int n_flags = 0, c, bad = 0;
+    int n_flags = 0, c, li, bad = 0;
+    int64_t v;
+    mir_error num_err = {{0}}; /* a refused number */
+    /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
     static const struct option lo[] = {{"model", 1, 0, O_MODEL}, {"output", 1, 0, 'o'}, {"format", 1, 0, O_FORMAT},
                                        {"compile", 0, 0, O_COMPILE}, {"cflag", 1, 0, O_CFLAG}, {"clang", 1, 0, O_CLANG},
                                        {"max-module-mb", 1, 0, O_MAXMB}, {"windows", 1, 0, O_WINDOWS},
@@ -75,7 +72,8 @@ int main(int argc, char **argv) {
                                        {"worker-memory", 1, 0, O_WMEM}, {"module-timeout", 1, 0, O_MTIME},
                                        {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
-    while ((c = getopt_long(argc, argv, "o:D:I:O:qh", lo, NULL)) != -1) {
+    while ((li = -1, c = getopt_long(argc, argv, "o:D:I:O:qh", lo, &li)) != -1) {
+        const char *opt = mir_cli_name(lo, li);
         switch (c) {
         case O_MODEL: o.model = optarg; break;
         case 'o': o.output = optarg; break;
@@ -94,22 +92,20 @@ int main(int argc, char **argv) {
         case O_CFLAG: flags[n_flags++] = strdup(optarg); break;
         case 'O': o.cc.opt_level = optarg; break;
         case O_CLANG: o.cc.clang = optarg; break;
-        case O_MAXMB: o.max_module_bytes = (int64_t)atoll(optarg) << 20; if (o.max_module_bytes <= 0) bad = 1; break;
-        case O_WINDOWS: if (parse_count(optarg, &o.max_windows)) bad = 1; break;
-        case O_MAXNODES: if (parse_count(optarg, &o.max_nodes)) bad = 1; break;
-        case O_WINTOK: if (parse_count(optarg, &o.window)) bad = 1; break;
+        case O_MAXMB:
+            if (mir_cli_int(opt, optarg, 1, 1 << 20, &v, &num_err)) bad = 1;
+            else o.max_module_bytes = v << 20; /* MiB */
+            break;
+        case O_WINDOWS: INT(o.max_windows, 0, 1 << 30); break;
+        case O_MAXNODES: INT(o.max_nodes, 0, 1 << 30); break;
+        case O_WINTOK: INT(o.window, 0, 1 << 30); break;
         case O_FAST: o.max_windows = -1; break;
         case O_NOISO: o.isolation = 0; break;
-        case O_WMEM: {
-            int mb;
-            if (parse_count(optarg, &mb) || mb < 16) bad = 1; else o.limits.memory_bytes = (int64_t)mb << 20;
+        case O_WMEM:
+            if (mir_cli_int(opt, optarg, 16, 1 << 30, &v, &num_err)) bad = 1;
+            else o.limits.memory_bytes = v << 20; /* MiB */
             break;
-        }
-        case O_MTIME: {
-            int sec;
-            if (parse_count(optarg, &sec) || sec < 1) bad = 1; else o.limits.timeout_s = sec;
-            break;
-        }
+        case O_MTIME: INT(o.limits.timeout_s, 1, 1 << 30); break;
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);
@@ -119,6 +115,7 @@ int main(int argc, char **argv) {
         }
     }
     mir_log_init("mir-infer", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+    if (num_err.msg[0] && rank == 0) mir_log(MIR_LOG_ERROR, "%s", num_err.msg);
     if (!bad && (!o.model || !o.output || optind >= argc)) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "--model, -o and at least one INPUT are required");
         bad = 1;

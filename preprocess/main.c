@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "preprocess.h"
 
 static void usage(FILE *f) {
@@ -77,14 +78,6 @@ static int parse_levels(const char *s, char *levels, size_t cap) {
     }
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int rank, nranks;
@@ -110,20 +103,25 @@ int main(int argc, char **argv) {
         {"module-timeout", required_argument, 0, OPT_MODULE_TIMEOUT},
         {"opt-levels", required_argument, 0, OPT_OPT_LEVELS}, {"statement-sep", no_argument, 0, OPT_STATEMENT_SEP},
         {0, 0, 0, 0}};
-    int c, bad = 0;
-    long v;
+    int c, li, bad = 0;
+    int64_t v;
+    mir_error num_err = {{0}}; /* a refused number */
+    /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
     char optbuf[2048] = "";
     size_t ob = 0;
 #define NOTE(...) ob += (size_t)snprintf(optbuf + ob, ob < sizeof optbuf ? sizeof optbuf - ob : 0, __VA_ARGS__)
-    while ((c = getopt_long(argc, argv, "o:D:I:O:qvh", longopts, NULL)) != -1) {
+    while ((li = -1, c = getopt_long(argc, argv, "o:D:I:O:qvh", longopts, &li)) != -1) {
+        const char *opt = mir_cli_name(longopts, li);
         switch (c) {
         case 'o': o.output = optarg; break;
         case OPT_VOCAB: o.vocab_file = optarg; break;
         case OPT_VOCAB_SIZE:
-            if (parse_long(optarg, MIR_TOK_NSPECIAL + 1, 1 << 24, &v)) bad = 1; else o.vocab.max_size = (int32_t)v;
+            INT(o.vocab.max_size, MIR_TOK_NSPECIAL + 1, 1 << 24);
             break;
         case OPT_MIN_COUNT:
-            if (parse_long(optarg, 1, 1L << 40, &v)) bad = 1; else o.vocab.min_word_count = o.vocab.min_piece_count = v;
+            if (mir_cli_int(opt, optarg, 1, 1LL << 40, &v, &num_err)) bad = 1;
+            else o.vocab.min_word_count = o.vocab.min_piece_count = v;
             break;
         case OPT_COMPILE: o.compile = 1; break;
         case OPT_CLANG: o.cc.clang = optarg; break;
@@ -143,15 +141,19 @@ int main(int argc, char **argv) {
             }
             break;
         case OPT_PRELUDE: o.cc.cuda_prelude = optarg; break;
-        case OPT_TIMEOUT: if (parse_long(optarg, 1, 86400, &v)) bad = 1; else o.cc.timeout_s = (int)v; break;
-        case OPT_MAXMB: if (parse_long(optarg, 1, 1 << 20, &v)) bad = 1; else o.max_module_bytes = (int64_t)v << 20; break;
+        case OPT_TIMEOUT: INT(o.cc.timeout_s, 1, 86400); break;
+        case OPT_MAXMB:
+            if (mir_cli_int(opt, optarg, 1, 1 << 20, &v, &num_err)) bad = 1;
+            else o.max_module_bytes = v << 20; /* MiB */
+            break;
         case OPT_STRICT: o.strict = 1; break;
         case OPT_STATEMENT_SEP: o.statement_sep = 1; break;
         case OPT_NO_ISOLATION: o.isolation = 0; break;
         case OPT_WORKER_MEMORY:
-            if (parse_long(optarg, 16, 1L << 30, &v)) bad = 1; else o.limits.memory_bytes = (int64_t)v << 20;
+            if (mir_cli_int(opt, optarg, 16, 1L << 30, &v, &num_err)) bad = 1;
+            else o.limits.memory_bytes = v << 20; /* MiB */
             break;
-        case OPT_MODULE_TIMEOUT: if (parse_long(optarg, 1, 1L << 30, &v)) bad = 1; else o.limits.timeout_s = (double)v; break;
+        case OPT_MODULE_TIMEOUT: INT(o.limits.timeout_s, 1, 1L << 30); break;
         case OPT_FAILURES: o.failures_file = optarg; break;
         case OPT_NOPROGRESS: o.progress = 0; break;
         case 'q': level = MIR_LOG_ERROR; o.progress = 0; break;
@@ -168,6 +170,7 @@ int main(int argc, char **argv) {
         }
     }
     mir_log_init("mir-preprocess", rank, nranks, level);
+    if (num_err.msg[0] && rank == 0) mir_log(MIR_LOG_ERROR, "%s", num_err.msg);
     if (!bad && !o.output) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "no output file: give -o corpus.h5");
         bad = 1;

@@ -10,10 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "h5util.h"
 #include "inputs.h"
 #include "irmodule.h"
 #include "isolate.h"
+#include "mpi_util.h"
 #include "probe.h"
 
 #ifndef MIR_VERSION_STRING
@@ -1256,10 +1258,7 @@ int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *s
     /* an existing vocabulary is checked before any work */
     if (o->vocab_file) {
         vocab = mir_vocab_load(o->vocab_file, err);
-        int ok = vocab != NULL, all_ok = 0;
-        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-        if (!all_ok) {
-            if (ok) mir_fail(err, "%s: vocabulary unreadable on another rank", o->vocab_file);
+        if (mir_mpi_agree(comm, vocab == NULL, err)) {
             rc = -1;
             goto out;
         }
@@ -1275,41 +1274,30 @@ int mir_preprocess_run(const mir_pp_options *o, MPI_Comm comm, mir_pp_summary *s
     }
     pass0(&s);
     /* --strict: every rank learns that one stopped, and the first such rank's message */
-    int stopped = pass1(&s, err), first = stopped ? s.rank : s.nranks;
-    if (o->strict) {
-        MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
-        if (first < s.nranks) {
-            MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, first, comm);
-            summary->stopped_strict = 1;
-            rc = -1;
-            goto out;
-        }
+    int stopped = pass1(&s, err);
+    if (o->strict && mir_mpi_agree(comm, stopped, err)) {
+        summary->stopped_strict = 1;
+        rc = -1;
+        goto out;
     }
     if (!vocab) vocab = build_vocab(&s);
     encode_records(&s, vocab);
     redistribute(&s, &b);
 
-    /* temporary name from rank 0, renamed when every rank succeeded */
-    char tmp[4096];
-    if (s.rank == 0) snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->output, (long)getpid());
-    MPI_Bcast(tmp, sizeof tmp, MPI_CHAR, 0, comm);
-    summary->seconds = mir_wall_seconds() - t0;
-    int wrc = write_corpus(&s, vocab, &b, tmp, summary, err);
-    int any_bad = 0;
-    MPI_Allreduce(&wrc, &any_bad, 1, MPI_INT, MPI_MIN, comm);
-    if (any_bad < 0) {
-        if (!wrc) mir_fail(err, "%s: writing failed on another rank", o->output);
-        if (s.rank == 0) unlink(tmp);
+    /* temporary name from rank 0, renamed by rank 0 when every rank succeeded */
+    mir_atomic_file corpus_file;
+    if (mir_mpi_agree(comm, s.rank == 0 ? mir_atomic_begin(&corpus_file, o->output, err) : 0, err)) {
         rc = -1;
         goto out;
     }
-    if (s.rank == 0 && rename(tmp, o->output) != 0) {
-        mir_fail(err, "%s: cannot rename %s into place", o->output, tmp);
-        unlink(tmp);
+    MPI_Bcast(corpus_file.tmp, sizeof corpus_file.tmp, MPI_CHAR, 0, comm);
+    summary->seconds = mir_wall_seconds() - t0;
+    if (mir_mpi_agree(comm, write_corpus(&s, vocab, &b, corpus_file.tmp, summary, err), err)) {
+        if (s.rank == 0) mir_atomic_abort(&corpus_file);
         rc = -1;
+        goto out;
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+    rc = mir_mpi_agree(comm, s.rank == 0 ? mir_atomic_commit(&corpus_file, err) : 0, err);
     report_failures(&s, &b);
     summary->seconds = mir_wall_seconds() - t0;
     print_summary(&s, summary);

@@ -4,8 +4,8 @@
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "h5util.h"
 
 #ifndef MIR_VERSION_STRING
@@ -63,11 +63,11 @@ static int32_t *config_field(mir_config *c, int k) {
 int mir_checkpoint_save(const char *path, const mir_config *c, char *const *vocab, const int64_t *vocab_count,
                         const float *params, const float *m, const float *v, const mir_train_state *st,
                         const char *corpus_path, mir_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    mir_atomic_file out;
+    if (mir_atomic_begin(&out, path, err)) return -1;
     mir_h5_quiet();
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return mir_fail(err, "%s: cannot create (directory missing or not writable?)", tmp);
+    hid_t f = H5Fcreate(out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return mir_fail(err, "%s: cannot create (directory missing or not writable?)", out.tmp);
     int rc = 0;
     mir_error e;
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
@@ -135,14 +135,10 @@ int mir_checkpoint_save(const char *path, const mir_config *c, char *const *voca
     }
     if (H5Fclose(f) < 0) rc = -1;
     if (rc) {
-        unlink(tmp);
-        return mir_fail(err, "%s: writing the model file failed at %s (disk full?)", tmp, e.msg);
+        mir_atomic_abort(&out);
+        return mir_fail(err, "%s: writing the model file failed at %s (disk full?)", out.tmp, e.msg);
     }
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        return mir_fail(err, "%s: cannot rename %s into place", path, tmp);
-    }
-    return 0;
+    return mir_atomic_commit(&out, err);
 }
 
 int mir_checkpoint_read_config(const char *path, mir_config *c, mir_train_state *st, mir_error *err) {

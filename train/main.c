@@ -4,10 +4,12 @@
  * The work is in trainer.c; this file parses the command line and sets the exit status.
  */
 #include <getopt.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "grid.h"
 #include "blascheck.h"
 #include "trainer.h"
@@ -82,40 +84,40 @@ int main(int argc, char **argv) {
         {"eval-modules", 1, 0, O_EVALN}, {"max-graph-nodes", 1, 0, O_MAXG}, {"metrics", 1, 0, O_METRICS},
         {"progress-interval", 1, 0, O_PROG}, {"stop-after", 1, 0, O_STOP}, {"grid", 1, 0, O_GRID}, {"block", 1, 0, O_BLOCK}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    int c, bad = 0;
-    char *end;
-#define NUM(dst, conv)                                  \
-    do {                                                \
-        dst = conv(optarg, &end);                       \
-        if (!*optarg || *end) bad = 1;                  \
-    } while (0)
-#define L10(s, e) strtoll(s, e, 10)
-    while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+    int c, li, bad = 0;
+    int64_t v;
+    mir_error num_err = {{0}}; /* a refused number */
+    /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
+    /* a number option's value (any, but NaN) into dst */
+#define NUM(dst) do { if (mir_cli_double(opt, optarg, -INFINITY, INFINITY, &dst, &num_err)) bad = 1; } while (0)
+    while ((li = -1, c = getopt_long(argc, argv, "o:qh", lo, &li)) != -1) {
+        const char *opt = mir_cli_name(lo, li);
         switch (c) {
         case O_CORPUS: o.corpus = optarg; break;
         case 'o': o.output = optarg; break;
         case O_CONFIG: o.config = optarg; break;
-        case O_STEPS: NUM(o.steps, L10); break;
-        case O_BATCH: NUM(o.global_batch, L10); break;
-        case O_MICRO: NUM(o.micro_batch, L10); break;
-        case O_LR: NUM(o.lr, strtod); break;
-        case O_LRMIN: NUM(o.lr_min, strtod); break;
-        case O_WARMUP: NUM(o.warmup, L10); break;
-        case O_WD: NUM(o.weight_decay, strtod); break;
-        case O_CLIP: NUM(o.clip, strtod); break;
-        case O_SEED: NUM(o.seed, L10); break;
+        case O_STEPS: INT(o.steps, 1, INT64_MAX); break;
+        case O_BATCH: INT(o.global_batch, 1, INT32_MAX); break;
+        case O_MICRO: INT(o.micro_batch, 1, INT32_MAX); break;
+        case O_LR: if (mir_cli_positive(opt, optarg, &o.lr, &num_err)) bad = 1; break;
+        case O_LRMIN: NUM(o.lr_min); break;
+        case O_WARMUP: INT(o.warmup, 1, INT32_MAX); break;
+        case O_WD: NUM(o.weight_decay); break;
+        case O_CLIP: NUM(o.clip); break;
+        case O_SEED: if (mir_cli_uint64(opt, optarg, &o.seed, &num_err)) bad = 1; break;
         case O_RESUME: o.resume = 1; break;
-        case O_CKPT: NUM(o.checkpoint_every, L10); break;
-        case O_EVAL: NUM(o.eval_every, L10); break;
-        case O_EVALN: NUM(o.eval_modules, L10); break;
-        case O_MAXG: NUM(o.max_graph_nodes, L10); break;
+        case O_CKPT: INT(o.checkpoint_every, 0, INT64_MAX); break;
+        case O_EVAL: INT(o.eval_every, 0, INT64_MAX); break;
+        case O_EVALN: INT(o.eval_modules, 0, INT32_MAX); break;
+        case O_MAXG: INT(o.max_graph_nodes, 0, INT64_MAX); break;
         case O_METRICS: o.metrics = optarg; break;
-        case O_PROG: NUM(o.progress_interval_s, strtod); break;
-        case O_STOP: NUM(o.stop_after, L10); break;
+        case O_PROG: NUM(o.progress_interval_s); break;
+        case O_STOP: INT(o.stop_after, 0, INT64_MAX); break;
         case O_GRID:
             if (mir_grid_parse(optarg, &o.grid_p, &o.grid_q)) bad = 1;
             break;
-        case O_BLOCK: NUM(o.block, L10); if (o.block < 1) bad = 1; break;
+        case O_BLOCK: INT(o.block, 1, INT32_MAX); break;
         case 'q': o.quiet = 1; break;
         case 'h':
             if (rank == 0) usage(stdout);
@@ -125,12 +127,9 @@ int main(int argc, char **argv) {
         }
     }
     mir_log_init("mir-train", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+    if (num_err.msg[0] && rank == 0) mir_log(MIR_LOG_ERROR, "%s", num_err.msg);
     if (!bad && (!o.corpus || !o.output)) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "--corpus and -o are required");
-        bad = 1;
-    }
-    if (!bad && (o.steps < 1 || o.global_batch < 1 || o.micro_batch < 1 || o.lr <= 0 || o.warmup < 1)) {
-        if (rank == 0) mir_log(MIR_LOG_ERROR, "--steps, --batch, --micro-batch, --warmup must be >= 1 and --lr > 0");
         bad = 1;
     }
     if (bad || optind < argc) {

@@ -14,6 +14,7 @@
 #include "dist.h"
 #include "grid.h"
 #include "modelcheck.h"
+#include "mpi_util.h"
 #include "wordpiece.h"
 
 void mir_train_options_default(mir_train_options *o) {
@@ -276,18 +277,6 @@ static double auc(scored *v, int64_t n) {
     return (ranksum - pos * (pos + 1) / 2) / (pos * neg);
 }
 
-/* Collective over t->comm: 0 when every rank's rc is 0; else -1 on every rank, with the message of the lowest
- * failing rank in err everywhere (no rank is left waiting in a collective the others skipped). */
-static int agree(const trainer *t, int rc, mir_error *err) {
-    int bad = rc != 0, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, t->comm);
-    if (!any) return 0;
-    int who = bad ? t->rank : t->nranks, first = 0;
-    MPI_Allreduce(&who, &first, 1, MPI_INT, MPI_MIN, t->comm);
-    MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, first, t->comm);
-    return -1;
-}
-
 static int evaluate(trainer *t, eval_result *er, mir_error *err) {
     const int m = t->st.micro_batch, V = t->cfg.vocab_size;
     int64_t n = t->n_eval;
@@ -310,7 +299,7 @@ static int evaluate(trainer *t, eval_result *er, mir_error *err) {
         int mm = k < G ? (int)((k + 1) * m <= n ? m : n - k * m) : 0;
         mir_rng rng;
         mir_rng_seed(&rng, t->st.seed ^ 0xE7A1ULL, (uint64_t)k);
-        if (agree(t, mm ? load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err) : 0, err)) {
+        if (mir_mpi_agree(t->comm, mm ? load_micro(t, t->eval_ids + k * m, mm, &rng, &bo, err) : 0, err)) {
             free(tcount);
             free(sc);
             return -1;
@@ -582,7 +571,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     else if (!rc)
         t.data = (stream){t.train_units, t.n_train_units, t.st.seed, -1,
                           mir_malloc((size_t)t.n_train_units * sizeof(int64_t))};
-    if ((rc = agree(&t, rc, err))) goto out;
+    if ((rc = mir_mpi_agree(t.comm, rc, err))) goto out;
     const int m = t.st.micro_batch, G = t.st.global_batch / m;
     t.bufs = mir_calloc((size_t)m, sizeof *t.bufs);
     t.views = mir_calloc((size_t)m, sizeof *t.views);
@@ -639,7 +628,7 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
             mir_rng rng;
             mir_rng_seed(&rng, t.st.seed ^ mix64((uint64_t)step), (uint64_t)k);
             /* every rank agrees before the forward: ranks of a grid meet in its collective products */
-            if ((rc = agree(&t, load_micro(&t, ids, mm, &rng, &bo, err), err))) break;
+            if ((rc = mir_mpi_agree(t.comm, load_micro(&t, ids, mm, &rng, &bo, err), err))) break;
             if (t.trace) {
                 fprintf(t.trace, "%lld %d", (long long)step, k);
                 for (int j = 0; j < mm; j++) fprintf(t.trace, " %lld", (long long)ids[j]);

@@ -1,0 +1,29 @@
+/*
+ * cli.h: the numbers of the programs' command lines, read whole and range-checked, with the option and the
+ * value named in the message ("--steps: expected an integer in [1, 9223372036854775807], got 'x'"). The
+ * programs' main() prints the message (rank 0) and exits with its usage status.
+ */
+#ifndef MIR_CLI_H
+#define MIR_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "mir_common.h"
+
+/* s as a decimal integer in [lo, hi] into *out (strtoll: leading blanks and a sign allowed, nothing after it).
+ * 0, or -1 with err "OPT: expected an integer in [LO, HI], got 'S'" and *out unchanged. */
+int mir_cli_int(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out, mir_error *err);
+/* s as a decimal integer in [0, 2^64 - 1] (a seed) into *out; no sign. */
+int mir_cli_uint64(const char *opt, const char *s, uint64_t *out, mir_error *err);
+/* s as a number (strtod: decimals, exponents, inf) in [lo, hi] into *out; NaN is refused. 0, or -1 with err
+ * "OPT: expected a number in [LO, HI], got 'S'" ("expected a number" when neither bound is finite). */
+int mir_cli_double(const char *opt, const char *s, double lo, double hi, double *out, mir_error *err);
+/* s as a number > 0 into *out. */
+int mir_cli_positive(const char *opt, const char *s, double *out, mir_error *err);
+
+/* "--NAME" of the long option getopt_long matched (li: the index it stored, -1 when none), for the messages
+ * above; "option" when li < 0. The text lives until the next call. */
+const char *mir_cli_name(const struct option *longopts, int li);
+
+#endif
