@@ -19,6 +19,7 @@
 
 #include "layers.h"
 #include "mir_common.h"
+#include "fd.h"
 #include "mir_test.h"
 #include "rng.h"
 
@@ -96,44 +97,20 @@ typedef struct {
     const double *g;
 } fd_loss;
 
-static double fd_err(double a, double n, double floor) {
-    double d = fmax(fmax(fabs(a), fabs(n)), floor);
-    return fabs(a - n) / d;
-}
-
-/* Check analytic[i] against central differences in x[i], for i in idx (all if idx is NULL). */
+/* Check analytic[i] against central differences in x[i], for i in idx (all if idx is NULL): fd.h on the
+ * forward's outputs, a printed line and the summary's row. */
 static void fd_check_idx(const char *fn, const char *what, double *x, long n, const long *idx, long nidx,
                          double floor, const double *analytic, const fd_loss *L) {
-    double worst = 0;
-    long worst_i = -1;
-    long count = idx ? nidx : n;
-    double *op = mir_malloc((size_t)L->nout * sizeof(double));
-    for (long k = 0; k < count; k++) {
-        long i = idx ? idx[k] : k;
-        volatile double save = x[i], xp = save + FD_H, xm = save - FD_H;
-        x[i] = xp;
-        L->fwd(L->ctx);
-        memcpy(op, L->out, (size_t)L->nout * sizeof(double));
-        x[i] = xm;
-        L->fwd(L->ctx);
-        x[i] = save;
-        double diff = 0;
-        for (long j = 0; j < L->nout; j++) diff += (L->g ? L->g[j] : 1) * (op[j] - L->out[j]);
-        double num = diff / (xp - xm);
-        double e = fd_err(analytic[i], num, floor);
-        if (!(e <= worst)) { /* also catches NaN */
-            worst = e;
-            worst_i = i;
-        }
-    }
-    free(op);
-    L->fwd(L->ctx); /* restore the outputs at x */
-    printf("  %-12s %-10s %4ld elements  worst err %.2e (analytic %.3g)\n", fn, what, count, worst,
-           worst_i >= 0 ? analytic[worst_i] : 0.0);
-    if (!(worst < FD_TOL))
-        fprintf(stderr, "  FD mismatch %s/%s at %ld: analytic %.12g\n", fn, what, worst_i, analytic[worst_i]);
-    CHECK(worst < FD_TOL);
-    record(fn, worst, count);
+    mir_fd r = mir_fd_init(FD_H, floor, FD_TOL);
+    double *work = mir_malloc((size_t)L->nout * sizeof(double));
+    mir_fd_check_outputs(&r, what, x, n, idx, nidx, 1, analytic, L->fwd, L->ctx, L->out, L->nout, L->g, work);
+    free(work);
+    printf("  %-12s %-10s %4ld elements  worst err %.2e (analytic %.3g)\n", fn, what, r.checked, r.worst,
+           r.worst_i >= 0 ? r.worst_an : 0.0);
+    if (!(r.worst < FD_TOL))
+        fprintf(stderr, "  FD mismatch %s/%s at %ld: analytic %.12g\n", fn, what, r.worst_i, r.worst_an);
+    CHECK(r.worst < FD_TOL);
+    record(fn, r.worst, r.checked);
 }
 static void fd_check(const char *fn, const char *what, double *x, long n, const double *analytic,
                      const fd_loss *L) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fd.h"
 #include "mir_test.h"
 #include "model.h"
 
@@ -59,6 +60,15 @@ static double total_loss(mir_model_f64 *m, const mir_batch *b) {
     mir_losses l;
     mir_model_forward_f64(m, b, &l);
     return l.total;
+}
+
+typedef struct loss_ctx {
+    mir_model_f64 *m;
+    const mir_batch *b;
+} loss_ctx;
+static double loss_of(void *p) {
+    loss_ctx *c = p;
+    return total_loss(c->m, c->b);
 }
 
 /* The statistics targets of a graph drawn by hand: root, instruction nodes with texts 7, 7, 9, 7, 9 and
@@ -287,36 +297,19 @@ static void check_model(int stats, int contrastive, int statements) {
     memset(m.grads, 0, m.n_params * sizeof(double));
     mir_model_backward_f64(&m, &b, 1.0);
 
-    /* finite differences: every element of small tensors, a sample of large ones */
-    double worst = 0;
-    int checked = 0, bad = 0;
+    /* finite differences: every element of small tensors, a sample of large ones; floor 1e-5: exact zeros (the
+     * key biases) against the finite differences' rounding noise, which grows with the total (~2e-10 with every
+     * objective on) */
+    mir_fd fd = mir_fd_init(1e-5, 1e-5, 1e-4);
+    loss_ctx lc = {&m, &b};
     for (int k = 0; k < nt; k++) {
-        size_t n = (size_t)t[k].rows * t[k].cols;
-        size_t stride = n > 64 ? n / 29 + 1 : 1;
-        double worst_k = 0;
-        for (size_t i = 0; i < n; i += stride) {
-            size_t idx = t[k].offset + i;
-            double keep = m.params[idx], h = 1e-5;
-            m.params[idx] = keep + h;
-            double lp = total_loss(&m, &b);
-            m.params[idx] = keep - h;
-            double lm = total_loss(&m, &b);
-            m.params[idx] = keep;
-            double fd = (lp - lm) / (2 * h), an = m.grads[idx];
-            /* floor 1e-5: exact zeros (the key biases) against the finite differences' rounding noise, which grows
-             * with the total (~2e-10 with every objective on) */
-            double rel = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-5);
-            if (rel > worst_k) worst_k = rel;
-            checked++;
-            if (rel > 1e-4) {
-                if (bad++ < 10) fprintf(stderr, "  %s[%zu]: analytic %.9g, finite difference %.9g\n", t[k].name, i, an, fd);
-            }
-        }
-        if (worst_k > worst) worst = worst_k;
+        long n = (long)t[k].rows * t[k].cols;
+        mir_fd_check(&fd, t[k].name, m.params + t[k].offset, n, NULL, 0, n > 64 ? n / 29 + 1 : 1,
+                     m.grads + t[k].offset, loss_of, &lc);
     }
-    printf("finite differences (stats %d, contrastive %d, statements %d): %d parameters checked, worst relative error "
-           "%.2e\n", stats, contrastive, statements, checked, worst);
-    CHECK_EQ_INT(bad, 0);
+    printf("finite differences (stats %d, contrastive %d, statements %d): %ld parameters checked, worst relative error "
+           "%.2e\n", stats, contrastive, statements, fd.checked, fd.worst);
+    CHECK_EQ_INT(fd.bad, 0);
 
     /* the float model on the same parameters gives the same losses */
     mir_model_f32 mf;
@@ -358,6 +351,17 @@ static double embed_dot(mir_model_f64 *m, const mir_batch *b, const double *G, d
     for (int i = 0; i < n; i++) s += G[i] * emb[i];
     return s;
 }
+typedef struct embed_ctx {
+    mir_model_f64 *m;
+    const mir_batch *b;
+    const double *G;
+    double *emb;
+    int n;
+} embed_ctx;
+static double embed_of(void *p) {
+    embed_ctx *c = p;
+    return embed_dot(c->m, c->b, c->G, c->emb, c->n);
+}
 
 /* The fine-tuning gradient: d sum(G * [u, v]) / d params through both encoders, against finite differences on a
  * batch built with train = 0 (windows from the start, nothing masked); the pre-training heads get no gradient,
@@ -394,37 +398,25 @@ static void check_backward_embed(int stats, int statements) {
     embed_dot(&m, &b, G, emb, n);
     memset(m.grads, 0, m.n_params * sizeof(double));
     mir_model_backward_embed_f64(&m, &b, G, 2.0); /* scale 2: twice the gradient */
-    double worst = 0;
-    int checked = 0, bad = 0, head_nonzero = 0;
+    /* floor 1e-4: exact zeros (the key biases, to which the softmax is blind) differ from the finite differences'
+     * rounding noise (~1e-9 here) only relatively; the differences are of sum(G * embed), times the scale */
+    mir_fd fd = mir_fd_init(1e-5, 1e-4, 1e-4);
+    fd.scale = 2.0;
+    embed_ctx ec = {&m, &b, G, emb, n};
+    int head_nonzero = 0;
     for (int k = 0; k < nt; k++) {
-        size_t nk = (size_t)t[k].rows * t[k].cols;
-        const char *name = t[k].name;
-        if (!strncmp(name, "head/", 5)) {
-            for (size_t i = 0; i < nk; i++) head_nonzero += m.grads[t[k].offset + i] != 0;
+        long nk = (long)t[k].rows * t[k].cols;
+        if (!strncmp(t[k].name, "head/", 5)) {
+            for (long i = 0; i < nk; i++) head_nonzero += m.grads[t[k].offset + i] != 0;
             continue;
         }
-        size_t stride = nk > 64 ? nk / 29 + 1 : 1;
-        for (size_t i = 0; i < nk; i += stride) {
-            size_t idx = t[k].offset + i;
-            double keep = m.params[idx], h = 1e-5;
-            m.params[idx] = keep + h;
-            double lp = embed_dot(&m, &b, G, emb, n);
-            m.params[idx] = keep - h;
-            double lm = embed_dot(&m, &b, G, emb, n);
-            m.params[idx] = keep;
-            double fd = 2.0 * (lp - lm) / (2 * h), an = m.grads[idx];
-            /* floor 1e-4: exact zeros (the key biases, to which the softmax is blind) differ from the finite
-             * differences' rounding noise (~1e-9 here) only relatively */
-            double rel = fabs(fd - an) / fmax(fmax(fabs(fd), fabs(an)), 1e-4);
-            if (rel > worst) worst = rel;
-            checked++;
-            if (rel > 1e-4 && bad++ < 10) fprintf(stderr, "  %s[%zu]: analytic %.9g, finite difference %.9g\n", name, i, an, fd);
-        }
+        mir_fd_check(&fd, t[k].name, m.params + t[k].offset, nk, NULL, 0, nk > 64 ? nk / 29 + 1 : 1,
+                     m.grads + t[k].offset, embed_of, &ec);
     }
-    printf("embedding backward (stats %d, statements %d): %d parameters checked, worst relative error %.2e\n", stats,
-           statements, checked, worst);
-    CHECK(checked > 100);
-    CHECK_EQ_INT(bad, 0);
+    printf("embedding backward (stats %d, statements %d): %ld parameters checked, worst relative error %.2e\n", stats,
+           statements, fd.checked, fd.worst);
+    CHECK(fd.checked > 100);
+    CHECK_EQ_INT(fd.bad, 0);
     CHECK_EQ_INT(head_nonzero, 0);
     free(G);
     free(emb);
