@@ -30,14 +30,14 @@ cp "$WORK/o/devmap/summary.md" "$WORK/first.md"
 # every cached kernel is bitcode that LLVM 16's own tools read
 for f in "$CACHE"/*.bc; do llvm-dis-16 "$f" -o /dev/null || { echo "FAIL: $f is not valid bitcode"; exit 1; }; done
 ls "$CACHE" > "$WORK/ls1"
-stat -c '%n %Y %s' "$CACHE"/*.bc > "$WORK/stat1"
+# name, inode, mtime in ns, size: a rewrite (a new file renamed into place) changes the inode at least
+stat -c '%n %i %.9Y %s' "$CACHE"/*.bc > "$WORK/stat1"
 # a cache entry cut short (a run killed while writing outside the rename) is compiled again
 victim=$(ls "$CACHE"/npb-3.3-*.CLASS-*.bc | head -1)
 head -c 3 "$victim" > "$victim.cut" && mv "$victim.cut" "$victim"
 grep -v "^$victim " "$WORK/stat1" > "$WORK/stat1.rest"
-sleep 1   # a rewrite would show in the mtimes
 expect_status 3 "$AN" $RUN --kernels "$WORK/o/data/devmap/task_devmap_kernels/kernels_cl"
-stat -c '%n %Y %s' "$CACHE"/*.bc | grep -v "^$victim " > "$WORK/stat2.rest"
+stat -c '%n %i %.9Y %s' "$CACHE"/*.bc | grep -v "^$victim " > "$WORK/stat2.rest"
 cmp "$WORK/stat1.rest" "$WORK/stat2.rest" || { echo "FAIL: the second run rewrote cached kernels"; exit 1; }
 llvm-dis-16 "$victim" -o /dev/null || { echo "FAIL: $victim was not compiled again"; exit 1; }
 ls "$CACHE" | cmp - "$WORK/ls1" || { echo "FAIL: the cache's files changed (temporary files left?)"; exit 1; }

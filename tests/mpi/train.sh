@@ -42,8 +42,12 @@ expect_status 0 "$TR" "${T[@]}" --steps 30 -o "$WORK/s.h5" --stop-after 12
 "$TR" "${T[@]}" --steps 400 -o "$WORK/full.h5"
 "$TR" "${T[@]}" --steps 400 -o "$WORK/k.h5" --checkpoint-every 4 &
 pid=$!
-for i in $(seq 1 400); do [[ -e "$WORK/k.h5" ]] && break; sleep 0.02; done
-sleep 0.3
+# wait for the marker: 6 steps' lines in the metrics file (header + 6), so the checkpoint of step 4 is in
+for i in $(seq 1 6000); do
+  [[ -f "$WORK/k.h5.metrics.csv" && $(wc -l <"$WORK/k.h5.metrics.csv") -ge 7 ]] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.02
+done
 kill -9 $pid; wait $pid 2>/dev/null || true
 step=$("$PY" -c "import h5py,sys; print(int(h5py.File(sys.argv[1])['state'].attrs['step']))" "$WORK/k.h5")
 echo "killed; last checkpoint at step $step"
