@@ -24,6 +24,7 @@
 #include "probe.h"
 #include "protocol.h"
 #include "regress.h"
+#include "report.h"
 
 enum { FS_EMB, FS_OPC, FS_TOK, FS_GRAPH, FS_RANDOM, FS_BOTH, FS_PROP, FS_N };
 static const char *const fs_name[FS_N] = {"mirencoder", "opcodes", "tokens-only", "graph-only", "random-weights",

@@ -31,6 +31,7 @@
 #include "paired.h"
 #include "protocol.h"
 #include "regress.h"
+#include "report.h"
 #include "vectorize.h"
 
 enum { FS_EMB, FS_OPC, FS_N };

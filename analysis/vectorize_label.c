@@ -34,6 +34,7 @@
 #include "h5util.h"
 #include "mpi_util.h"
 #include "probe.h"
+#include "report.h"
 #include "vectorize.h"
 
 void mir_vec_options_default(mir_vec_options *v, const mir_analyze_options *base) {
