@@ -368,10 +368,8 @@ static void json_finetune(mir_json *j, const results *R) {
 
 /* summary.json: the shape */
 static int write_json(const results *R, const char *dir, mir_error *err) {
-    FILE *f = mir_report_open(dir, "summary.json", "w", err);
-    if (!f) return -1;
     mir_json j;
-    mir_json_begin(&j, f, 1);
+    if (mir_json_open(&j, dir, "summary.json", 1, err)) return -1;
     for (int pr = 0; pr < P_N; pr++) json_platforms(&j, R, proto_name[pr], FS_EMB, pr, 1);
     mir_json_object(&j, "baseline", 1);
     for (int pr = 0; pr < P_N; pr++) json_platforms(&j, R, proto_name[pr], FS_OPC, pr, 1);
@@ -396,8 +394,7 @@ static int write_json(const results *R, const char *dir, mir_error *err) {
                 mir_json_paired(&j, name, &p);
             }
     }
-    mir_json_end(&j);
-    return mir_report_close(f, dir, "summary.json", err);
+    return mir_json_finish(&j, dir, "summary.json", err);
 }
 
 /* accuracy.dat/.gp/.png and speedup.*: per protocol and platform, the main feature sets */

@@ -205,10 +205,12 @@ static void json_open(mir_json *j, int lines) {
     j->depth++;
 }
 
-void mir_json_begin(mir_json *j, FILE *f, int lines) {
+int mir_json_open(mir_json *j, const char *dir, const char *name, int lines, mir_error *err) {
     memset(j, 0, sizeof *j);
-    j->f = f;
+    j->f = mir_report_open(dir, name, "w", err);
+    if (!j->f) return -1;
     json_open(j, lines);
+    return 0;
 }
 
 void mir_json_object(mir_json *j, const char *key, int lines) {
@@ -222,9 +224,10 @@ void mir_json_close(mir_json *j) {
     fputc('}', j->f);
 }
 
-void mir_json_end(mir_json *j) {
+int mir_json_finish(mir_json *j, const char *dir, const char *name, mir_error *err) {
     while (j->depth > 0) mir_json_close(j);
     fputc('\n', j->f);
+    return mir_report_close(j->f, dir, name, err);
 }
 
 void mir_json_num(mir_json *j, const char *key, double v) {

@@ -64,9 +64,10 @@ typedef struct mir_json {
     int n[MIR_JSON_MAX_DEPTH];          /* members written in each */
     int lines[MIR_JSON_MAX_DEPTH];      /* 1: one member a line */
 } mir_json;
-/* The top-level object "{"; mir_json_end closes it and ends the line. */
-void mir_json_begin(mir_json *j, FILE *f, int lines);
-void mir_json_end(mir_json *j);
+/* DIR/NAME opened and its top-level object begun; 0, or -1 with err as mir_report_open. */
+int mir_json_open(mir_json *j, const char *dir, const char *name, int lines, mir_error *err);
+/* Every object still open closed, the line ended and the file closed; 0, or -1 with err as mir_report_close. */
+int mir_json_finish(mir_json *j, const char *dir, const char *name, mir_error *err);
 /* "KEY": { ... } */
 void mir_json_object(mir_json *j, const char *key, int lines);
 void mir_json_close(mir_json *j);
