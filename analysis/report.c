@@ -256,21 +256,6 @@ void mir_json_paired(mir_json *j, const char *key, const mir_paired *p) {
     mir_json_close(j);
 }
 
-void mir_json_number(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fprintf(f, "null");
-}
-
-void mir_paired_json(FILE *f, const char *name, const mir_paired *p, int first) {
-    fprintf(f, "%s\"%s\": {\"diff\": ", first ? "" : ", ", name);
-    mir_json_number(f, p->diff);
-    fprintf(f, ", \"lo\": ");
-    mir_json_number(f, p->lo);
-    fprintf(f, ", \"hi\": ");
-    mir_json_number(f, p->hi);
-    fprintf(f, ", \"n\": %d, \"verdict\": \"%s\"}", p->n, p->verdict);
-}
-
 /* ---------------- CSV ---------------- */
 
 FILE *mir_csv_open(const char *dir, const char *name, const char *header, mir_error *err) {

@@ -76,10 +76,6 @@ void mir_json_int(mir_json *j, const char *key, long long v);
 void mir_json_str(mir_json *j, const char *key, const char *s);
 /* "KEY": {"diff": .., "lo": .., "hi": .., "n": .., "verdict": ".."} */
 void mir_json_paired(mir_json *j, const char *key, const struct mir_paired *p);
-/* The writers not yet on the emitter: a double as JSON (null for NaN / inf), and one paired entry (first: no
- * leading comma). */
-void mir_json_number(FILE *f, double v);
-void mir_paired_json(FILE *f, const char *name, const struct mir_paired *p, int first);
 
 /* ---- CSV ---- */
 /* DIR/NAME with its header line (without the line end); NULL with err as mir_report_open. */
