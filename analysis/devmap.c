@@ -616,7 +616,7 @@ static void md_suites(FILE *f, const results *R) {
     }
 }
 
-/* summary.md (the cost section is appended by write_cost: it is collective) */
+/* summary.md (the cost section is appended by report: it is collective) */
 static int write_md(const results *R, const char *dir, mir_error *err) {
     FILE *f = mir_report_open(dir, "summary.md", "w", err);
     if (!f) return -1;
