@@ -17,8 +17,10 @@
 #include "cv.h"
 #include "data.h"
 #include "devmap_cl.h"
+#include "embed.h"
 #include "finetune.h"
 #include "kernel_features.h"
+#include "model_file.h"
 #include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
@@ -728,7 +730,9 @@ int mir_analyze_devmap(const mir_analyze_options *o, MPI_Comm comm, mir_error *e
     if (o->ablations) {
         char rpath[4200];
         snprintf(rpath, sizeof rpath, "%s/random-weights.h5", dir);
-        rc = rank == 0 ? mir_write_random_model(model, rpath, o->seed, err) : 0;
+        rc = rank == 0 ? mir_model_file_write_random(mir_model_config(model), mir_model_vocab(model), rpath, o->seed,
+                                                     err)
+                       : 0;
         MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
         mir_model *rm = NULL;
         if (!rc) rm = mir_analyze_model_load(o, rpath, err);

@@ -15,6 +15,7 @@
 #include "inputs.h"
 #include "irmodule.h"
 #include "isolate.h"
+#include "model_file.h"
 #include "mpi_util.h"
 #include "probe.h"
 
@@ -27,21 +28,6 @@ static const char *const phase_names[N_PHASES] = {"read", "compile", "parse", "t
 enum { CT_MODULES, CT_FAILURES, CT_DUPLICATES, CT_WORDS, CT_TOKENS, CT_UNK, CT_NODES, CT_EDGES, N_COUNTS };
 static const char *const count_names[N_COUNTS] = {"modules", "failures", "duplicates", "words",
                                                   "tokens",  "unk_tokens", "nodes", "edges"};
-
-const char *mir_status_name(int status) {
-    switch (status) {
-    case MIR_STATUS_OK: return "ok";
-    case MIR_STATUS_READ_ERROR: return "read_error";
-    case MIR_STATUS_EMPTY: return "empty";
-    case MIR_STATUS_PARSE_ERROR: return "parse_error";
-    case MIR_STATUS_COMPILE_ERROR: return "compile_error";
-    case MIR_STATUS_TOO_LARGE: return "too_large";
-    case MIR_STATUS_DUPLICATE: return "duplicate";
-    case MIR_STATUS_EXTRACT_ERROR: return "extract_error";
-    case MIR_STATUS_CRASHED: return "crashed";
-    }
-    return "unknown";
-}
 
 static int is_failure(int status) { return status != MIR_STATUS_OK && status != MIR_STATUS_DUPLICATE; }
 
@@ -654,36 +640,6 @@ static int pass1(run_state *s, mir_error *err) {
 
 /* ------------------------------------------------------------------------------------------------ */
 /* vocabulary                                                                                       */
-
-mir_vocab *mir_vocab_load(const char *path, mir_error *err) {
-    hid_t f = mir_h5_open_serial(path, err);
-    if (f < 0) return NULL;
-    char **tokens = NULL;
-    int64_t n = 0;
-    mir_vocab *v = NULL;
-    if (mir_h5_read_strings(f, "/vocab/token", &tokens, &n, err) == 0) {
-        int64_t *counts = NULL;
-        mir_error e2;
-        if (mir_h5_length(f, "/vocab/count", &e2) == n) {
-            counts = mir_malloc((size_t)(n + 1) * sizeof *counts);
-            if (mir_h5_read_slab(f, "/vocab/count", H5T_NATIVE_INT64, 0, (uint64_t)n, counts, &e2)) {
-                free(counts);
-                counts = NULL;
-            }
-        }
-        char msg[256] = "";
-        v = mir_vocab_from_tokens((const char *const *)tokens, counts, (int32_t)n, msg, sizeof msg);
-        if (!v) mir_fail(err, "%s: /vocab is not a valid vocabulary: %s", path, msg);
-        free(counts);
-        mir_h5_free_strings(tokens, n);
-    } else {
-        char prefix[MIR_ERROR_MAX];
-        snprintf(prefix, sizeof prefix, "%s: no vocabulary", path);
-        mir_error_prefix(err, prefix);
-    }
-    H5Fclose(f);
-    return v;
-}
 
 /* Gather word counts to rank 0, build, broadcast; every rank returns the same vocabulary.
  * Graph node texts (opcodes, types, the root) count at least min_word_count, so that each enters the
