@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corpus.h"
 #include "irmodule.h"
 #include "mir_common.h"
 #include "model_file.h"
 #include "preprocess.h"
+#include "statements.h"
 
 /* Working memory (a forward pass's activation arena) kept for reuse: a fresh arena per call costs more
  * in page faults than the tokens' matrix products (docs/performance.md). Arenas above POOL_KEEP_BYTES

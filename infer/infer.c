@@ -25,18 +25,6 @@ void mir_infer_options_default(mir_infer_options *o) {
     o->limits = mir_worker_limits_default();
 }
 
-static int is_corpus(const char *path) {
-    size_t n = strlen(path);
-    if (n < 3 || strcmp(path + n - 3, ".h5") != 0) return 0;
-    mir_error e;
-    hid_t f = mir_h5_open_serial(path, &e);
-    if (f < 0) return 0;
-    char fmt[64] = "";
-    int yes = mir_h5_read_attr_string(f, "format", fmt, sizeof fmt, &e) == 0 && !strcmp(fmt, MIR_CORPUS_FORMAT);
-    H5Fclose(f);
-    return yes;
-}
-
 /* One module from a file, in-process (--no-isolation): bytes, parse, encode, embed. */
 static int embed_path(const mir_model *m, const mir_infer_options *o, const char *path, int lang,
                       float *out, int *status, mir_error *err) {
@@ -166,7 +154,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     }
     const int D = (int)mir_embedding_dim(m);
     /* the modules: one corpus, or files */
-    int corpus_mode = o->n_inputs == 1 && is_corpus(o->inputs[0]);
+    int corpus_mode = o->n_inputs == 1 && mir_is_corpus_file(o->inputs[0]);
     mir_corpus corpus = {0};
     mir_input_list list = {0};
     int64_t n = 0;
