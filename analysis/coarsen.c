@@ -17,8 +17,10 @@
 #include "analysis.h"
 #include "cv.h"
 #include "data.h"
+#include "embed.h"
 #include "finetune.h"
 #include "kernel_features.h"
+#include "model_file.h"
 #include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
@@ -817,7 +819,10 @@ static int compute_features(coarsen_inputs *in, results *R, mir_error *err) {
     if (!o->ablations) return 0;
     char rpath[4200];
     snprintf(rpath, sizeof rpath, "%s/random-weights.h5", in->dir);
-    int rc = in->rank == 0 ? mir_write_random_model(in->model, rpath, o->seed, err) : 0;
+    const mir_model *m = in->model;
+    int rc = in->rank == 0
+                 ? mir_model_file_write_random(mir_model_config(m), mir_model_vocab(m), rpath, o->seed, err)
+                 : 0;
     MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
     mir_model *rm = rc ? NULL : mir_analyze_model_load(o, rpath, err);
     if (mir_mpi_agree(in->comm, rm == NULL, err)) {

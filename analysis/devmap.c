@@ -17,8 +17,10 @@
 #include "cv.h"
 #include "data.h"
 #include "devmap_cl.h"
+#include "embed.h"
 #include "finetune.h"
 #include "kernel_features.h"
+#include "model_file.h"
 #include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
@@ -756,7 +758,10 @@ static int embed_random(devmap_inputs *in, mir_error *err) {
     const mir_devmap *d = &in->d;
     char rpath[4200];
     snprintf(rpath, sizeof rpath, "%s/random-weights.h5", in->dir);
-    int rc = in->rank == 0 ? mir_write_random_model(in->model, rpath, in->o->seed, err) : 0;
+    const mir_model *m = in->model;
+    int rc = in->rank == 0
+                 ? mir_model_file_write_random(mir_model_config(m), mir_model_vocab(m), rpath, in->o->seed, err)
+                 : 0;
     MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
     mir_model *rm = NULL;
     if (!rc) rm = mir_analyze_model_load(in->o, rpath, err);

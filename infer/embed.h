@@ -67,7 +67,7 @@ int64_t mir_embed_word_limit(const mir_model *m);
  * model, of T statements (its word limit is 0: a word count cannot say where its T-th statement ends). */
 struct mir_extract_options mir_embed_extract_options(const mir_model *m);
 
-/* Statement windows: mir_statement_starts and mir_statement_window (train/corpus.h). */
+/* Statement windows: mir_statement_starts and mir_statement_window (format/statements.h). */
 
 /* Internals of the opaque model, for the tools. */
 const mir_config *mir_model_config(const mir_model *m);
