@@ -309,7 +309,8 @@ int mir_model_file_write_random(const mir_config *cfg, const mir_vocab *v, const
     mir_train_state st;
     memset(&st, 0, sizeof st);
     st.seed = seed;
-    int rc = mir_checkpoint_save(path, cfg, tok, cnt, net.params, NULL, NULL, &st, "(random weights, not trained)", err);
+    int rc = mir_checkpoint_save(path, cfg, tok, cnt, net.params, NULL, NULL, &st, "(random weights, not trained)",
+                                 err);
     free(tok);
     free(cnt);
     mir_model_free_f32(&net);

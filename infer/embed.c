@@ -8,7 +8,7 @@
 #include "irmodule.h"
 #include "mir_common.h"
 #include "model_file.h"
-#include "preprocess.h"
+#include "schema.h"
 #include "statements.h"
 
 /* Working memory (a forward pass's activation arena) kept for reuse: a fresh arena per call costs more
@@ -297,7 +297,7 @@ static int embed_parsed(const mir_model *m, LLVMModuleRef mod, float *out, mir_e
     return rc;
 }
 
-/* Parse (data[bytes] == '\0'), encode and embed; *status says which step failed (preprocess.h codes). */
+/* Parse (data[bytes] == '\0'), encode and embed; *status says which step failed (schema.h codes). */
 static int embed_bytes(const mir_model *m, const char *data, size_t bytes, const char *name, float *out, int *status,
                        mir_error *err) {
     LLVMContextRef ctx = LLVMContextCreate();

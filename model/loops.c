@@ -4,9 +4,9 @@
  *
  * The control-flow graph is the instruction nodes (MIR_NODE_INSTRUCTION) and the control edges (MIR_FLOW_CONTROL)
  * between them. ProGraML's graphs chain the instructions of a block and join a terminator to the first instruction
- * of each successor, so this instruction-level graph has the dominance and the loops of the block-level one. Functions are not
- * joined by control edges: a virtual root above every instruction without a control predecessor (each
- * function's entry, the graph's own root) makes one graph of them.
+ * of each successor, so this instruction-level graph has the dominance and the loops of the block-level one.
+ * Functions are not joined by control edges: a virtual root above every instruction without a control predecessor
+ * (each function's entry, the graph's own root) makes one graph of them.
  *
  *   1. depth-first search from the virtual root: reverse post-order numbers (unreached nodes: none);
  *   2. immediate dominators by the iterative two-finger intersection over reverse post-order (Cooper, Harvey
