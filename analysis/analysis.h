@@ -72,15 +72,6 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
                     MPI_Comm comm, char *out, size_t cap, mir_error *err);
 /* Run gnuplot on script (in dir). 0 ok; -1 when gnuplot is missing or fails (a warning is logged). */
 int mir_run_gnuplot(const char *dir, const char *script);
-/* A Markdown table of the probe's phases, summed over the ranks of comm (collective; rank 0 writes to f).
- * items[phase]: what one call of the phase stands for ("kernel", "fit", ...) and n_items[phase] how many
- * there were, for the per-item column (NULL / 0: none). */
-void mir_probe_markdown(struct mir_probe *p, MPI_Comm comm, FILE *f, const char *const *phase_names, int n_phases,
-                        const char *const *items, const double *n_items);
-/* "model name" of /proc/cpuinfo and the number of online CPUs, for the report. */
-void mir_machine_string(char *out, size_t cap);
-/* A double as JSON (null for NaN / inf). */
-void mir_json_number(FILE *f, double v);
 
 /* ---- the regression predictors and the paired verdicts (regress.h, paired.h), shared by coarsen and vectorize ---- */
 /* After every rank ran its share of the regression runs (rc: its status): a failure anywhere becomes every rank's
@@ -88,11 +79,5 @@ void mir_json_number(FILE *f, double v);
  * margin (n_margin; 0 where not the rank's) and *fits summed. Collective. 0, or -1 with err. */
 int mir_reg_runs_combine(MPI_Comm comm, int rc, int *choice, int n_choice, double *margin, int n_margin,
                          int64_t *fits, mir_error *err);
-struct mir_paired;
-/* One Markdown list item: "- what: mean difference of log speedup D [lo, hi] (95 % paired t interval over N
- * UNITS): **verdict**; geometric-mean ratio exp(D)." */
-void mir_paired_md(FILE *f, const char *what, const struct mir_paired *p, const char *units);
-/* "NAME": {"diff": .., "lo": .., "hi": .., "n": .., "verdict": ".."} (first: no leading comma) */
-void mir_paired_json(FILE *f, const char *name, const struct mir_paired *p, int first);
 
 #endif

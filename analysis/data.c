@@ -64,26 +64,12 @@ static int str_index(char ***list, int *n, const char *s) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int mir_devmap_load(mir_devmap *d, const char *data_dir, const char *kernels_dir, int limit, mir_error *err) {
-    memset(d, 0, sizeof *d);
-    mir_csv csv[MIR_DEVMAP_N_PLATFORMS] = {{0}};
-    char path[MIR_DEVMAP_N_PLATFORMS][1024];
-    static const char *const names[] = {"benchmark", "dataset", "transfer", "wgsize", "oracle", "runtime_cpu", "runtime_gpu"};
-    int cols[MIR_DEVMAP_N_PLATFORMS][7];
-    int rc = -1;
-    for (int p = 0; p < MIR_DEVMAP_N_PLATFORMS; p++) {
-        snprintf(path[p], sizeof path[p], "%s/devmap/cgo17-%s.csv", data_dir, mir_devmap_platform_name[p]);
-        if (mir_csv_read(path[p], &csv[p], err)) goto done;
-        if (find_cols(&csv[p], path[p], names, 7, cols[p], err)) goto done;
-    }
-    int total = csv[0].n_rows;
-    if (csv[1].n_rows != total) {
-        mir_fail(err, "%s has %d rows, %s has %d: the two platforms must list the same rows", path[0], total, path[1],
-                 csv[1].n_rows);
-        goto done;
-    }
-    if (total == 0) { mir_fail(err, "%s: no rows", path[0]); goto done; }
-    int n = limit > 0 && limit < total ? limit : total;
+/* the columns of cgo17-PLATFORM.csv that are read */
+static const char *const devmap_cols[7] = {"benchmark", "dataset", "transfer", "wgsize", "oracle", "runtime_cpu",
+                                           "runtime_gpu"};
+
+/* The per-row arrays of d for n rows, zeroed. */
+static void alloc_rows(mir_devmap *d, int n) {
     d->n = n;
     d->benchmark = mir_calloc((size_t)n, sizeof *d->benchmark);
     d->dataset = mir_calloc((size_t)n, sizeof *d->dataset);
@@ -98,6 +84,69 @@ int mir_devmap_load(mir_devmap *d, const char *data_dir, const char *kernels_dir
         d->runtime_gpu[p] = mir_calloc((size_t)n, sizeof(double));
         d->label[p] = mir_calloc((size_t)n, sizeof(int));
     }
+}
+
+/* The kernel file of row j (the data set's CSV row, csv_path's): the first of its candidate names found in
+ * kernels_dir. */
+static int find_kernel(mir_devmap *d, int j, const char *kernels_dir, const char *csv_path, int row, mir_error *err) {
+    const char *bench = d->benchmark[j], *ds = d->dataset[j];
+    char cand[3][512], full[1200];
+    mir_devmap_candidates(bench, ds, cand);
+    int found = -1;
+    for (int c = 0; c < 3 && found < 0; c++) {
+        snprintf(full, sizeof full, "%s/%s", kernels_dir, cand[c]);
+        if (access(full, R_OK) == 0) found = c;
+    }
+    if (found < 0)
+        return mir_fail(err, "%s row %d (%s, %s): none of %s, %s, %s in %s", csv_path, row + 1, bench, ds, cand[0],
+                        cand[1], cand[2], kernels_dir);
+    mir_devmap_set_kernel(d, j, full);
+    return 0;
+}
+
+/* Row j's figures on platform p from CSV row row (cols: the columns of devmap_cols): transfer, wgsize, the two
+ * runtimes, and the label, which must agree with the oracle column. */
+static int read_numbers(mir_devmap *d, int p, int j, const mir_csv *csv, int row, const int *cols, const char *path,
+                        mir_error *err) {
+    double v[4];
+    for (int q = 0; q < 4; q++) {
+        const char *cell = mir_csv_cell(csv, row, cols[q == 0 ? 2 : q == 1 ? 3 : q + 3]);
+        if (parse_double(cell, &v[q]))
+            return mir_fail(err, "%s row %d: '%s' is not a number (column %s)", path, row + 1, cell,
+                            devmap_cols[q == 0 ? 2 : q == 1 ? 3 : q + 3]);
+    }
+    d->transfer[p][j] = v[0];
+    d->wgsize[p][j] = v[1];
+    d->runtime_cpu[p][j] = v[2];
+    d->runtime_gpu[p][j] = v[3];
+    if (!(v[2] > 0) || !(v[3] > 0)) return mir_fail(err, "%s row %d: runtimes must be positive", path, row + 1);
+    d->label[p][j] = v[3] < v[2] ? MIR_GPU : MIR_CPU;
+    const char *oracle = mir_csv_cell(csv, row, cols[4]);
+    if (strcmp(oracle, d->label[p][j] == MIR_GPU ? "GPU" : "CPU"))
+        return mir_fail(err, "%s row %d: oracle '%s' disagrees with the runtimes", path, row + 1, oracle);
+    return 0;
+}
+
+int mir_devmap_load(mir_devmap *d, const char *data_dir, const char *kernels_dir, int limit, mir_error *err) {
+    memset(d, 0, sizeof *d);
+    mir_csv csv[MIR_DEVMAP_N_PLATFORMS] = {{0}};
+    char path[MIR_DEVMAP_N_PLATFORMS][1024];
+    int cols[MIR_DEVMAP_N_PLATFORMS][7];
+    int rc = -1;
+    for (int p = 0; p < MIR_DEVMAP_N_PLATFORMS; p++) {
+        snprintf(path[p], sizeof path[p], "%s/devmap/cgo17-%s.csv", data_dir, mir_devmap_platform_name[p]);
+        if (mir_csv_read(path[p], &csv[p], err)) goto done;
+        if (find_cols(&csv[p], path[p], devmap_cols, 7, cols[p], err)) goto done;
+    }
+    int total = csv[0].n_rows;
+    if (csv[1].n_rows != total) {
+        mir_fail(err, "%s has %d rows, %s has %d: the two platforms must list the same rows", path[0], total, path[1],
+                 csv[1].n_rows);
+        goto done;
+    }
+    if (total == 0) { mir_fail(err, "%s: no rows", path[0]); goto done; }
+    int n = limit > 0 && limit < total ? limit : total;
+    alloc_rows(d, n);
     char **groups = NULL, **suites = NULL;
     int n_groups = 0, n_suites = 0;
     char *suite_of_row_buf = mir_calloc((size_t)n, 256);
@@ -113,51 +162,13 @@ int mir_devmap_load(mir_devmap *d, const char *data_dir, const char *kernels_dir
         }
         d->benchmark[j] = mir_strdup(bench);
         d->dataset[j] = mir_strdup(ds);
-        /* the kernel file */
         d->kernel[j] = -1;
-        if (kernels_dir) {
-            char cand[3][512], full[1200];
-            mir_devmap_candidates(bench, ds, cand);
-            int found = -1;
-            for (int c = 0; c < 3 && found < 0; c++) {
-                snprintf(full, sizeof full, "%s/%s", kernels_dir, cand[c]);
-                if (access(full, R_OK) == 0) found = c;
-            }
-            if (found < 0) {
-                mir_fail(err, "%s row %d (%s, %s): none of %s, %s, %s in %s", path[0], row + 1, bench, ds, cand[0],
-                         cand[1], cand[2], kernels_dir);
-                goto done_rows;
-            }
-            mir_devmap_set_kernel(d, j, full);
-        }
+        if (kernels_dir && find_kernel(d, j, kernels_dir, path[0], row, err)) goto done_rows;
         d->group[j] = str_index(&groups, &n_groups, bench);
         mir_devmap_suite(bench, suite_of_row_buf + (size_t)j * 256, 256);
         str_index(&suites, &n_suites, suite_of_row_buf + (size_t)j * 256);
-        for (int p = 0; p < MIR_DEVMAP_N_PLATFORMS; p++) {
-            double v[4];
-            for (int q = 0; q < 4; q++) {
-                const char *cell = mir_csv_cell(&csv[p], row, cols[p][q == 0 ? 2 : q == 1 ? 3 : q + 3]);
-                if (parse_double(cell, &v[q])) {
-                    mir_fail(err, "%s row %d: '%s' is not a number (column %s)", path[p], row + 1, cell,
-                             names[q == 0 ? 2 : q == 1 ? 3 : q + 3]);
-                    goto done_rows;
-                }
-            }
-            d->transfer[p][j] = v[0];
-            d->wgsize[p][j] = v[1];
-            d->runtime_cpu[p][j] = v[2];
-            d->runtime_gpu[p][j] = v[3];
-            if (!(v[2] > 0) || !(v[3] > 0)) {
-                mir_fail(err, "%s row %d: runtimes must be positive", path[p], row + 1);
-                goto done_rows;
-            }
-            d->label[p][j] = v[3] < v[2] ? MIR_GPU : MIR_CPU;
-            const char *oracle = mir_csv_cell(&csv[p], row, cols[p][4]);
-            if (strcmp(oracle, d->label[p][j] == MIR_GPU ? "GPU" : "CPU")) {
-                mir_fail(err, "%s row %d: oracle '%s' disagrees with the runtimes", path[p], row + 1, oracle);
-                goto done_rows;
-            }
-        }
+        for (int p = 0; p < MIR_DEVMAP_N_PLATFORMS; p++)
+            if (read_numbers(d, p, j, &csv[p], row, cols[p], path[p], err)) goto done_rows;
     }
     /* suites sorted by name; rows point into the sorted list */
     qsort(suites, (size_t)n_suites, sizeof *suites, cmp_str);

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "cv.h"
 #include "embed.h"
 #include "irmodule.h"
 #include "layers.h"
+#include "model_file.h"
 #include "mpi_util.h"
 #include "protocol.h"
 #include "regress.h"
@@ -739,7 +739,7 @@ static void ft_tot_summarise(const double *tot, mir_ft_summary *sum) {
 }
 
 /* What both tasks do first: refuse a statement-level model, fill the summary's reading mode and budget, and make
- * the two starts (start[MIR_FT_PRETRAINED]: the checkpoint's weights; start[MIR_FT_RANDOM]: mir_write_random_model's
+ * the two starts (start[MIR_FT_PRETRAINED]: the checkpoint's weights; start[MIR_FT_RANDOM]: mir_model_file_write_random's
  * draw, the random-weights encoder), agreeing across ranks. 0, or -1 with err filled on every rank (starts freed). */
 static int ft_prepare(const mir_model *model, const char *model_path, const char *task, const mir_ft_options *o,
                       uint64_t seed, MPI_Comm comm, mir_ft_summary *sum, mir_model_f32 start[MIR_FT_N_INITS],
@@ -767,7 +767,7 @@ static int ft_prepare(const mir_model *model, const char *model_path, const char
         }
     int rc = mir_checkpoint_load(model_path, cfg, start[MIR_FT_PRETRAINED].params, NULL, NULL, err);
     mir_rng rr;
-    mir_rng_seed(&rr, seed, 0x72616e646f6d); /* mir_write_random_model's draw: the random-weights encoder */
+    mir_rng_seed(&rr, seed, MIR_RANDOM_MODEL_STREAM); /* mir_model_file_write_random's draw: the random-weights encoder */
     mir_model_init_params_f32(&start[MIR_FT_RANDOM], &rr);
     if (mir_mpi_agree(comm, rc, err)) {
         for (int i = 0; i < MIR_FT_N_INITS; i++) mir_model_free_f32(&start[i]);

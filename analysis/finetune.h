@@ -5,7 +5,7 @@
  * argues for, run twice at the same budget: from the pre-trained weights and from random ones.
  *
  * One outer fold (mir_ft_fold), on the frozen runs' folds so that the verdicts pair:
- *   - the encoder's parameters are copied (pre-trained: the checkpoint; random: drawn as mir_write_random_model
+ *   - the encoder's parameters are copied (pre-trained: the checkpoint; random: drawn as mir_model_file_write_random
  *     draws the random-weights feature set, so both starts are the frozen runs' encoders);
  *   - one encoder, two heads (AMD and NVIDIA labels), each an MLP on the row's
  *        x = [embedding (2C), log2(1 + transfer), log2(1 + wgsize)]   (the two sizes standardised on the
@@ -159,7 +159,7 @@ typedef struct mir_ft_summary {
 } mir_ft_summary;
 
 /* Fine-tune on device mapping: for both starts (MIR_FT_PRETRAINED from model_path's weights, MIR_FT_RANDOM
- * drawn from seed as mir_write_random_model draws them), every non-empty fold of every split; the jobs (start,
+ * drawn from seed as mir_model_file_write_random draws them), every non-empty fold of every split; the jobs (start,
  * split, fold) are dealt to the ranks of comm (job i to rank i mod size). files: d's kernel files; ok (n_kernels):
  * 1 where the file embedded (only those are parsed here, in-process; the others read as empty modules).
  * pred (MIR_FT_N_INITS, n_splits, MIR_FT_HEADS, n) receives 0 / 1 on every rank (-1 for heads not scored).

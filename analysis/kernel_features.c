@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "embed.h"
 #include "irmodule.h"
 #include "probe.h"
@@ -150,31 +149,6 @@ int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, flo
     int failed = 0;
     for (int i = 0; i < n_files; i++) failed += !ok[i];
     return failed;
-}
-
-int mir_write_random_model(const mir_model *m, const char *path, uint64_t seed, mir_error *err) {
-    const mir_config *cfg = mir_model_config(m);
-    const mir_vocab *v = mir_model_vocab(m);
-    mir_model_f32 net;
-    if (mir_model_create_f32(&net, cfg)) return mir_fail(err, "%s: cannot create a model", path);
-    mir_rng r;
-    mir_rng_seed(&r, seed, 0x72616e646f6d);
-    mir_model_init_params_f32(&net, &r);
-    int32_t V = mir_vocab_size(v);
-    char **tok = mir_malloc((size_t)V * sizeof *tok);
-    int64_t *cnt = mir_malloc((size_t)V * sizeof *cnt);
-    for (int32_t i = 0; i < V; i++) {
-        tok[i] = (char *)mir_vocab_token(v, i);
-        cnt[i] = mir_vocab_count(v, i);
-    }
-    mir_train_state st;
-    memset(&st, 0, sizeof st);
-    st.seed = seed;
-    int rc = mir_checkpoint_save(path, cfg, tok, cnt, net.params, NULL, NULL, &st, "(random weights, not trained)", err);
-    free(tok);
-    free(cnt);
-    mir_model_free_f32(&net);
-    return rc;
 }
 
 void mir_opcode_shares(const double *counts, float *out) {

@@ -39,8 +39,4 @@ int mir_opcode_counts_mpi(char *const *files, int n_files, double *out, uint8_t 
 int mir_embed_files_mpi(const mir_model *m, char *const *files, int n_files, float *out, uint8_t *ok, MPI_Comm comm,
                         struct mir_probe *probe, int phase);
 
-/* Write a model file with the configuration and vocabulary of m but freshly drawn weights (the encoder
- * before pre-training: mir_model_init_params with seed). 0, or -1 with err. */
-int mir_write_random_model(const mir_model *m, const char *path, uint64_t seed, mir_error *err);
-
 #endif

@@ -125,87 +125,6 @@ int mir_run_gnuplot(const char *dir, const char *script) {
     return 0;
 }
 
-void mir_probe_markdown(struct mir_probe *p, MPI_Comm comm, FILE *f, const char *const *phase_names, int n_phases,
-                        const char *const *items, const double *n_items) {
-    int rank;
-    MPI_Comm_rank(comm, &rank);
-    int n = mir_probe_export(p, NULL), nmin = 0, nmax = 0;
-    MPI_Allreduce(&n, &nmin, 1, MPI_INT, MPI_MIN, comm);
-    MPI_Allreduce(&n, &nmax, 1, MPI_INT, MPI_MAX, comm);
-    double *v = mir_calloc((size_t)nmax, sizeof *v);
-    mir_probe_export(p, v);
-    int64_t *calls = mir_calloc((size_t)n_phases, sizeof *calls);
-    for (int i = 0; i < n_phases; i++) calls[i] = mir_probe_calls(p, i);
-    int summed = nmin == nmax;
-    if (summed) {
-        MPI_Reduce(rank ? v : MPI_IN_PLACE, v, nmax, MPI_DOUBLE, MPI_SUM, 0, comm);
-        MPI_Reduce(rank ? calls : MPI_IN_PLACE, calls, n_phases, MPI_INT64_T, MPI_SUM, 0, comm);
-    }
-    if (rank == 0 && f) {
-        int nhw = mir_probe_n_hw(p), stride = 2 + nhw, size;
-        MPI_Comm_size(comm, &size);
-        fprintf(f, "| phase | wall s | CPU s | calls | per item |");
-        for (int k = 0; k < nhw; k++) fprintf(f, " %s |", mir_probe_hw_name(p, k));
-        if (nhw) fprintf(f, " IPC |");
-        fprintf(f, "\n|---|---:|---:|---:|---|");
-        for (int k = 0; k < nhw + (nhw ? 1 : 0); k++) fprintf(f, "---:|");
-        fprintf(f, "\n");
-        for (int i = 0; i < n_phases; i++) {
-            const double *r = v + (size_t)i * stride;
-            fprintf(f, "| %s | %.3f | %.3f | %lld |", phase_names[i], r[0], r[1], (long long)calls[i]);
-            if (items && items[i] && n_items && n_items[i] > 0)
-                fprintf(f, " %.3g ms per %s (%.0f) |", 1e3 * r[0] / n_items[i], items[i], n_items[i]);
-            else
-                fprintf(f, " |");
-            int cyc = -1, ins = -1;
-            for (int k = 0; k < nhw; k++) {
-                fprintf(f, " %.3g |", r[2 + k]);
-                if (!strcmp(mir_probe_hw_name(p, k), "PAPI_TOT_CYC")) cyc = k;
-                if (!strcmp(mir_probe_hw_name(p, k), "PAPI_TOT_INS")) ins = k;
-            }
-            if (nhw) {
-                if (cyc >= 0 && ins >= 0 && r[2 + cyc] > 0) fprintf(f, " %.2f |", r[2 + ins] / r[2 + cyc]);
-                else fprintf(f, " |");
-            }
-            fprintf(f, "\n");
-        }
-        fprintf(f, "\nWall and CPU time %s over %d rank(s).", summed ? "summed" : "of rank 0 only", size);
-        if (!mir_probe_hw_available(p))
-            fprintf(f, " Hardware counters: not available on this machine (%s); wall and CPU time only.\n",
-                    mir_probe_hw_reason(p));
-        else
-            fprintf(f, " Hardware counters from PAPI's perf_event component, summed over the ranks.\n");
-    }
-    free(calls);
-    free(v);
-}
-
-void mir_machine_string(char *out, size_t cap) {
-    char model[256] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        char line[512];
-        while (fgets(line, sizeof line, f))
-            if (!strncmp(line, "model name", 10)) {
-                char *c = strchr(line, ':');
-                if (c) {
-                    c++;
-                    while (*c == ' ') c++;
-                    c[strcspn(c, "\n")] = '\0';
-                    snprintf(model, sizeof model, "%s", c);
-                }
-                break;
-            }
-        fclose(f);
-    }
-    snprintf(out, cap, "%s, %ld CPUs online", model, sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-void mir_json_number(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fprintf(f, "null");
-}
-
 int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, char *dir, size_t cap,
                  mir_error *err) {
     int rank;
@@ -251,20 +170,4 @@ int mir_reg_runs_combine(MPI_Comm comm, int rc, int *choice, int n_choice, doubl
     if (n_margin) MPI_Allreduce(MPI_IN_PLACE, margin, n_margin, MPI_DOUBLE, MPI_SUM, comm);
     MPI_Allreduce(MPI_IN_PLACE, fits, 1, MPI_INT64_T, MPI_SUM, comm);
     return 0;
-}
-
-void mir_paired_md(FILE *f, const char *what, const mir_paired *p, const char *units) {
-    fprintf(f, "- %s: mean difference of log speedup %+.4f [%+.4f, %+.4f] (95 %% paired t interval over %d %s): "
-               "**%s**; geometric-mean ratio %.3f.\n", what, p->diff, p->lo, p->hi, p->n, units, p->verdict,
-            exp(p->diff));
-}
-
-void mir_paired_json(FILE *f, const char *name, const mir_paired *p, int first) {
-    fprintf(f, "%s\"%s\": {\"diff\": ", first ? "" : ", ", name);
-    mir_json_number(f, p->diff);
-    fprintf(f, ", \"lo\": ");
-    mir_json_number(f, p->lo);
-    fprintf(f, ", \"hi\": ");
-    mir_json_number(f, p->hi);
-    fprintf(f, ", \"n\": %d, \"verdict\": \"%s\"}", p->n, p->verdict);
 }

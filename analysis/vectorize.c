@@ -31,6 +31,7 @@
 #include "paired.h"
 #include "protocol.h"
 #include "regress.h"
+#include "report.h"
 #include "vectorize.h"
 
 enum { FS_EMB, FS_OPC, FS_N };
@@ -92,20 +93,6 @@ static int compile_ir(const char *loops, const char *program, const char *ll, mi
     }
     LLVMContextDispose(ctx);
     return rc;
-}
-
-static void pm(FILE *f, double mean, double sd, int n, const char *fmt) {
-    if (isnan(mean)) {
-        fprintf(f, " — |");
-        return;
-    }
-    fprintf(f, " ");
-    fprintf(f, fmt, mean);
-    if (n > 1) {
-        fprintf(f, " ± ");
-        fprintf(f, fmt, sd);
-    }
-    fprintf(f, " |");
 }
 
 static int cmp_dbl(const void *a, const void *b) {
@@ -250,10 +237,60 @@ static void vec_paired(vec_agg agg[FS_N][VP_N], int n, mir_paired *res) {
     free(zero);
 }
 
-static void vec_reg_md(FILE *f, vec_agg agg[FS_N][VP_N], const mir_paired *res, const double *margin, int S, int nfam,
-                       int n) {
+/* ---------------- the results ---------------- */
+
+/* metrics of a choice over the programs (mir_vec_stats), per run and variant */
+enum { M_GEO, M_MEAN, M_FRAC, M_ACC, M_W5, M_N };
+static const char *const m_name[M_N] = {"speedup_geomean", "speedup_mean", "fraction_of_oracle", "accuracy",
+                                        "within_5pct"};
+
+/* What the task computed: filled by mir_analyze_vectorize's steps, read by the writers (rank 0) and the cost
+ * section. Run r = (fs * PR_N + pr) * S + seed. */
+typedef struct {
+    const mir_analyze_options *o;
+    const mir_vec_table *t;
+    int S, n_runs;
+    run_id *runs;
+    int *pred_all;      /* (n_runs, 3, n): config chosen per variant */
+    int *chosen_all;    /* (n_runs, n): classifier picked in the program's outer fold, -1 none */
+    int64_t tot[4];     /* fits xgboost, mlp; predictions xgboost, mlp (over the ranks) */
+    int *rchoice;       /* (FS_N * S, 2, n): regression and safe (vec_regress) */
+    double *rmargin;    /* (FS_N * S, n_families) */
+    int64_t reg_fits;
+    /* aggregates (rank 0) */
+    int *rows;                   /* 0 .. n-1 */
+    int *p_fixed[PR_N];          /* (n) per protocol: the best fixed config of the training families */
+    int *p_scalar, c_scalar;     /* VF 1 / IF 1 everywhere (c_scalar < 0: not in the grid) */
+    mir_vec_stats st_oracle, st_fixed[PR_N], st_scalar;
+    double o3_fraction;          /* clang's own choice: geomean(t_best / t_o3) */
+    int o3_is_best, o3_beats_grid;
+    double agg[FS_N][PR_N][3][M_N], sd[FS_N][PR_N][3][M_N]; /* mean and deviation over seeds */
+    double (*fam_sp)[FS_N + 3];  /* per family: MIREncoder, opcodes, fixed config, oracle, -O3's fraction */
+    int *fam_n;                  /* programs per family */
+    double sp_med, ag_med, ag_p90; /* noise: spread within jobs; the two -O3 measurements */
+    int n_ag, n_close;
+    vec_agg vagg[FS_N][VP_N];
+    mir_paired vres[N_VPAIRED];
+    /* the inputs */
+    int D, ir_failed, emb_failed, opc_failed;
+    const char *labels, *loops, *model_hash;
+    double t0;
+} results;
+
+static void results_free(results *R) {
+    for (int fs = 0; fs < FS_N; fs++)
+        for (int p = 0; p < VP_N; p++) free(R->vagg[fs][p].unit_log);
+    for (int pr = 0; pr < PR_N; pr++) free(R->p_fixed[pr]);
+    free(R->p_scalar); free(R->fam_sp); free(R->fam_n); free(R->rows);
+    free(R->rchoice); free(R->rmargin); free(R->runs); free(R->pred_all); free(R->chosen_all);
+}
+
+/* ---------------- the outputs (rank 0) ---------------- */
+
+static void vec_reg_md(FILE *f, const results *R) {
+    const int S = R->S, nfam = R->t->n_families;
     int inf = 0;
-    for (int i = 0; i < FS_N * S * nfam; i++) inf += isinf(margin[i]);
+    for (int i = 0; i < FS_N * S * nfam; i++) inf += isinf(R->rmargin[i]);
     fprintf(f, "### Regression and the do-no-harm rule (leave one family out)\n\n"
                "`regression`: one XGBoost regressor per outer fold on every valid (program, config) row of the training "
                "families (features: the program's, log2 VF, log2 IF; target: log(-O3 time / time at the config)); the "
@@ -262,73 +299,448 @@ static void vec_reg_md(FILE *f, vec_agg agg[FS_N][VP_N], const mir_paired *res, 
                "validation grouped by family on the training families only, among the margins whose inner gain over "
                "-O3 is significant (95 %% paired t interval over the inner families above 0) and that made no inner program "
                "slower than -O3 (do no harm); none: inf. Margin inf "
-               "in %.0f %% of the folds.\n\n"
-               "| features, predictor | speedup over -O3 (geomean) | fraction of oracle | losses | worst |\n"
-               "|---|---:|---:|---:|---:|\n", 100.0 * inf / (FS_N * S * nfam));
+               "in %.0f %% of the folds.\n\n", 100.0 * inf / (FS_N * S * nfam));
+    mir_md_table_head(f, 1, "| features, predictor | speedup over -O3 (geomean) | fraction of oracle | losses | worst |");
     for (int fs = 0; fs < FS_N; fs++)
         for (int p = 0; p < VP_N; p++) {
-            const vec_agg *a = &agg[fs][p];
-            fprintf(f, "| %s%s, %s%s |", p == VP_SAFE ? "**" : "", fs_label[fs], vp_label[p], p == VP_SAFE ? "**" : "");
-            pm(f, a->speedup, a->sd_speedup, S, "%.3f");
+            const vec_agg *a = &R->vagg[fs][p];
+            char label[256];
+            snprintf(label, sizeof label, "%s, %s", fs_label[fs], vp_label[p]);
+            mir_md_label(f, label, p == VP_SAFE);
+            mir_md_pm(f, a->speedup, a->sd_speedup, S, "%.3f");
             fprintf(f, " %.3f | %.1f %% | %.3f |\n", a->fraction, 100 * a->losses, a->worst);
         }
     fprintf(f, "\nPaired verdicts. Unit: a held-out program, its log speedup over -O3 averaged over the seeds first; "
                "95 %% Student-t interval of the mean paired difference (analysis/paired.h); a positive difference "
                "favours the first named.\n\n");
-    for (int i = 0; i < N_VPAIRED; i++) mir_paired_md(f, vpaired_def[i].what, &res[i], "programs");
+    for (int i = 0; i < N_VPAIRED; i++) mir_paired_md(f, vpaired_def[i].what, &R->vres[i], "programs");
     fprintf(f, "\n");
-    (void)n;
 }
 
-static void vec_reg_json(FILE *f, vec_agg agg[FS_N][VP_N], const mir_paired *res) {
+/* summary.json's keys of the regression: regression, safe (embedding), their opcode-count entries, paired */
+static void vec_reg_json(mir_json *j, const results *R) {
     for (int p = VP_REG; p < VP_N; p++)
         for (int fs = 0; fs < FS_N; fs++) {
-            const vec_agg *a = &agg[fs][p];
-            if (fs == FS_EMB) fprintf(f, ", \"%s\": {\"speedup_vs_O3\": ", vp_name[p]);
-            else fprintf(f, ", \"%s_by_features\": {\"%s\": {\"speedup_vs_O3\": ", vp_name[p], fs_name[fs]);
-            mir_json_number(f, a->speedup);
-            fprintf(f, ", \"fraction_of_oracle\": ");
-            mir_json_number(f, a->fraction);
-            fprintf(f, ", \"losses\": ");
-            mir_json_number(f, a->losses);
-            fprintf(f, ", \"worst\": ");
-            mir_json_number(f, a->worst);
-            fprintf(f, fs == FS_EMB ? "}" : "}}");
+            const vec_agg *a = &R->vagg[fs][p];
+            char key[64];
+            snprintf(key, sizeof key, "%s_by_features", vp_name[p]);
+            mir_json_object(j, fs == FS_EMB ? vp_name[p] : key, 0);
+            if (fs != FS_EMB) mir_json_object(j, fs_name[fs], 0);
+            mir_json_num(j, "speedup_vs_O3", a->speedup);
+            mir_json_num(j, "fraction_of_oracle", a->fraction);
+            mir_json_num(j, "losses", a->losses);
+            mir_json_num(j, "worst", a->worst);
+            if (fs != FS_EMB) mir_json_close(j);
+            mir_json_close(j);
         }
-    fprintf(f, ", \"paired\": {");
-    for (int i = 0; i < N_VPAIRED; i++) mir_paired_json(f, vpaired_def[i].name, &res[i], i == 0);
-    fprintf(f, "}");
+    mir_json_object(j, "paired", 0);
+    for (int i = 0; i < N_VPAIRED; i++) mir_json_paired(j, vpaired_def[i].name, &R->vres[i]);
+    mir_json_close(j);
 }
 
-static void vec_reg_metrics(FILE *f, vec_agg agg[FS_N][VP_N], int S) {
+/* "KEY": {"speedup_vs_O3": .., ["speedup_vs_O3_mean": ..,] "fraction_of_oracle": ..} of the selected classifier */
+static void json_selected(mir_json *j, const char *key, const double *m, int with_mean) {
+    mir_json_object(j, key, 0);
+    mir_json_num(j, "speedup_vs_O3", m[M_GEO]);
+    if (with_mean) mir_json_num(j, "speedup_vs_O3_mean", m[M_MEAN]);
+    mir_json_num(j, "fraction_of_oracle", m[M_FRAC]);
+}
+
+/* summary.json: the embedding's headline (leave one family out, selected classifier), the baselines, the other
+ * protocol, the noise, the regression */
+static int write_json(const results *R, const char *dir, mir_error *err) {
+    const mir_vec_table *t = R->t;
+    const double *emb = R->agg[FS_EMB][PR_FAMILY][2];
+    mir_json j;
+    if (mir_json_open(&j, dir, "summary.json", 0, err)) return -1;
+    mir_json_num(&j, "speedup_vs_O3", emb[M_GEO]);
+    mir_json_num(&j, "speedup_vs_O3_mean", emb[M_MEAN]);
+    mir_json_num(&j, "fraction_of_oracle", emb[M_FRAC]);
+    mir_json_num(&j, "accuracy", emb[M_ACC]);
+    mir_json_num(&j, "oracle_speedup_vs_O3", R->st_oracle.geomean);
+    mir_json_num(&j, "O3_fraction_of_oracle", R->o3_fraction);
+    mir_json_int(&j, "O3_beats_grid", R->o3_beats_grid);
+    mir_json_int(&j, "programs", t->n);
+    mir_json_int(&j, "families", t->n_families);
+    mir_json_int(&j, "configs", t->n_cfg);
+    mir_json_int(&j, "seeds", R->S);
+    mir_json_str(&j, "protocol", "leave one family out");
+    json_selected(&j, "baseline", R->agg[FS_OPC][PR_FAMILY][2], 1);
+    mir_json_close(&j);
+    mir_json_object(&j, "fixed_config", 0);
+    mir_json_num(&j, "speedup_vs_O3", R->st_fixed[PR_FAMILY].geomean);
+    mir_json_num(&j, "fraction_of_oracle", R->st_fixed[PR_FAMILY].fraction);
+    mir_json_close(&j);
+    json_selected(&j, "base_family", R->agg[FS_EMB][PR_BASE][2], 0);
+    json_selected(&j, "baseline", R->agg[FS_OPC][PR_BASE][2], 0);
+    mir_json_close(&j);
+    mir_json_close(&j);
+    mir_json_object(&j, "noise", 0);
+    mir_json_num(&j, "repeat_spread_median", R->sp_med);
+    mir_json_num(&j, "O3_again_median", R->ag_med);
+    mir_json_num(&j, "O3_again_p90", R->ag_p90);
+    mir_json_close(&j);
+    vec_reg_json(&j, R);
+    return mir_json_finish(&j, dir, "summary.json", err);
+}
+
+/* metrics.csv: per feature set, protocol and variant the metrics; the trivial choices; the regression */
+static int write_metrics(const results *R, const char *dir, mir_error *err) {
+    FILE *f = mir_csv_open(dir, "metrics.csv", "features,protocol,classifier,metric,mean,sd,seeds", err);
+    if (!f) return -1;
+    char keys[256];
+    for (int fs = 0; fs < FS_N; fs++)
+        for (int pr = 0; pr < PR_N; pr++)
+            for (int q = 0; q < 3; q++) {
+                snprintf(keys, sizeof keys, "%s,%s,%s", fs_name[fs], pr_name[pr], variant_name[q]);
+                for (int mm = 0; mm < M_N; mm++)
+                    mir_csv_metric(f, keys, m_name[mm], R->agg[fs][pr][q][mm], R->sd[fs][pr][q][mm], R->S);
+            }
+    for (int pr = 0; pr < PR_N; pr++) {
+        const mir_vec_stats *st = &R->st_fixed[pr];
+        double vals[M_N] = {st->geomean, st->mean, st->fraction, st->accuracy, st->within5};
+        snprintf(keys, sizeof keys, "fixed-config,%s,", pr_name[pr]);
+        for (int mm = 0; mm < M_N; mm++) mir_csv_metric(f, keys, m_name[mm], vals[mm], 0, 1);
+    }
+    mir_csv_metric(f, "oracle,,", "speedup_geomean", R->st_oracle.geomean, 0, 1);
+    mir_csv_metric(f, "oracle,,", "speedup_mean", R->st_oracle.mean, 0, 1);
+    mir_csv_metric(f, "clang-O3,,", "fraction_of_oracle", R->o3_fraction, 0, 1);
+    if (R->c_scalar >= 0) {
+        mir_csv_metric(f, "VF1-IF1,,", "speedup_geomean", R->st_scalar.geomean, 0, 1);
+        mir_csv_metric(f, "VF1-IF1,,", "fraction_of_oracle", R->st_scalar.fraction, 0, 1);
+    }
     for (int fs = 0; fs < FS_N; fs++)
         for (int p = VP_REG; p < VP_N; p++) {
-            const vec_agg *a = &agg[fs][p];
-            fprintf(f, "%s,family,%s,speedup_geomean,%.6g,%.6g,%d\n", fs_name[fs], vp_name[p], a->speedup, a->sd_speedup, S);
-            fprintf(f, "%s,family,%s,fraction_of_oracle,%.6g,,%d\n", fs_name[fs], vp_name[p], a->fraction, S);
-            fprintf(f, "%s,family,%s,losses,%.6g,,%d\n", fs_name[fs], vp_name[p], a->losses, S);
-            fprintf(f, "%s,family,%s,worst,%.6g,,%d\n", fs_name[fs], vp_name[p], a->worst, S);
+            const vec_agg *a = &R->vagg[fs][p];
+            snprintf(keys, sizeof keys, "%s,family,%s", fs_name[fs], vp_name[p]);
+            mir_csv_metric(f, keys, "speedup_geomean", a->speedup, a->sd_speedup, R->S);
+            mir_csv_value(f, keys, "fraction_of_oracle", a->fraction, R->S);
+            mir_csv_value(f, keys, "losses", a->losses, R->S);
+            mir_csv_value(f, keys, "worst", a->worst, R->S);
         }
+    fclose(f);
+    return 0;
 }
 
-int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *err) {
-    int rank, size;
+/* predictions.csv: per protocol, feature set and program the first seed's choice and the mean speedup over seeds;
+ * then the best fixed config's */
+static int write_predictions(const results *R, const char *dir, mir_error *err) {
+    const mir_vec_table *t = R->t;
+    const int n = t->n, S = R->S;
+    char a[32], b2[32];
+    FILE *f = mir_csv_open(dir, "predictions.csv", "protocol,features,program,family,o3_s,o3_vf,o3_if,oracle,"
+                           "oracle_speedup,classifier,predicted,speedup,mean_speedup_over_seeds,seeds", err);
+    if (!f) return -1;
+    for (int pr = 0; pr < PR_N; pr++) {
+        for (int fs = 0; fs < FS_N; fs++)
+            for (int i = 0; i < n; i++) {
+                int r0 = (fs * PR_N + pr) * S;
+                int p = R->pred_all[((size_t)r0 * 3 + 2) * n + i], ch = R->chosen_all[(size_t)r0 * n + i];
+                double ms = 0;
+                for (int s = 0; s < S; s++) {
+                    int q = R->pred_all[((size_t)(r0 + s) * 3 + 2) * n + i];
+                    ms += mir_vec_valid(t, i, q) ? mir_vec_speedup(t, i, q) : 0;
+                }
+                fprintf(f, "%s,%s,%s,%s,%.6g,%d,%d,%s,%.6g,%s,%s,%.6g,%.6g,%d\n", pr_name[pr], fs_name[fs], t->program[i],
+                        t->family[i], t->t_o3[i], t->o3_vf[i], t->o3_if[i], cfg_str(t, t->best[i], a, sizeof a),
+                        mir_vec_speedup(t, i, t->best[i]), ch >= 0 ? mir_clf_name(ch) : "", cfg_str(t, p, b2, sizeof b2),
+                        mir_vec_speedup(t, i, p), ms / S, S);
+            }
+        for (int i = 0; i < n; i++)
+            fprintf(f, "%s,fixed-config,%s,%s,%.6g,%d,%d,%s,%.6g,,%s,%.6g,%.6g,1\n", pr_name[pr], t->program[i],
+                    t->family[i], t->t_o3[i], t->o3_vf[i], t->o3_if[i], cfg_str(t, t->best[i], a, sizeof a),
+                    mir_vec_speedup(t, i, t->best[i]), cfg_str(t, R->p_fixed[pr][i], b2, sizeof b2),
+                    mir_vec_speedup(t, i, R->p_fixed[pr][i]), mir_vec_speedup(t, i, R->p_fixed[pr][i]));
+    }
+    return mir_report_close(f, dir, "predictions.csv", err);
+}
+
+/* speedup.dat/.gp/.png: per family, the geometric-mean speedup over -O3; optional (nothing is reported when it cannot
+ * be written) */
+static void write_plot(const results *R, const char *dir) {
+    const mir_vec_table *t = R->t;
+    mir_error e = {{0}};
+    FILE *f = mir_report_open(dir, "speedup.dat", "w", &e);
+    if (!f) return;
+    for (int fam = 0; fam < t->n_families; fam++)
+        fprintf(f, "%s %.6g %.6g %.6g %.6g\n", t->family_name[fam], R->fam_sp[fam][FS_EMB], R->fam_sp[fam][FS_OPC],
+                R->fam_sp[fam][FS_N], R->fam_sp[fam][FS_N + 1]);
+    fprintf(f, "all %.6g %.6g %.6g %.6g\n", R->agg[FS_EMB][PR_FAMILY][2][M_GEO], R->agg[FS_OPC][PR_FAMILY][2][M_GEO],
+            R->st_fixed[PR_FAMILY].geomean, R->st_oracle.geomean);
+    fclose(f);
+    mir_plot p = {"speedup", 1200, "Loop vectorization: speedup over clang -O3 (geometric mean; leave one family out)", 0,
+                  "rotate by -45", "speedup over -O3", "[0:*]",
+                  "'speedup.dat' using 2:xtic(1) title 'MIREncoder', '' using 3 title 'opcode counts', '' using 4 title "
+                  "'best fixed config', '' using 5 title 'oracle (brute force)', 1 notitle lc rgb 'black'"};
+    mir_plot_write(dir, &p, &e);
+}
+
+/* summary.md's head: the inputs, what was left out, what the figures are */
+static void md_inputs(FILE *f, const results *R) {
+    const mir_analyze_options *o = R->o;
+    const mir_vec_table *t = R->t;
+    char machine[512], a[32];
+    mir_machine_string(machine, sizeof machine);
+    mir_md_title(f, "Loop vectorization: (VF, IF) from MIREncoder embeddings against the opcode-count baseline",
+                 o->command_line);
+    fprintf(f, "Model: `%s` (hash %s, embedding %d floats). Labels: `%s` (%d programs of %d families, %d configs: ",
+            o->model, R->model_hash, R->D, R->labels, t->n, t->n_families, t->n_cfg);
+    for (int c = 0; c < t->n_cfg; c++) fprintf(f, "%s%s", c ? ", " : "", cfg_str(t, c, a, sizeof a));
+    fprintf(f, "). Programs: `%s`. Seeds: %d, base seed %llu. Machine: %s.\n\n", R->loops, R->S,
+            (unsigned long long)o->seed, machine);
+    if (t->n_dropped || t->n_failed || t->n_wrong_digest)
+        fprintf(f, "Left out: %d program(s) (%d of them incomplete: not every config measured yet; the others without "
+                   "a -O3 time or a valid config); %d config measurement(s) that failed to compile or run; %d whose "
+                   "output digest differed from -O3's (a wrong result: never chosen).\n\n",
+                t->n_dropped, t->n_incomplete, t->n_failed, t->n_wrong_digest);
+    if (R->emb_failed || R->opc_failed || R->ir_failed)
+        fprintf(f, "**%d program(s) could not be compiled to IR, %d embedded, %d counted** (zero features; see the log).\n\n",
+                R->ir_failed, R->emb_failed, R->opc_failed);
+    fprintf(f, "Label: the fastest config of the grid for the program (best of the runs). Features: the embedding of "
+               "the program's IR (clang -O1, as the pre-training corpus), or its opcode counts. Protocols: leave one "
+               "loop family out (%d folds), and leave one base family out (%d folds: s6/s6n, s7/s7n, s8/s8n, s9/s9n, "
+               "s12/s12n/s12nn are the same loop, the n variants unrolled by hand). XGBoost or MLP, picked in each "
+               "fold by inner 3-fold cross-validation grouped as the outer folds (by family, or base family) "
+               "on the training programs (criterion: "
+               "geometric-mean speedup); a prediction is restricted to the configs measured validly for the "
+               "program. Speedup = -O3 time / time at the predicted config; fraction of the oracle = time at the "
+               "best config / time at the predicted one; geometric means over the programs (and the arithmetic "
+               "mean of the speedup), mean ± deviation over %d seeds.\n\n",
+            t->n_families, t->n_bases, R->S);
+}
+
+/* one table per protocol: the classifiers of each feature set and the trivial choices */
+static void md_protocols(FILE *f, const results *R) {
+    static const char *const fmt[M_N] = {"%.3f", "%.3f", "%.3f", "%.1f", "%.1f"};
+    for (int pr = 0; pr < PR_N; pr++) {
+        fprintf(f, "### Protocol: leave one %s out\n\n", pr == PR_FAMILY ? "family" : "base family");
+        mir_md_table_head(f, 1, "| method | speedup over -O3 (geomean) | arithmetic mean | fraction of oracle | best "
+                          "config hit %% | within 5 %% of best |");
+        for (int fs = 0; fs < FS_N; fs++)
+            for (int q = 2; q >= 0; q--) {
+                char label[256];
+                snprintf(label, sizeof label, "%s, %s", fs_label[fs], variant_name[q]);
+                mir_md_label(f, label, q == 2);
+                for (int mm = 0; mm < M_N; mm++)
+                    mir_md_pm(f, R->agg[fs][pr][q][mm], R->sd[fs][pr][q][mm], R->S, fmt[mm]);
+                fprintf(f, "\n");
+            }
+        const mir_vec_stats *st = &R->st_fixed[pr], *sc = &R->st_scalar;
+        fprintf(f, "| best fixed config of the training families | %.3f | %.3f | %.3f | %.1f | %.1f |\n", st->geomean,
+                st->mean, st->fraction, st->accuracy, st->within5);
+        if (pr == PR_FAMILY) {
+            if (R->c_scalar >= 0)
+                fprintf(f, "| always VF 1 / IF 1 (no vectorization) | %.3f | %.3f | %.3f | %.1f | %.1f |\n", sc->geomean,
+                        sc->mean, sc->fraction, sc->accuracy, sc->within5);
+            fprintf(f, "| clang -O3's own choice | 1 | 1 | %.3f | %.1f | |\n", R->o3_fraction,
+                    100.0 * R->o3_is_best / R->t->n);
+            fprintf(f, "| oracle (brute force over the grid) | %.3f | %.3f | 1 | 100 | 100 |\n", R->st_oracle.geomean,
+                    R->st_oracle.mean);
+        }
+        fprintf(f, "\n");
+    }
+}
+
+/* per family, and the noise of the labels */
+static void md_families(FILE *f, const results *R) {
+    const mir_vec_table *t = R->t;
+    const int n = t->n;
+    fprintf(f, "For %d of the %d programs plain -O3 is faster than every config of the grid (the oracle is the best "
+               "config of the grid, so its speedup can be below 1 there).\n\n", R->o3_beats_grid, n);
+    fprintf(f, "Published (NeuroVectorizer, CGO'20, its own machine and benchmarks): 1.29x-4.73x over the -O3 "
+               "baseline, within 3 %% of brute force.\n\n");
+    fprintf(f, "### Per family (leave one family out; geometric-mean speedup over -O3, selected classifier, mean over "
+               "seeds)\n\n");
+    mir_md_table_head(f, 1, "| family | programs | MIREncoder | opcode counts | best fixed config | oracle | -O3 as a "
+                      "fraction of the oracle |");
+    for (int fam = 0; fam < t->n_families; fam++)
+        fprintf(f, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n", t->family_name[fam], R->fam_n[fam],
+                R->fam_sp[fam][FS_EMB], R->fam_sp[fam][FS_OPC], R->fam_sp[fam][FS_N], R->fam_sp[fam][FS_N + 1],
+                R->fam_sp[fam][FS_N + 2]);
+    fprintf(f, "\n### Noise of the labels\n\nWithin a job, (worst - best) / best of its runs: median %.2f %%. The two plain "
+               "-O3 measurements of a program (before and after its grid): |difference| / smaller, median %.2f %%, 90th "
+               "percentile %.2f %% over %d programs. For %d of the %d programs the brute-force best is less than the "
+               "median -O3 difference faster than -O3: their label is a coin toss between near-equal configs.\n\n",
+            100 * R->sp_med, 100 * R->ag_med, 100 * R->ag_p90, R->n_ag, R->n_close, n);
+}
+
+/* summary.md (the cost section is appended by the caller: it is collective) */
+static int write_md(const results *R, const char *dir, mir_error *err) {
+    FILE *f = mir_report_open(dir, "summary.md", "w", err);
+    if (!f) return -1;
+    md_inputs(f, R);
+    md_protocols(f, R);
+    vec_reg_md(f, R);
+    md_families(f, R);
+    fprintf(f, "Plot: [speedup.png](speedup.png). Per-program predictions: predictions.csv (first seed, and the mean speedup "
+               "over seeds). Every aggregate: metrics.csv.\n");
+    fclose(f);
+    return 0;
+}
+
+/* every output but the cost section (rank 0) */
+static int write_outputs(const results *R, const char *dir, mir_error *err) {
+    if (write_predictions(R, dir, err) || write_metrics(R, dir, err) || write_json(R, dir, err)) return -1;
+    write_plot(R, dir);
+    return write_md(R, dir, err);
+}
+
+/* ---------------- the aggregates (rank 0) ---------------- */
+
+/* The trivial choices: the oracle, clang's (speedup 1), VF 1 / IF 1, and the best fixed config of the training
+ * families (per protocol fold), with their stats. */
+static void aggregate_baselines(results *R) {
+    const mir_vec_table *t = R->t;
+    const int n = t->n, C = t->n_cfg;
+    R->p_scalar = mir_malloc((size_t)n * sizeof *R->p_scalar);
+    R->c_scalar = mir_vec_config_index(t, 1, 1);
+    for (int i = 0; i < n; i++) R->p_scalar[i] = R->c_scalar;
+    int *tr = mir_malloc((size_t)n * sizeof *tr);
+    for (int pr = 0; pr < PR_N; pr++) {
+        const int *fold = pr == PR_FAMILY ? t->family_id : t->base_id;
+        int k = pr == PR_FAMILY ? t->n_families : t->n_bases;
+        R->p_fixed[pr] = mir_malloc((size_t)n * sizeof **R->p_fixed);
+        for (int f = 0; f < k; f++) {
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (fold[i] != f) tr[m++] = i;
+            int c = mir_vec_best_fixed(t, tr, m);
+            for (int i = 0; i < n; i++)
+                if (fold[i] == f) R->p_fixed[pr][i] = c;
+        }
+    }
+    free(tr);
+    mir_vec_stats_of(t, R->rows, t->best, n, &R->st_oracle);
+    for (int pr = 0; pr < PR_N; pr++) mir_vec_stats_of(t, R->rows, R->p_fixed[pr], n, &R->st_fixed[pr]);
+    if (R->c_scalar >= 0) mir_vec_stats_of(t, R->rows, R->p_scalar, n, &R->st_scalar);
+    /* clang's own choice against the oracle: fraction = geomean(t_best / t_o3) */
+    double lfr = 0;
+    for (int i = 0; i < n; i++) {
+        lfr += log(t->t[(size_t)i * C + t->best[i]] / t->t_o3[i]);
+        R->o3_is_best += t->o3_vf[i] == t->vf[t->best[i]] && t->o3_if[i] == t->ifc[t->best[i]];
+    }
+    R->o3_fraction = exp(lfr / n);
+    for (int i = 0; i < n; i++) R->o3_beats_grid += t->t_o3[i] < t->t[(size_t)i * C + t->best[i]]; /* -O3 beats all */
+}
+
+/* Per run and variant the stats of its choices; their mean and deviation over seeds. */
+static void aggregate_runs(results *R) {
+    const mir_vec_table *t = R->t;
+    const int n = t->n, S = R->S;
+    double *per = mir_malloc((size_t)(S ? S : 1) * M_N * sizeof *per);
+    for (int fs = 0; fs < FS_N; fs++)
+        for (int pr = 0; pr < PR_N; pr++)
+            for (int q = 0; q < 3; q++) {
+                for (int s = 0; s < S; s++) {
+                    int r = (fs * PR_N + pr) * S + s;
+                    mir_vec_stats st;
+                    mir_vec_stats_of(t, R->rows, R->pred_all + ((size_t)r * 3 + q) * n, n, &st);
+                    double vals[M_N] = {st.geomean, st.mean, st.fraction, st.accuracy, st.within5};
+                    for (int mm = 0; mm < M_N; mm++) per[mm * S + s] = vals[mm];
+                }
+                for (int mm = 0; mm < M_N; mm++) {
+                    R->agg[fs][pr][q][mm] = mir_mean(per + mm * S, S);
+                    R->sd[fs][pr][q][mm] = mir_stddev(per + mm * S, S);
+                }
+            }
+    free(per);
+}
+
+/* Per family (protocol "family", selected classifier, mean over seeds): the geometric-mean speedups. */
+static void aggregate_families(results *R) {
+    const mir_vec_table *t = R->t;
+    const int n = t->n, C = t->n_cfg, S = R->S;
+    int *tr = mir_malloc((size_t)n * sizeof *tr);
+    R->fam_sp = mir_calloc((size_t)t->n_families, sizeof *R->fam_sp);
+    R->fam_n = mir_calloc((size_t)t->n_families, sizeof *R->fam_n);
+    for (int f = 0; f < t->n_families; f++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (t->family_id[i] == f) tr[m++] = i;
+        R->fam_n[f] = m;
+        int *pp = mir_malloc((size_t)(m ? m : 1) * sizeof *pp);
+        mir_vec_stats st;
+        for (int fs = 0; fs < FS_N; fs++) {
+            double l = 0;
+            for (int s = 0; s < S; s++) {
+                int r = (fs * PR_N + PR_FAMILY) * S + s;
+                for (int j = 0; j < m; j++) pp[j] = R->pred_all[((size_t)r * 3 + 2) * n + tr[j]];
+                mir_vec_stats_of(t, tr, pp, m, &st);
+                l += st.geomean;
+            }
+            R->fam_sp[f][fs] = l / S;
+        }
+        for (int j = 0; j < m; j++) pp[j] = R->p_fixed[PR_FAMILY][tr[j]];
+        mir_vec_stats_of(t, tr, pp, m, &st);
+        R->fam_sp[f][FS_N] = st.geomean;
+        for (int j = 0; j < m; j++) pp[j] = t->best[tr[j]];
+        mir_vec_stats_of(t, tr, pp, m, &st);
+        R->fam_sp[f][FS_N + 1] = st.geomean;
+        double lo3 = 0;
+        for (int j = 0; j < m; j++) lo3 += log(t->t[(size_t)tr[j] * C + t->best[tr[j]]] / t->t_o3[tr[j]]);
+        R->fam_sp[f][FS_N + 2] = m ? exp(lo3 / m) : NAN;
+        free(pp);
+    }
+    free(tr);
+}
+
+/* The noise of the labels: the spread within jobs, the two -O3 measurements, and the programs whose oracle gain
+ * over -O3 is within the -O3 noise. */
+static void aggregate_noise(results *R) {
+    const mir_vec_table *t = R->t;
+    const int n = t->n, C = t->n_cfg;
+    int n_nz = 0;
+    double *spv = mir_malloc((size_t)(n * C + 1) * sizeof *spv), *agv = mir_malloc((size_t)(n + 1) * sizeof *agv);
+    for (int i = 0; i < n * C; i++)
+        if (!isnan(t->spread[i])) spv[n_nz++] = t->spread[i];
+    for (int i = 0; i < n; i++)
+        if (!isnan(t->t_o3_again[i])) {
+            double a = t->t_o3[i], b = t->t_o3_again[i];
+            agv[R->n_ag++] = fabs(a - b) / (a < b ? a : b);
+        }
+    R->sp_med = R->ag_med = R->ag_p90 = NAN;
+    qsort(spv, (size_t)n_nz, sizeof *spv, cmp_dbl);
+    qsort(agv, (size_t)R->n_ag, sizeof *agv, cmp_dbl);
+    if (n_nz) R->sp_med = spv[n_nz / 2];
+    if (R->n_ag) {
+        R->ag_med = agv[R->n_ag / 2];
+        R->ag_p90 = agv[(int)(0.9 * (R->n_ag - 1) + 0.5)];
+    }
+    for (int i = 0; i < n; i++)
+        if (!isnan(R->ag_med) && t->t_o3[i] / t->t[(size_t)i * C + t->best[i]] < 1 + R->ag_med) R->n_close++;
+    free(spv);
+    free(agv);
+}
+
+static void aggregate(results *R) {
+    const int n = R->t->n;
+    R->rows = mir_malloc((size_t)n * sizeof *R->rows);
+    for (int i = 0; i < n; i++) R->rows[i] = i;
+    aggregate_baselines(R);
+    aggregate_runs(R);
+    aggregate_families(R);
+    aggregate_noise(R);
+    vec_reg_aggregate(R->t, R->pred_all, R->rchoice, R->S, R->vagg);
+    vec_paired(R->vagg, n, R->vres);
+}
+
+/* ---------------- the computation ---------------- */
+
+/* The label table: rank 0 reads the labels (labels: cap bytes, their path), every rank builds the same table.
+ * Collective; 0, or -1 with err (and nothing to free). */
+static int load_labels(const mir_vec_options *v, MPI_Comm comm, char *labels, size_t cap, mir_vec_table *t,
+                       mir_error *err) {
+    int rank;
     MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    const mir_analyze_options *o = v->base;
-    double t0 = mir_wall_seconds();
-    char dir[4096], loops[4096], labels[4200];
-    if (mir_task_dir(o, "vectorize", comm, dir, sizeof dir, err)) return -1;
-    if (v->labels) snprintf(labels, sizeof labels, "%s", v->labels);
-    else snprintf(labels, sizeof labels, "%s/vectorize-label/labels.h5", o->out_dir);
-    /* the labels: rank 0 reads them, every rank builds the same table */
+    if (v->labels) snprintf(labels, cap, "%s", v->labels);
+    else snprintf(labels, cap, "%s/vectorize-label/labels.h5", v->base->out_dir);
     mir_vec_result *rows = NULL;
-    size_t n_rows = 0, cap = 0;
+    size_t n_rows = 0, rcap = 0;
     int rc = 0;
     char msg[MIR_ERROR_MAX] = "";
     if (rank == 0) {
         mir_error e = {{0}};
-        rc = mir_vec_read_labels(labels, &rows, &n_rows, &cap, &e);
+        rc = mir_vec_read_labels(labels, &rows, &n_rows, &rcap, &e);
         if (rc) snprintf(msg, sizeof msg, "%s (run mir-analyze vectorize-label first, or give --labels)", e.msg);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
@@ -341,481 +753,201 @@ int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *er
     MPI_Bcast(&nr, 1, MPI_LONG, 0, comm);
     if (rank != 0) rows = mir_malloc((size_t)(nr ? nr : 1) * sizeof *rows);
     MPI_Bcast(rows, (int)((size_t)nr * sizeof *rows), MPI_BYTE, 0, comm);
-    n_rows = (size_t)nr;
-    mir_vec_table t;
-    rc = mir_vec_table_build(rows, n_rows, &t, err);
+    rc = mir_vec_table_build(rows, (size_t)nr, t, err);
     free(rows);
     if (rc) {
         mir_error_prefix(err, labels);
         return -1;
     }
-    const int n = t.n, C = t.n_cfg;
-    if (t.n_families < 2) {
-        mir_vec_table_free(&t);
+    if (t->n_families < 2) {
+        mir_vec_table_free(t);
         return mir_fail(err, "%s: programs of %d loop family only: cross-validation by family needs two or more", labels,
-                        t.n_families);
+                        t->n_families);
     }
-    if (mir_vec_loops_dir(v, comm, loops, sizeof loops, err)) {
-        mir_vec_table_free(&t);
-        return -1;
-    }
-    /* IR, embeddings and opcode counts */
-    mir_probe *probe = mir_probe_create("mir_analyze_vectorize", phase_names, PH_N, NULL, 0, rank != 0 || o->quiet);
+    return 0;
+}
+
+/* The task's inputs: the label table, the programs' IR, the model, and the programs' features. */
+typedef struct {
+    const mir_vec_options *v;
+    MPI_Comm comm;
+    int rank, size;
+    char dir[4096], loops[4096], labels[4200];
+    mir_vec_table t;
+    mir_probe *probe;
+    char **files;  /* (n) the programs' IR */
+    mir_model *model;
+    float *emb;    /* (n, D) */
+    double *opc;   /* (n, MIR_N_OPCODES) */
+    uint8_t *ok;   /* (n) */
+    int *y;        /* (n) the label: the fastest config */
+    uint8_t *allowed; /* (n, n_cfg) the configs measured validly for the program */
+} vec_inputs;
+
+static void inputs_free(vec_inputs *in) {
+    free(in->allowed); free(in->y); free(in->ok); free(in->opc); free(in->emb);
+    for (int i = 0; i < in->t.n && in->files; i++) free(in->files[i]);
+    free(in->files);
+    mir_model_free(in->model);
+    mir_probe_free(in->probe);
+    mir_vec_table_free(&in->t);
+}
+
+/* Every program's IR into OUT/vectorize/ir/ (shared out over the ranks; kept: a rerun reuses it); the number that
+ * failed into *ir_failed. Collective. */
+static int compile_all(vec_inputs *in, int *ir_failed, mir_error *err) {
+    const int n = in->t.n;
     char irdir[4300];
-    snprintf(irdir, sizeof irdir, "%s/ir", dir);
-    rc = rank == 0 ? mir_mkdir_p(irdir, err) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    snprintf(irdir, sizeof irdir, "%s/ir", in->dir);
+    int rc = in->rank == 0 ? mir_mkdir_p(irdir, err) : 0;
+    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
     if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
-        mir_probe_free(probe);
-        mir_vec_table_free(&t);
+        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, in->comm);
         return -1;
     }
-    char **files = mir_malloc((size_t)n * sizeof *files);
-    int ir_failed = 0;
+    in->files = mir_malloc((size_t)n * sizeof *in->files);
     for (int i = 0; i < n; i++) {
         char path[4500];
-        snprintf(path, sizeof path, "%s/%.*s.ll", irdir, (int)(strlen(t.program[i]) - 2), t.program[i]);
-        files[i] = mir_strdup(path);
+        snprintf(path, sizeof path, "%s/%.*s.ll", irdir, (int)(strlen(in->t.program[i]) - 2), in->t.program[i]);
+        in->files[i] = mir_strdup(path);
     }
-    mir_probe_begin(probe, PH_IR);
-    for (int i = rank; i < n; i += size) {
+    mir_probe_begin(in->probe, PH_IR);
+    for (int i = in->rank; i < n; i += in->size) {
         mir_error e = {{0}};
-        if (compile_ir(loops, t.program[i], files[i], &e)) {
-            mir_log(MIR_LOG_WARN, "IR of %s: %s", t.program[i], e.msg);
-            ir_failed++;
+        if (compile_ir(in->loops, in->t.program[i], in->files[i], &e)) {
+            mir_log(MIR_LOG_WARN, "IR of %s: %s", in->t.program[i], e.msg);
+            (*ir_failed)++;
         }
     }
-    mir_probe_end(probe, PH_IR);
-    MPI_Allreduce(MPI_IN_PLACE, &ir_failed, 1, MPI_INT, MPI_SUM, comm); /* also: every IR file is written */
-    mir_model *model = mir_analyze_model_load(o, o->model, err);
-    if (mir_mpi_agree(comm, model == NULL, err)) {
-        mir_model_free(model);
-        for (int i = 0; i < n; i++) free(files[i]);
-        free(files);
-        mir_probe_free(probe);
-        mir_vec_table_free(&t);
-        return -1;
-    }
-    const int D = (int)mir_embedding_dim(model);
-    float *emb = mir_malloc((size_t)n * D * sizeof *emb);
-    double *opc = mir_malloc((size_t)n * MIR_N_OPCODES * sizeof *opc);
-    uint8_t *ok = mir_malloc((size_t)n);
-    int opc_failed = mir_opcode_counts_mpi(files, n, opc, ok, comm, probe, PH_OPCODES);
-    int emb_failed = mir_embed_files_mpi(model, files, n, emb, ok, comm, probe, PH_EMBED);
+    mir_probe_end(in->probe, PH_IR);
+    MPI_Allreduce(MPI_IN_PLACE, ir_failed, 1, MPI_INT, MPI_SUM, in->comm); /* also: every IR file is written */
+    return 0;
+}
 
-    /* labels, allowed configs, runs */
-    int *y = mir_malloc((size_t)n * sizeof *y);
-    uint8_t *allowed = mir_malloc((size_t)n * C);
+/* The model, and every program's opcode counts and embedding. Collective. */
+static int compute_features(vec_inputs *in, results *R, mir_error *err) {
+    const int n = in->t.n;
+    in->model = mir_analyze_model_load(in->v->base, in->v->base->model, err);
+    if (mir_mpi_agree(in->comm, in->model == NULL, err)) return -1;
+    R->D = (int)mir_embedding_dim(in->model);
+    R->model_hash = mir_model_hash(in->model);
+    in->emb = mir_malloc((size_t)n * R->D * sizeof *in->emb);
+    in->opc = mir_malloc((size_t)n * MIR_N_OPCODES * sizeof *in->opc);
+    in->ok = mir_malloc((size_t)n);
+    R->opc_failed = mir_opcode_counts_mpi(in->files, n, in->opc, in->ok, in->comm, in->probe, PH_OPCODES);
+    R->emb_failed = mir_embed_files_mpi(in->model, in->files, n, in->emb, in->ok, in->comm, in->probe, PH_EMBED);
+    return 0;
+}
+
+/* The labels, the allowed configs, the runs (feature set x protocol x seed) and the result arrays, zeroed. */
+static void plan_runs(vec_inputs *in, results *R) {
+    const mir_vec_table *t = &in->t;
+    const int n = t->n, C = t->n_cfg, S = R->S = in->v->base->n_seeds;
+    in->y = mir_malloc((size_t)n * sizeof *in->y);
+    in->allowed = mir_malloc((size_t)n * C);
     for (int i = 0; i < n; i++) {
-        y[i] = t.best[i];
-        for (int c = 0; c < C; c++) allowed[(size_t)i * C + c] = (uint8_t)mir_vec_valid(&t, i, c);
+        in->y[i] = t->best[i];
+        for (int c = 0; c < C; c++) in->allowed[(size_t)i * C + c] = (uint8_t)mir_vec_valid(t, i, c);
     }
-    const int S = o->n_seeds;
-    int n_runs = FS_N * PR_N * S;
-    run_id *runs = mir_malloc((size_t)n_runs * sizeof *runs);
+    R->n_runs = FS_N * PR_N * S;
+    R->runs = mir_malloc((size_t)R->n_runs * sizeof *R->runs);
     for (int fs = 0, r = 0; fs < FS_N; fs++)
         for (int pr = 0; pr < PR_N; pr++)
-            for (int s = 0; s < S; s++) runs[r++] = (run_id){fs, pr, s};
-    int *pred_all = mir_calloc((size_t)n_runs * 3 * n, sizeof *pred_all);
-    int *chosen_all = mir_calloc((size_t)n_runs * n, sizeof *chosen_all);
-    const int dmax = D > MIR_N_OPCODES ? D : MIR_N_OPCODES;
+            for (int s = 0; s < S; s++) R->runs[r++] = (run_id){fs, pr, s};
+    R->pred_all = mir_calloc((size_t)R->n_runs * 3 * n, sizeof *R->pred_all);
+    R->chosen_all = mir_calloc((size_t)R->n_runs * n, sizeof *R->chosen_all);
+    R->rchoice = mir_calloc((size_t)FS_N * S * 2 * n, sizeof *R->rchoice);
+    R->rmargin = mir_calloc((size_t)FS_N * S * t->n_families, sizeof *R->rmargin);
+}
+
+/* The classification runs, shared out over the ranks (run r on rank r mod size), then combined over the ranks with
+ * the fits and predictions counted into R->tot. Collective. */
+static int run_classification(const vec_inputs *in, results *R, mir_error *err) {
+    const mir_analyze_options *o = in->v->base;
+    const mir_vec_table *t = &in->t;
+    const int n = t->n, C = t->n_cfg, D = R->D, dmax = D > MIR_N_OPCODES ? D : MIR_N_OPCODES;
     float *X = mir_malloc((size_t)n * dmax * sizeof *X);
-    int *pred[3], *chosen = mir_malloc((size_t)(t.n_families > t.n_bases ? t.n_families : t.n_bases) * sizeof *chosen);
+    int *pred[3], *chosen = mir_malloc((size_t)(t->n_families > t->n_bases ? t->n_families : t->n_bases) * sizeof *chosen);
     for (int k = 0; k < 3; k++) pred[k] = mir_malloc((size_t)n * sizeof **pred);
-    int64_t n_fits[MIR_CLF_N] = {0}, n_pred[MIR_CLF_N] = {0}, reg_fits = 0;
-    int *rchoice = mir_calloc((size_t)FS_N * S * 2 * n, sizeof *rchoice);
-    double *rmargin = mir_calloc((size_t)FS_N * S * t.n_families, sizeof *rmargin);
-    rc = 0;
-    for (int r = rank; r < n_runs && !rc; r += size) {
-        const run_id *id = &runs[r];
+    int64_t n_fits[MIR_CLF_N] = {0}, n_pred[MIR_CLF_N] = {0};
+    int rc = 0;
+    for (int r = in->rank; r < R->n_runs && !rc; r += in->size) {
+        const run_id *id = &R->runs[r];
         int dim = id->fs == FS_EMB ? D : MIR_N_OPCODES;
         for (int i = 0; i < n; i++) {
             float *x = X + (size_t)i * dim;
-            if (id->fs == FS_EMB) memcpy(x, emb + (size_t)i * D, (size_t)D * sizeof *x);
-            else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)opc[(size_t)i * MIR_N_OPCODES + q];
+            if (id->fs == FS_EMB) memcpy(x, in->emb + (size_t)i * D, (size_t)D * sizeof *x);
+            else for (int q = 0; q < MIR_N_OPCODES; q++) x[q] = (float)in->opc[(size_t)i * MIR_N_OPCODES + q];
         }
-        const int *fold = id->pr == PR_FAMILY ? t.family_id : t.base_id;
-        int k = id->pr == PR_FAMILY ? t.n_families : t.n_bases;
-        mir_cv_task task = {n, dim, C, X, y, fold, allowed, score_log_speedup, &t, MIR_INNER_GROUPED, 3,
-                            &o->clf, probe, PH_FIT, PH_PREDICT};
+        const int *fold = id->pr == PR_FAMILY ? t->family_id : t->base_id;
+        int k = id->pr == PR_FAMILY ? t->n_families : t->n_bases;
+        mir_cv_task task = {n, dim, C, X, in->y, fold, in->allowed, score_log_speedup, (void *)t, MIR_INNER_GROUPED, 3,
+                            &o->clf, in->probe, PH_FIT, PH_PREDICT};
         uint64_t seed = mir_seed_mix(mir_seed_mix(o->seed, (uint64_t)id->seed), 0x7ec70000u + (uint64_t)id->pr);
         rc = mir_cv_run(&task, fold, k, seed, pred, chosen, n_fits, n_pred, err);
         for (int q = 0; q < 3; q++)
-            for (int i = 0; i < n; i++) pred_all[((size_t)r * 3 + q) * n + i] = pred[q][i];
-        for (int i = 0; i < n; i++) chosen_all[(size_t)r * n + i] = chosen[fold[i]] + 1;
+            for (int i = 0; i < n; i++) R->pred_all[((size_t)r * 3 + q) * n + i] = pred[q][i];
+        for (int i = 0; i < n; i++) R->chosen_all[(size_t)r * n + i] = chosen[fold[i]] + 1;
     }
-    int64_t tot[4];
-    if (mir_runs_combine(comm, rc, pred_all, chosen_all, n_runs, n, n_fits, n_pred, tot, err) ||
-        vec_regress(&t, o, D, emb, opc, comm, rchoice, rmargin, &reg_fits, err)) {
-        rc = -1;
-        goto done;
-    }
-
-    if (rank == 0) {
-        int *all_rows = mir_malloc((size_t)n * sizeof *all_rows);
-        for (int i = 0; i < n; i++) all_rows[i] = i;
-        /* trivial choices: the oracle, clang's (speedup 1), VF 1 / IF 1, and the best fixed config of the
-         * training families (per protocol fold) */
-        int *p_fixed[PR_N], *p_scalar = mir_malloc((size_t)n * sizeof *p_scalar);
-        int c_scalar = mir_vec_config_index(&t, 1, 1);
-        for (int i = 0; i < n; i++) p_scalar[i] = c_scalar;
-        int *tr = mir_malloc((size_t)n * sizeof *tr);
-        for (int pr = 0; pr < PR_N; pr++) {
-            const int *fold = pr == PR_FAMILY ? t.family_id : t.base_id;
-            int k = pr == PR_FAMILY ? t.n_families : t.n_bases;
-            p_fixed[pr] = mir_malloc((size_t)n * sizeof **p_fixed);
-            for (int f = 0; f < k; f++) {
-                int m = 0;
-                for (int i = 0; i < n; i++)
-                    if (fold[i] != f) tr[m++] = i;
-                int c = mir_vec_best_fixed(&t, tr, m);
-                for (int i = 0; i < n; i++)
-                    if (fold[i] == f) p_fixed[pr][i] = c;
-            }
-        }
-        mir_vec_stats st_oracle, st_fixed[PR_N], st_scalar;
-        mir_vec_stats_of(&t, all_rows, t.best, n, &st_oracle);
-        for (int pr = 0; pr < PR_N; pr++) mir_vec_stats_of(&t, all_rows, p_fixed[pr], n, &st_fixed[pr]);
-        if (c_scalar >= 0) mir_vec_stats_of(&t, all_rows, p_scalar, n, &st_scalar);
-        /* clang's own choice against the oracle: fraction = geomean(t_best / t_o3) */
-        double lfr = 0;
-        int o3_is_best = 0;
-        for (int i = 0; i < n; i++) {
-            lfr += log(t.t[(size_t)i * C + t.best[i]] / t.t_o3[i]);
-            o3_is_best += t.o3_vf[i] == t.vf[t.best[i]] && t.o3_if[i] == t.ifc[t.best[i]];
-        }
-        double o3_fraction = exp(lfr / n);
-        int o3_beats_grid = 0; /* plain -O3 faster than every config of the grid */
-        for (int i = 0; i < n; i++) o3_beats_grid += t.t_o3[i] < t.t[(size_t)i * C + t.best[i]];
-        /* per run and variant: the stats; mean and deviation over seeds */
-        enum { M_GEO, M_MEAN, M_FRAC, M_ACC, M_W5, M_N };
-        static const char *const m_name[M_N] = {"speedup_geomean", "speedup_mean", "fraction_of_oracle", "accuracy",
-                                                "within_5pct"};
-        double agg[FS_N][PR_N][3][M_N], sd[FS_N][PR_N][3][M_N];
-        double *per = mir_malloc((size_t)(S ? S : 1) * M_N * sizeof *per);
-        for (int fs = 0; fs < FS_N; fs++)
-            for (int pr = 0; pr < PR_N; pr++)
-                for (int q = 0; q < 3; q++) {
-                    for (int s = 0; s < S; s++) {
-                        int r = (fs * PR_N + pr) * S + s;
-                        mir_vec_stats st;
-                        mir_vec_stats_of(&t, all_rows, pred_all + ((size_t)r * 3 + q) * n, n, &st);
-                        double vals[M_N] = {st.geomean, st.mean, st.fraction, st.accuracy, st.within5};
-                        for (int mm = 0; mm < M_N; mm++) per[mm * S + s] = vals[mm];
-                    }
-                    for (int mm = 0; mm < M_N; mm++) {
-                        agg[fs][pr][q][mm] = mir_mean(per + mm * S, S);
-                        sd[fs][pr][q][mm] = mir_stddev(per + mm * S, S);
-                    }
-                }
-        free(per);
-        /* per family (protocol "family", selected, first seed and mean over seeds) */
-        double (*fam_sp)[FS_N + 3] = mir_calloc((size_t)t.n_families, sizeof *fam_sp);
-        int *fam_n = mir_calloc((size_t)t.n_families, sizeof *fam_n);
-        for (int f = 0; f < t.n_families; f++) {
-            int m = 0;
-            for (int i = 0; i < n; i++)
-                if (t.family_id[i] == f) tr[m++] = i;
-            fam_n[f] = m;
-            int *pp = mir_malloc((size_t)(m ? m : 1) * sizeof *pp);
-            mir_vec_stats st;
-            for (int fs = 0; fs < FS_N; fs++) {
-                double l = 0;
-                for (int s = 0; s < S; s++) {
-                    int r = (fs * PR_N + PR_FAMILY) * S + s;
-                    for (int j = 0; j < m; j++) pp[j] = pred_all[((size_t)r * 3 + 2) * n + tr[j]];
-                    mir_vec_stats_of(&t, tr, pp, m, &st);
-                    l += st.geomean;
-                }
-                fam_sp[f][fs] = l / S;
-            }
-            for (int j = 0; j < m; j++) pp[j] = p_fixed[PR_FAMILY][tr[j]];
-            mir_vec_stats_of(&t, tr, pp, m, &st);
-            fam_sp[f][FS_N] = st.geomean;
-            for (int j = 0; j < m; j++) pp[j] = t.best[tr[j]];
-            mir_vec_stats_of(&t, tr, pp, m, &st);
-            fam_sp[f][FS_N + 1] = st.geomean;
-            double lo3 = 0;
-            for (int j = 0; j < m; j++) lo3 += log(t.t[(size_t)tr[j] * C + t.best[tr[j]]] / t.t_o3[tr[j]]);
-            fam_sp[f][FS_N + 2] = m ? exp(lo3 / m) : NAN;
-            free(pp);
-        }
-        /* noise: spread within jobs, and the two -O3 measurements */
-        int n_nz = 0, n_ag = 0, n_close = 0;
-        double *spv = mir_malloc((size_t)(n * C + 1) * sizeof *spv), *agv = mir_malloc((size_t)(n + 1) * sizeof *agv);
-        n_nz = 0;
-        for (int i = 0; i < n * C; i++)
-            if (!isnan(t.spread[i])) spv[n_nz++] = t.spread[i];
-        for (int i = 0; i < n; i++)
-            if (!isnan(t.t_o3_again[i])) {
-                double a = t.t_o3[i], b = t.t_o3_again[i];
-                agv[n_ag++] = fabs(a - b) / (a < b ? a : b);
-            }
-        double sp_med = NAN, ag_med = NAN, ag_p90 = NAN;
-        qsort(spv, (size_t)n_nz, sizeof *spv, cmp_dbl);
-        qsort(agv, (size_t)n_ag, sizeof *agv, cmp_dbl);
-        if (n_nz) sp_med = spv[n_nz / 2];
-        if (n_ag) {
-            ag_med = agv[n_ag / 2];
-            ag_p90 = agv[(int)(0.9 * (n_ag - 1) + 0.5)];
-        }
-        /* programs where the oracle's gain over -O3 is within the -O3 noise */
-        for (int i = 0; i < n; i++)
-            if (!isnan(ag_med) && t.t_o3[i] / t.t[(size_t)i * C + t.best[i]] < 1 + ag_med) n_close++;
-        free(spv);
-        free(agv);
-
-        vec_agg vagg[FS_N][VP_N];
-        mir_paired vres[N_VPAIRED];
-        vec_reg_aggregate(&t, pred_all, rchoice, S, vagg);
-        vec_paired(vagg, n, vres);
-        char path[4300], a[32], b2[32];
-        FILE *f;
-        /* predictions.csv */
-        snprintf(path, sizeof path, "%s/predictions.csv", dir);
-        f = fopen(path, "w");
-        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
-        fprintf(f, "protocol,features,program,family,o3_s,o3_vf,o3_if,oracle,oracle_speedup,classifier,predicted,speedup,"
-                   "mean_speedup_over_seeds,seeds\n");
-        for (int pr = 0; pr < PR_N; pr++) {
-            for (int fs = 0; fs < FS_N; fs++)
-                for (int i = 0; i < n; i++) {
-                    int r0 = (fs * PR_N + pr) * S;
-                    int p = pred_all[((size_t)r0 * 3 + 2) * n + i], ch = chosen_all[(size_t)r0 * n + i];
-                    double ms = 0;
-                    for (int s = 0; s < S; s++) {
-                        int q = pred_all[((size_t)(r0 + s) * 3 + 2) * n + i];
-                        ms += mir_vec_valid(&t, i, q) ? mir_vec_speedup(&t, i, q) : 0;
-                    }
-                    fprintf(f, "%s,%s,%s,%s,%.6g,%d,%d,%s,%.6g,%s,%s,%.6g,%.6g,%d\n", pr_name[pr], fs_name[fs], t.program[i],
-                            t.family[i], t.t_o3[i], t.o3_vf[i], t.o3_if[i], cfg_str(&t, t.best[i], a, sizeof a),
-                            mir_vec_speedup(&t, i, t.best[i]), ch >= 0 ? mir_clf_name(ch) : "", cfg_str(&t, p, b2, sizeof b2),
-                            mir_vec_speedup(&t, i, p), ms / S, S);
-                }
-            for (int i = 0; i < n; i++)
-                fprintf(f, "%s,fixed-config,%s,%s,%.6g,%d,%d,%s,%.6g,,%s,%.6g,%.6g,1\n", pr_name[pr], t.program[i], t.family[i],
-                        t.t_o3[i], t.o3_vf[i], t.o3_if[i], cfg_str(&t, t.best[i], a, sizeof a), mir_vec_speedup(&t, i, t.best[i]),
-                        cfg_str(&t, p_fixed[pr][i], b2, sizeof b2), mir_vec_speedup(&t, i, p_fixed[pr][i]),
-                        mir_vec_speedup(&t, i, p_fixed[pr][i]));
-        }
-        if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
-        /* metrics.csv */
-        snprintf(path, sizeof path, "%s/metrics.csv", dir);
-        f = fopen(path, "w");
-        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
-        fprintf(f, "features,protocol,classifier,metric,mean,sd,seeds\n");
-        for (int fs = 0; fs < FS_N; fs++)
-            for (int pr = 0; pr < PR_N; pr++)
-                for (int q = 0; q < 3; q++)
-                    for (int mm = 0; mm < M_N; mm++)
-                        fprintf(f, "%s,%s,%s,%s,%.6g,%.6g,%d\n", fs_name[fs], pr_name[pr], variant_name[q], m_name[mm],
-                                agg[fs][pr][q][mm], sd[fs][pr][q][mm], S);
-        for (int pr = 0; pr < PR_N; pr++) {
-            double vals[M_N] = {st_fixed[pr].geomean, st_fixed[pr].mean, st_fixed[pr].fraction, st_fixed[pr].accuracy,
-                                st_fixed[pr].within5};
-            for (int mm = 0; mm < M_N; mm++) fprintf(f, "fixed-config,%s,,%s,%.6g,0,1\n", pr_name[pr], m_name[mm], vals[mm]);
-        }
-        fprintf(f, "oracle,,,speedup_geomean,%.6g,0,1\noracle,,,speedup_mean,%.6g,0,1\n", st_oracle.geomean, st_oracle.mean);
-        fprintf(f, "clang-O3,,,fraction_of_oracle,%.6g,0,1\n", o3_fraction);
-        if (c_scalar >= 0)
-            fprintf(f, "VF1-IF1,,,speedup_geomean,%.6g,0,1\nVF1-IF1,,,fraction_of_oracle,%.6g,0,1\n", st_scalar.geomean,
-                    st_scalar.fraction);
-        vec_reg_metrics(f, vagg, S);
-        fclose(f);
-        /* summary.json */
-        snprintf(path, sizeof path, "%s/summary.json", dir);
-        f = fopen(path, "w");
-        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
-#define JN(key, val) do { fprintf(f, "\"%s\": ", key); mir_json_number(f, val); } while (0)
-        fprintf(f, "{");
-        JN("speedup_vs_O3", agg[FS_EMB][PR_FAMILY][2][M_GEO]);
-        fprintf(f, ", ");
-        JN("speedup_vs_O3_mean", agg[FS_EMB][PR_FAMILY][2][M_MEAN]);
-        fprintf(f, ", ");
-        JN("fraction_of_oracle", agg[FS_EMB][PR_FAMILY][2][M_FRAC]);
-        fprintf(f, ", ");
-        JN("accuracy", agg[FS_EMB][PR_FAMILY][2][M_ACC]);
-        fprintf(f, ", ");
-        JN("oracle_speedup_vs_O3", st_oracle.geomean);
-        fprintf(f, ", ");
-        JN("O3_fraction_of_oracle", o3_fraction);
-        fprintf(f, ", \"O3_beats_grid\": %d", o3_beats_grid);
-        fprintf(f, ", \"programs\": %d, \"families\": %d, \"configs\": %d, \"seeds\": %d, \"protocol\": \"leave one family out\"", n,
-                t.n_families, C, S);
-        fprintf(f, ", \"baseline\": {");
-        JN("speedup_vs_O3", agg[FS_OPC][PR_FAMILY][2][M_GEO]);
-        fprintf(f, ", ");
-        JN("speedup_vs_O3_mean", agg[FS_OPC][PR_FAMILY][2][M_MEAN]);
-        fprintf(f, ", ");
-        JN("fraction_of_oracle", agg[FS_OPC][PR_FAMILY][2][M_FRAC]);
-        fprintf(f, "}, \"fixed_config\": {");
-        JN("speedup_vs_O3", st_fixed[PR_FAMILY].geomean);
-        fprintf(f, ", ");
-        JN("fraction_of_oracle", st_fixed[PR_FAMILY].fraction);
-        fprintf(f, "}, \"base_family\": {");
-        JN("speedup_vs_O3", agg[FS_EMB][PR_BASE][2][M_GEO]);
-        fprintf(f, ", ");
-        JN("fraction_of_oracle", agg[FS_EMB][PR_BASE][2][M_FRAC]);
-        fprintf(f, ", \"baseline\": {");
-        JN("speedup_vs_O3", agg[FS_OPC][PR_BASE][2][M_GEO]);
-        fprintf(f, ", ");
-        JN("fraction_of_oracle", agg[FS_OPC][PR_BASE][2][M_FRAC]);
-        fprintf(f, "}}, \"noise\": {");
-        JN("repeat_spread_median", sp_med);
-        fprintf(f, ", ");
-        JN("O3_again_median", ag_med);
-        fprintf(f, ", ");
-        JN("O3_again_p90", ag_p90);
-        fprintf(f, "}");
-        vec_reg_json(f, vagg, vres);
-        fprintf(f, "}\n");
-#undef JN
-        if (fclose(f)) { rc = mir_fail(err, "%s: write error", path); goto written; }
-        /* plot: per family, geometric-mean speedup over -O3 */
-        snprintf(path, sizeof path, "%s/speedup.dat", dir);
-        f = fopen(path, "w");
-        if (f) {
-            for (int fam = 0; fam < t.n_families; fam++)
-                fprintf(f, "%s %.6g %.6g %.6g %.6g\n", t.family_name[fam], fam_sp[fam][FS_EMB], fam_sp[fam][FS_OPC],
-                        fam_sp[fam][FS_N], fam_sp[fam][FS_N + 1]);
-            fprintf(f, "all %.6g %.6g %.6g %.6g\n", agg[FS_EMB][PR_FAMILY][2][M_GEO], agg[FS_OPC][PR_FAMILY][2][M_GEO],
-                    st_fixed[PR_FAMILY].geomean, st_oracle.geomean);
-            fclose(f);
-            snprintf(path, sizeof path, "%s/speedup.gp", dir);
-            f = fopen(path, "w");
-            if (f) {
-                fprintf(f, "set terminal pngcairo size 1200,520 font 'sans,10'\nset output 'speedup.png'\n"
-                           "set title 'Loop vectorization: speedup over clang -O3 (geometric mean; leave one family out)'\n"
-                           "set style data histogram\nset style histogram clustered gap 1\n"
-                           "set style fill solid 0.85 border -1\nset key below\nset grid ytics\nset xtics rotate by -45\n"
-                           "set ylabel 'speedup over -O3'\nset yrange [0:*]\n"
-                           "plot 'speedup.dat' using 2:xtic(1) title 'MIREncoder', '' using 3 title 'opcode counts', "
-                           "'' using 4 title 'best fixed config', '' using 5 title 'oracle (brute force)', 1 notitle lc rgb 'black'\n");
-                fclose(f);
-                mir_run_gnuplot(dir, "speedup.gp");
-            }
-        }
-        /* summary.md */
-        snprintf(path, sizeof path, "%s/summary.md", dir);
-        f = fopen(path, "w");
-        if (!f) { rc = mir_fail(err, "%s: cannot write", path); goto written; }
-        char machine[512];
-        mir_machine_string(machine, sizeof machine);
-        fprintf(f, "# Loop vectorization: (VF, IF) from MIREncoder embeddings against the opcode-count baseline\n\n");
-        if (o->command_line) fprintf(f, "Command: `%s`  \n", o->command_line);
-        fprintf(f, "Model: `%s` (hash %s, embedding %d floats). Labels: `%s` (%d programs of %d families, %d configs: ",
-                o->model, mir_model_hash(model), D, labels, n, t.n_families, C);
-        for (int c = 0; c < C; c++) fprintf(f, "%s%s", c ? ", " : "", cfg_str(&t, c, a, sizeof a));
-        fprintf(f, "). Programs: `%s`. Seeds: %d, base seed %llu. Machine: %s.\n\n", loops, S, (unsigned long long)o->seed,
-                machine);
-        if (t.n_dropped || t.n_failed || t.n_wrong_digest)
-            fprintf(f, "Left out: %d program(s) (%d of them incomplete: not every config measured yet; the others without "
-                       "a -O3 time or a valid config); %d config measurement(s) that failed to compile or run; %d whose "
-                       "output digest differed from -O3's (a wrong result: never chosen).\n\n",
-                    t.n_dropped, t.n_incomplete, t.n_failed, t.n_wrong_digest);
-        if (emb_failed || opc_failed || ir_failed)
-            fprintf(f, "**%d program(s) could not be compiled to IR, %d embedded, %d counted** (zero features; see the log).\n\n",
-                    ir_failed, emb_failed, opc_failed);
-        fprintf(f, "Label: the fastest config of the grid for the program (best of the runs). Features: the embedding of "
-                   "the program's IR (clang -O1, as the pre-training corpus), or its opcode counts. Protocols: leave one "
-                   "loop family out (%d folds), and leave one base family out (%d folds: s6/s6n, s7/s7n, s8/s8n, s9/s9n, "
-                   "s12/s12n/s12nn are the same loop, the n variants unrolled by hand). XGBoost or MLP, picked in each "
-                   "fold by inner 3-fold cross-validation grouped as the outer folds (by family, or base family) "
-                   "on the training programs (criterion: "
-                   "geometric-mean speedup); a prediction is restricted to the configs measured validly for the "
-                   "program. Speedup = -O3 time / time at the predicted config; fraction of the oracle = time at the "
-                   "best config / time at the predicted one; geometric means over the programs (and the arithmetic "
-                   "mean of the speedup), mean ± deviation over %d seeds.\n\n",
-                t.n_families, t.n_bases, S);
-        for (int pr = 0; pr < PR_N; pr++) {
-            fprintf(f, "### Protocol: leave one %s out\n\n", pr == PR_FAMILY ? "family" : "base family");
-            fprintf(f, "| method | speedup over -O3 (geomean) | arithmetic mean | fraction of oracle | best config hit %% | within 5 %% of best |\n"
-                       "|---|---:|---:|---:|---:|---:|\n");
-            for (int fs = 0; fs < FS_N; fs++)
-                for (int q = 2; q >= 0; q--) {
-                    int bold = q == 2;
-                    fprintf(f, "| %s%s, %s%s |", bold ? "**" : "", fs_label[fs], variant_name[q], bold ? "**" : "");
-                    pm(f, agg[fs][pr][q][M_GEO], sd[fs][pr][q][M_GEO], S, "%.3f");
-                    pm(f, agg[fs][pr][q][M_MEAN], sd[fs][pr][q][M_MEAN], S, "%.3f");
-                    pm(f, agg[fs][pr][q][M_FRAC], sd[fs][pr][q][M_FRAC], S, "%.3f");
-                    pm(f, agg[fs][pr][q][M_ACC], sd[fs][pr][q][M_ACC], S, "%.1f");
-                    pm(f, agg[fs][pr][q][M_W5], sd[fs][pr][q][M_W5], S, "%.1f");
-                    fprintf(f, "\n");
-                }
-            fprintf(f, "| best fixed config of the training families | %.3f | %.3f | %.3f | %.1f | %.1f |\n", st_fixed[pr].geomean,
-                    st_fixed[pr].mean, st_fixed[pr].fraction, st_fixed[pr].accuracy, st_fixed[pr].within5);
-            if (pr == PR_FAMILY) {
-                if (c_scalar >= 0)
-                    fprintf(f, "| always VF 1 / IF 1 (no vectorization) | %.3f | %.3f | %.3f | %.1f | %.1f |\n", st_scalar.geomean,
-                            st_scalar.mean, st_scalar.fraction, st_scalar.accuracy, st_scalar.within5);
-                fprintf(f, "| clang -O3's own choice | 1 | 1 | %.3f | %.1f | |\n", o3_fraction, 100.0 * o3_is_best / n);
-                fprintf(f, "| oracle (brute force over the grid) | %.3f | %.3f | 1 | 100 | 100 |\n", st_oracle.geomean,
-                        st_oracle.mean);
-            }
-            fprintf(f, "\n");
-        }
-        vec_reg_md(f, vagg, vres, rmargin, S, t.n_families, n);
-        fprintf(f, "For %d of the %d programs plain -O3 is faster than every config of the grid (the oracle is the best "
-                   "config of the grid, so its speedup can be below 1 there).\n\n", o3_beats_grid, n);
-        fprintf(f, "Published (NeuroVectorizer, CGO'20, its own machine and benchmarks): 1.29x-4.73x over the -O3 "
-                   "baseline, within 3 %% of brute force.\n\n");
-        fprintf(f, "### Per family (leave one family out; geometric-mean speedup over -O3, selected classifier, mean over seeds)\n\n"
-                   "| family | programs | MIREncoder | opcode counts | best fixed config | oracle | -O3 as a fraction of the oracle |\n"
-                   "|---|---:|---:|---:|---:|---:|---:|\n");
-        for (int fam = 0; fam < t.n_families; fam++)
-            fprintf(f, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n", t.family_name[fam], fam_n[fam], fam_sp[fam][FS_EMB],
-                    fam_sp[fam][FS_OPC], fam_sp[fam][FS_N], fam_sp[fam][FS_N + 1], fam_sp[fam][FS_N + 2]);
-        fprintf(f, "\n### Noise of the labels\n\nWithin a job, (worst - best) / best of its runs: median %.2f %%. The two plain "
-                   "-O3 measurements of a program (before and after its grid): |difference| / smaller, median %.2f %%, 90th "
-                   "percentile %.2f %% over %d programs. For %d of the %d programs the brute-force best is less than the "
-                   "median -O3 difference faster than -O3: their label is a coin toss between near-equal configs.\n\n",
-                100 * sp_med, 100 * ag_med, 100 * ag_p90, n_ag, n_close, n);
-        fprintf(f, "Plot: [speedup.png](speedup.png). Per-program predictions: predictions.csv (first seed, and the mean speedup "
-                   "over seeds). Every aggregate: metrics.csv.\n\n## Cost (PAPI probe, common/probe.h)\n\n");
-        fclose(f);
-        if (!o->quiet)
-            mir_log(MIR_LOG_INFO, "vectorize: speedup over -O3 %.3f (opcodes %.3f, fixed config %.3f, oracle %.3f), fraction of "
-                    "oracle %.3f (opcodes %.3f, -O3 %.3f); %d programs; wrote %s/summary.md",
-                    agg[FS_EMB][PR_FAMILY][2][M_GEO], agg[FS_OPC][PR_FAMILY][2][M_GEO], st_fixed[PR_FAMILY].geomean,
-                    st_oracle.geomean, agg[FS_EMB][PR_FAMILY][2][M_FRAC], agg[FS_OPC][PR_FAMILY][2][M_FRAC], o3_fraction, n, dir);
-    written:
-        for (int fs = 0; fs < FS_N; fs++)
-            for (int p = 0; p < VP_N; p++) free(vagg[fs][p].unit_log);
-        for (int pr = 0; pr < PR_N; pr++) free(p_fixed[pr]);
-        free(p_scalar); free(tr); free(fam_sp); free(fam_n); free(all_rows);
-    }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
-        goto done;
-    }
-    {
-        static const char *const item_names[PH_N] = {"program", "program", "program", "fit", "fit", "predicted row",
-                                                     "predicted row"};
-        double items[PH_N] = {(double)n, (double)(n - emb_failed), (double)(n - opc_failed), (double)tot[0],
-                              (double)tot[1], (double)tot[2], (double)tot[3]};
-        char path[4300];
-        snprintf(path, sizeof path, "%s/summary.md", dir);
-        FILE *f = rank == 0 ? fopen(path, "a") : NULL;
-        mir_probe_markdown(probe, comm, f, phase_names, PH_N, item_names, items);
-        if (f) {
-            fprintf(f, "%lld fits of each classifier (inner cross-validation included), %lld of the regressor. Total "
-                       "wall time %.1f s on %d rank(s).\n", (long long)tot[0], (long long)reg_fits,
-                    mir_wall_seconds() - t0, size);
-            fclose(f);
-        }
-    }
-done:
-    free(rchoice);
-    free(rmargin);
     for (int k = 0; k < 3; k++) free(pred[k]);
-    free(chosen); free(X); free(chosen_all); free(pred_all); free(runs); free(allowed); free(y);
-    free(ok); free(opc); free(emb);
-    for (int i = 0; i < n; i++) free(files[i]);
-    free(files);
-    mir_model_free(model);
-    mir_probe_free(probe);
-    mir_vec_table_free(&t);
-    return rc;
+    free(chosen); free(X);
+    return mir_runs_combine(in->comm, rc, R->pred_all, R->chosen_all, R->n_runs, n, n_fits, n_pred, R->tot, err);
+}
+
+/* Rank 0 aggregates and writes the outputs, every rank the cost section (collective). */
+static int report(const vec_inputs *in, results *R, mir_error *err) {
+    const int n = in->t.n;
+    int rc = 0;
+    if (in->rank == 0) {
+        aggregate(R);
+        rc = write_outputs(R, in->dir, err);
+        if (!rc && !in->v->base->quiet)
+            mir_log(MIR_LOG_INFO, "vectorize: speedup over -O3 %.3f (opcodes %.3f, fixed config %.3f, oracle %.3f), "
+                    "fraction of oracle %.3f (opcodes %.3f, -O3 %.3f); %d programs; wrote %s/summary.md",
+                    R->agg[FS_EMB][PR_FAMILY][2][M_GEO], R->agg[FS_OPC][PR_FAMILY][2][M_GEO],
+                    R->st_fixed[PR_FAMILY].geomean, R->st_oracle.geomean, R->agg[FS_EMB][PR_FAMILY][2][M_FRAC],
+                    R->agg[FS_OPC][PR_FAMILY][2][M_FRAC], R->o3_fraction, n, in->dir);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
+    if (rc) {
+        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, in->comm);
+        return rc;
+    }
+    static const char *const item_names[PH_N] = {"program", "program", "program", "fit", "fit", "predicted row",
+                                                 "predicted row"};
+    const int64_t *tot = R->tot;
+    double items[PH_N] = {(double)n, (double)(n - R->emb_failed), (double)(n - R->opc_failed), (double)tot[0],
+                          (double)tot[1], (double)tot[2], (double)tot[3]};
+    mir_report_cost(in->dir, in->probe, in->comm, phase_names, PH_N, item_names, items,
+                    "%lld fits of each classifier (inner cross-validation included), %lld of the regressor. Total "
+                    "wall time %.1f s on %d rank(s).\n", (long long)tot[0], (long long)R->reg_fits,
+                    mir_wall_seconds() - R->t0, in->size);
+    return 0;
+}
+
+int mir_analyze_vectorize(const mir_vec_options *v, MPI_Comm comm, mir_error *err) {
+    const mir_analyze_options *o = v->base;
+    vec_inputs in = {.v = v, .comm = comm};
+    results R = {.o = o, .t0 = mir_wall_seconds(), .labels = in.labels, .loops = in.loops};
+    MPI_Comm_rank(comm, &in.rank);
+    MPI_Comm_size(comm, &in.size);
+    if (mir_task_dir(o, "vectorize", comm, in.dir, sizeof in.dir, err)) return -1;
+    if (load_labels(v, comm, in.labels, sizeof in.labels, &in.t, err)) return -1;
+    R.t = &in.t;
+    int rc = mir_vec_loops_dir(v, comm, in.loops, sizeof in.loops, err);
+    if (!rc) {
+        /* IR, embeddings and opcode counts */
+        in.probe = mir_probe_create("mir_analyze_vectorize", phase_names, PH_N, NULL, 0, in.rank != 0 || o->quiet);
+        rc = compile_all(&in, &R.ir_failed, err);
+    }
+    if (!rc) rc = compute_features(&in, &R, err);
+    if (!rc) {
+        plan_runs(&in, &R);
+        rc = run_classification(&in, &R, err);
+    }
+    if (!rc) rc = vec_regress(&in.t, o, R.D, in.emb, in.opc, comm, R.rchoice, R.rmargin, &R.reg_fits, err);
+    if (!rc) rc = report(&in, &R, err);
+    results_free(&R);
+    inputs_free(&in);
+    return rc ? -1 : 0;
 }

@@ -40,12 +40,8 @@ static char **distinct(char *const *s, int n, int *n_out) {
     return v;
 }
 
-int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_table *t, mir_error *err) {
-    memset(t, 0, sizeof *t);
-    mir_vec_result *rows = mir_malloc((n_rows ? n_rows : 1) * sizeof *rows);
-    if (n_rows) memcpy(rows, rows_in, n_rows * sizeof *rows);
-    n_rows = mir_vec_dedupe(rows, n_rows);
-    /* configs */
+/* The configs of the table: those of the full grid that any pragma row measured, in grid order. */
+static void table_configs(const mir_vec_result *rows, size_t n_rows, mir_vec_table *t) {
     int vf[MIR_VEC_N_VF * MIR_VEC_N_IF], ifc[MIR_VEC_N_VF * MIR_VEC_N_IF], n_all;
     mir_vec_grid(0x7f, 0x1f, vf, ifc, &n_all);
     uint8_t seen[MIR_VEC_N_VF * MIR_VEC_N_IF] = {0};
@@ -61,79 +57,106 @@ int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_ta
             t->ifc[t->n_cfg] = ifc[c];
             t->n_cfg++;
         }
-    /* programs */
+}
+
+/* What the rows measured, per program (sorted by name) and config of the table. */
+typedef struct {
+    char **prog;
+    int n_prog;
+    double *o3, *o3b;        /* (n_prog) the -O3 time and the second one (NaN: no valid row) */
+    double *tt, *sp;         /* (n_prog, C) best time and spread (worst - best) / best (NaN: none or failed) */
+    uint8_t *present;        /* (n_prog, C) the config has a row, failed or not */
+    uint32_t *dig, *dig_o3;  /* (n_prog, C) and (n_prog): output digests */
+    int *ovf, *oif;          /* (n_prog) the VF and IF clang reported at plain -O3 */
+} measured;
+
+static void measured_free(measured *m) {
+    for (int p = 0; p < m->n_prog; p++) free(m->prog[p]);
+    free(m->prog); free(m->o3); free(m->o3b); free(m->tt); free(m->sp); free(m->dig); free(m->dig_o3);
+    free(m->ovf); free(m->oif); free(m->present);
+}
+
+/* The rows sorted into m by program and config; failed config rows counted in t->n_failed. */
+static void collect(mir_vec_result *rows, size_t n_rows, mir_vec_table *t, measured *m) {
     char **names = mir_malloc((n_rows ? n_rows : 1) * sizeof *names);
     for (size_t i = 0; i < n_rows; i++) names[i] = rows[i].program;
-    int n_prog;
-    char **prog = distinct(names, (int)n_rows, &n_prog);
+    m->prog = distinct(names, (int)n_rows, &m->n_prog);
     free(names);
     const int C = t->n_cfg;
-    const size_t np = (size_t)(n_prog ? n_prog : 1), nc = (size_t)(C ? C : 1);
-    double *o3 = mir_malloc(np * sizeof *o3), *o3b = mir_malloc(np * sizeof *o3b);
-    double *tt = mir_malloc(np * nc * sizeof *tt), *sp = mir_malloc(np * nc * sizeof *sp);
-    uint8_t *present = mir_calloc(np * nc, 1);
-    uint32_t *dig = mir_calloc(np * nc, sizeof *dig), *dig_o3 = mir_calloc(np, sizeof *dig_o3);
-    int *ovf = mir_calloc(np, sizeof *ovf), *oif = mir_calloc(np, sizeof *oif);
-    for (int p = 0; p < n_prog; p++) o3[p] = o3b[p] = NAN;
-    for (int i = 0; i < n_prog * C; i++) tt[i] = sp[i] = NAN;
+    const size_t np = (size_t)(m->n_prog ? m->n_prog : 1), nc = (size_t)(C ? C : 1);
+    m->o3 = mir_malloc(np * sizeof *m->o3);
+    m->o3b = mir_malloc(np * sizeof *m->o3b);
+    m->tt = mir_malloc(np * nc * sizeof *m->tt);
+    m->sp = mir_malloc(np * nc * sizeof *m->sp);
+    m->present = mir_calloc(np * nc, 1);
+    m->dig = mir_calloc(np * nc, sizeof *m->dig);
+    m->dig_o3 = mir_calloc(np, sizeof *m->dig_o3);
+    m->ovf = mir_calloc(np, sizeof *m->ovf);
+    m->oif = mir_calloc(np, sizeof *m->oif);
+    for (int p = 0; p < m->n_prog; p++) m->o3[p] = m->o3b[p] = NAN;
+    for (int i = 0; i < m->n_prog * C; i++) m->tt[i] = m->sp[i] = NAN;
     for (size_t i = 0; i < n_rows; i++) {
         const mir_vec_result *r = &rows[i];
-        int p = find_sorted(prog, n_prog, r->program);
+        int p = find_sorted(m->prog, m->n_prog, r->program);
         int ok = r->status == MIR_VEC_OK && isfinite(r->best_s) && r->best_s > 0;
         if (r->kind == MIR_VEC_O3) {
             if (ok) {
-                o3[p] = r->best_s;
-                dig_o3[p] = r->digest;
-                ovf[p] = r->applied_vf;
-                oif[p] = r->applied_if;
+                m->o3[p] = r->best_s;
+                m->dig_o3[p] = r->digest;
+                m->ovf[p] = r->applied_vf;
+                m->oif[p] = r->applied_if;
             }
         } else if (r->kind == MIR_VEC_O3_AGAIN) {
-            if (ok) o3b[p] = r->best_s;
+            if (ok) m->o3b[p] = r->best_s;
         } else {
             int c = mir_vec_config_index(t, r->vf, r->ifc);
             if (c < 0) continue;
-            present[(size_t)p * C + c] = 1;
+            m->present[(size_t)p * C + c] = 1;
             if (!ok) {
                 t->n_failed++;
                 continue;
             }
-            tt[(size_t)p * C + c] = r->best_s;
-            sp[(size_t)p * C + c] = r->best_s > 0 ? (r->max_s - r->best_s) / r->best_s : NAN;
-            dig[(size_t)p * C + c] = r->digest;
+            m->tt[(size_t)p * C + c] = r->best_s;
+            m->sp[(size_t)p * C + c] = r->best_s > 0 ? (r->max_s - r->best_s) / r->best_s : NAN;
+            m->dig[(size_t)p * C + c] = r->digest;
         }
     }
-    /* keep the usable programs */
+}
+
+/* The usable programs into keep (their number returned): every config has a row, the -O3 time is valid and one
+ * config at least is valid; a config whose digest differs from -O3's is made invalid. The others are counted in t. */
+static int usable(measured *m, mir_vec_table *t, int *keep) {
+    const int C = t->n_cfg;
     int n = 0;
-    int *keep = mir_malloc(np * sizeof *keep);
-    for (int p = 0; p < n_prog; p++) {
+    for (int p = 0; p < m->n_prog; p++) {
         int any = 0, complete = 1;
-        for (int c = 0; c < C; c++) complete &= present[(size_t)p * C + c];
+        for (int c = 0; c < C; c++) complete &= m->present[(size_t)p * C + c];
         if (!complete) {
             t->n_incomplete++;
             t->n_dropped++;
             continue;
         }
         for (int c = 0; c < C; c++) {
-            double *x = &tt[(size_t)p * C + c];
+            double *x = &m->tt[(size_t)p * C + c];
             if (isnan(*x)) continue;
-            if (!isnan(o3[p]) && dig[(size_t)p * C + c] != dig_o3[p]) {
+            if (!isnan(m->o3[p]) && m->dig[(size_t)p * C + c] != m->dig_o3[p]) {
                 t->n_wrong_digest++;
                 *x = NAN;
-                sp[(size_t)p * C + c] = NAN;
+                m->sp[(size_t)p * C + c] = NAN;
                 continue;
             }
             any = 1;
         }
-        if (!isnan(o3[p]) && any) keep[n++] = p;
+        if (!isnan(m->o3[p]) && any) keep[n++] = p;
         else t->n_dropped++;
     }
-    if (n == 0) {
-        for (int p = 0; p < n_prog; p++) free(prog[p]);
-        free(prog); free(o3); free(o3b); free(tt); free(sp); free(dig); free(dig_o3); free(ovf); free(oif); free(keep);
-        free(present); free(rows);
-        mir_vec_table_free(t);
-        return mir_fail(err, "labels: no program has a -O3 time and a valid measured config (%zu result rows)", n_rows);
-    }
+    return n;
+}
+
+/* The table's programs: keep[0..n) of m (their names move into t), their times, best config, family and base
+ * family. */
+static void fill_programs(measured *m, const int *keep, int n, mir_vec_table *t) {
+    const int C = t->n_cfg;
     t->n = n;
     t->program = mir_malloc((size_t)n * sizeof *t->program);
     t->family = mir_malloc((size_t)n * sizeof *t->family);
@@ -144,41 +167,57 @@ int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_ta
     t->best = mir_malloc((size_t)n * sizeof *t->best);
     t->o3_vf = mir_malloc((size_t)n * sizeof *t->o3_vf);
     t->o3_if = mir_malloc((size_t)n * sizeof *t->o3_if);
-    char **fam = mir_malloc((size_t)n * sizeof *fam), **base = mir_malloc((size_t)n * sizeof *base);
+    char **base = mir_malloc((size_t)n * sizeof *base);
     for (int i = 0; i < n; i++) {
         int p = keep[i];
-        t->program[i] = prog[p];
-        prog[p] = NULL;
+        t->program[i] = m->prog[p];
+        m->prog[p] = NULL;
         char f[64];
         mir_vec_family(t->program[i], f, sizeof f);
         t->family[i] = mir_strdup(f);
-        fam[i] = t->family[i];
         mir_vec_base_family(t->program[i], f, sizeof f);
         base[i] = mir_strdup(f);
-        t->t_o3[i] = o3[p];
-        t->t_o3_again[i] = o3b[p];
-        t->o3_vf[i] = ovf[p];
-        t->o3_if[i] = oif[p];
-        memcpy(t->t + (size_t)i * C, tt + (size_t)p * C, (size_t)C * sizeof *t->t);
-        memcpy(t->spread + (size_t)i * C, sp + (size_t)p * C, (size_t)C * sizeof *t->spread);
+        t->t_o3[i] = m->o3[p];
+        t->t_o3_again[i] = m->o3b[p];
+        t->o3_vf[i] = m->ovf[p];
+        t->o3_if[i] = m->oif[p];
+        memcpy(t->t + (size_t)i * C, m->tt + (size_t)p * C, (size_t)C * sizeof *t->t);
+        memcpy(t->spread + (size_t)i * C, m->sp + (size_t)p * C, (size_t)C * sizeof *t->spread);
         int b = -1;
         for (int c = 0; c < C; c++)
             if (!isnan(t->t[(size_t)i * C + c]) && (b < 0 || t->t[(size_t)i * C + c] < t->t[(size_t)i * C + b])) b = c;
         t->best[i] = b;
     }
-    t->family_name = distinct(fam, n, &t->n_families);
+    t->family_name = distinct(t->family, n, &t->n_families);
     t->base_name = distinct(base, n, &t->n_bases);
     t->family_id = mir_malloc((size_t)n * sizeof *t->family_id);
     t->base_id = mir_malloc((size_t)n * sizeof *t->base_id);
     for (int i = 0; i < n; i++) {
-        t->family_id[i] = find_sorted(t->family_name, t->n_families, fam[i]);
+        t->family_id[i] = find_sorted(t->family_name, t->n_families, t->family[i]);
         t->base_id[i] = find_sorted(t->base_name, t->n_bases, base[i]);
         free(base[i]);
     }
-    free(fam); free(base);
-    for (int p = 0; p < n_prog; p++) free(prog[p]);
-    free(prog); free(o3); free(o3b); free(tt); free(sp); free(dig); free(dig_o3); free(ovf); free(oif); free(keep);
-    free(present); free(rows);
+    free(base);
+}
+
+int mir_vec_table_build(const mir_vec_result *rows_in, size_t n_rows, mir_vec_table *t, mir_error *err) {
+    memset(t, 0, sizeof *t);
+    mir_vec_result *rows = mir_malloc((n_rows ? n_rows : 1) * sizeof *rows);
+    if (n_rows) memcpy(rows, rows_in, n_rows * sizeof *rows);
+    n_rows = mir_vec_dedupe(rows, n_rows);
+    table_configs(rows, n_rows, t);
+    measured m;
+    collect(rows, n_rows, t, &m);
+    int *keep = mir_malloc((size_t)(m.n_prog ? m.n_prog : 1) * sizeof *keep);
+    int n = usable(&m, t, keep);
+    if (n) fill_programs(&m, keep, n, t);
+    measured_free(&m);
+    free(keep);
+    free(rows);
+    if (n == 0) {
+        mir_vec_table_free(t);
+        return mir_fail(err, "labels: no program has a -O3 time and a valid measured config (%zu result rows)", n_rows);
+    }
     return 0;
 }
 

@@ -34,6 +34,7 @@
 #include "h5util.h"
 #include "mpi_util.h"
 #include "probe.h"
+#include "report.h"
 #include "vectorize.h"
 
 void mir_vec_options_default(mir_vec_options *v, const mir_analyze_options *base) {
@@ -835,64 +836,92 @@ static int merge_labels(const char *dir, const char *note, size_t *n_rows, mir_e
     return rc;
 }
 
-int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_error *err) {
+/* The study: the programs, the grid and what was measured before, the same on every rank. */
+typedef struct {
+    const mir_vec_options *v;
+    MPI_Comm comm;
     int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    const mir_analyze_options *o = v->base;
-    double t0 = mir_wall_seconds();
+    double t0;
     char dir[4096], loops[4096];
-    if (mir_task_dir(o, "vectorize-label", comm, dir, sizeof dir, err)) return -1;
-    if (mir_vec_loops_dir(v, comm, loops, sizeof loops, err)) return -1;
-    /* programs and the grid */
-    char **all = NULL;
-    int n_all = 0, rc = 0;
-    char msg[MIR_ERROR_MAX] = "";
-    if (rank == 0) {
-        mir_error e = {{0}};
-        rc = mir_vec_list_programs(loops, &all, &n_all, &e);
-        snprintf(msg, sizeof msg, "%s", e.msg);
-    }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-        mir_vec_free_names(all, n_all);
-        return mir_fail(err, "%s", msg);
-    }
-    bcast_names(&all, &n_all, comm);
-    const char **sel = NULL;
-    int n_prog = 0;
-    mir_vec_select(all, n_all, v->subset, &sel, &n_prog);
+    char **all;                 /* every program of the loops folder (n_all) */
+    int n_all;
+    const char **sel;           /* the selected programs (n_prog) */
+    int n_prog;
+    name_idx *ix;               /* sel sorted by name */
     int vf[MIR_VEC_N_VF * MIR_VEC_N_IF], ifc[MIR_VEC_N_VF * MIR_VEC_N_IF], n_cfg;
-    mir_vec_grid(v->vf_mask, v->if_mask, vf, ifc, &n_cfg);
-    const int J = n_cfg + 2;
-    const long n_jobs = (long)n_prog * J;
-    char note[512], gridtxt[256] = "", *gw = gridtxt;
+    int J;                      /* jobs per program: -O3, the grid, -O3 again */
+    long n_jobs;
+    char note[512];             /* the study in words (labels.h5 and summary.md) */
+    const char *clang;
+    uint8_t *done;              /* (n_jobs) measured before */
+    long n_done0;
+    mir_probe *probe;
+} study;
+
+static void study_free(study *S) {
+    mir_probe_free(S->probe);
+    free(S->done); free(S->ix); free(S->sel);
+    mir_vec_free_names(S->all, S->n_all);
+}
+
+/* "VF {1,2,4} x IF {1,2}" of the masks into out (cap bytes). */
+static void grid_text(int vf_mask, int if_mask, char *out, size_t cap) {
+    char *w = out;
     for (int a = 0; a < MIR_VEC_N_VF; a++)
-        if (v->vf_mask >> a & 1) gw += snprintf(gw, sizeof gridtxt - (size_t)(gw - gridtxt), "%s%d", gw == gridtxt ? "VF {" : ",", 1 << a);
-    gw += snprintf(gw, sizeof gridtxt - (size_t)(gw - gridtxt), "} x IF {");
+        if (vf_mask >> a & 1) w += snprintf(w, cap - (size_t)(w - out), "%s%d", w == out ? "VF {" : ",", 1 << a);
+    w += snprintf(w, cap - (size_t)(w - out), "} x IF {");
     for (int b = 0, first = 1; b < MIR_VEC_N_IF; b++)
-        if (v->if_mask >> b & 1) {
-            gw += snprintf(gw, sizeof gridtxt - (size_t)(gw - gridtxt), "%s%d", first ? "" : ",", 1 << b);
+        if (if_mask >> b & 1) {
+            w += snprintf(w, cap - (size_t)(w - out), "%s%d", first ? "" : ",", 1 << b);
             first = 0;
         }
-    snprintf(gw, sizeof gridtxt - (size_t)(gw - gridtxt), "}");
-    char divtxt[64] = "";
-    if (v->iter_divisor > 1) snprintf(divtxt, sizeof divtxt, ", ITER / %d (a test setting)", v->iter_divisor);
-    snprintf(note, sizeof note, "%s, %d programs (%d per family%s), best of %d runs, cflags '-O3%s%s'%s, %d rank(s)", gridtxt,
-             n_prog, v->subset, v->subset <= 0 ? ": all" : "", v->repeats, v->cflags ? " " : "", v->cflags ? v->cflags : "",
-             divtxt, size);
+    snprintf(w, cap - (size_t)(w - out), "}");
+}
 
-    /* the setup that makes results comparable: one per study folder */
-    mir_compile_options co;
-    mir_compile_options_default(&co);
-    const char *clang = v->clang ? v->clang : co.clang;
-    if (rank == 0) {
+/* The programs (rank 0 lists them, every rank gets the names), the selection, the grid and the note. Collective. */
+static int plan_study(study *S, mir_error *err) {
+    const mir_vec_options *v = S->v;
+    int rc = 0;
+    char msg[MIR_ERROR_MAX] = "";
+    if (S->rank == 0) {
+        mir_error e = {{0}};
+        rc = mir_vec_list_programs(S->loops, &S->all, &S->n_all, &e);
+        snprintf(msg, sizeof msg, "%s", e.msg);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
+    if (rc) {
+        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, S->comm);
+        return mir_fail(err, "%s", msg);
+    }
+    bcast_names(&S->all, &S->n_all, S->comm);
+    mir_vec_select(S->all, S->n_all, v->subset, &S->sel, &S->n_prog);
+    mir_vec_grid(v->vf_mask, v->if_mask, S->vf, S->ifc, &S->n_cfg);
+    S->J = S->n_cfg + 2;
+    S->n_jobs = (long)S->n_prog * S->J;
+    char gridtxt[256], divtxt[64] = "";
+    grid_text(v->vf_mask, v->if_mask, gridtxt, sizeof gridtxt);
+    if (v->iter_divisor > 1) snprintf(divtxt, sizeof divtxt, ", ITER / %d (a test setting)", v->iter_divisor);
+    snprintf(S->note, sizeof S->note, "%s, %d programs (%d per family%s), best of %d runs, cflags '-O3%s%s'%s, %d rank(s)",
+             gridtxt, S->n_prog, v->subset, v->subset <= 0 ? ": all" : "", v->repeats, v->cflags ? " " : "",
+             v->cflags ? v->cflags : "", divtxt, S->size);
+    S->ix = mir_malloc((size_t)(S->n_prog ? S->n_prog : 1) * sizeof *S->ix);
+    for (int q = 0; q < S->n_prog; q++) S->ix[q] = (name_idx){S->sel[q], q};
+    if (S->n_prog > 1) qsort(S->ix, (size_t)S->n_prog, sizeof *S->ix, cmp_name_idx);
+    return 0;
+}
+
+/* The setup that makes results comparable, one per study folder: setup.txt written, or checked against the one
+ * there (rank 0). Collective. */
+static int check_setup(study *S, mir_error *err) {
+    const mir_vec_options *v = S->v;
+    int rc = 0;
+    char msg[MIR_ERROR_MAX] = "";
+    if (S->rank == 0) {
         char setup[1024], path[4300], *old = NULL;
         size_t bytes;
-        snprintf(setup, sizeof setup, "compiler: %s\nflags: -O3%s%s\niter_divisor: %d\n", clang, v->cflags ? " " : "",
+        snprintf(setup, sizeof setup, "compiler: %s\nflags: -O3%s%s\niter_divisor: %d\n", S->clang, v->cflags ? " " : "",
                  v->cflags ? v->cflags : "", v->iter_divisor);
-        snprintf(path, sizeof path, "%s/setup.txt", dir);
+        snprintf(path, sizeof path, "%s/setup.txt", S->dir);
         mir_error e = {{0}};
         if (mir_read_file(path, &old, &bytes, NULL) == 0) {
             if (strcmp(old, setup)) {
@@ -906,144 +935,286 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
             rc = -1;
         }
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
     if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-        free(sel); mir_vec_free_names(all, n_all);
+        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, S->comm);
         return mir_fail(err, "%s", msg);
     }
+    return 0;
+}
 
-    name_idx *ix = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *ix);
-    for (int q = 0; q < n_prog; q++) ix[q] = (name_idx){sel[q], q};
-    if (n_prog > 1) qsort(ix, (size_t)n_prog, sizeof *ix, cmp_name_idx);
-
-    /* what is measured already (rank 0 reads the journals and labels.h5) */
-    uint8_t *done = mir_calloc((size_t)(n_jobs ? n_jobs : 1), 1);
-    int n_bad_lines = 0;
-    if (rank == 0) {
+/* What is measured already: rank 0 reads the journals and labels.h5, every rank gets S->done. Collective. */
+static int find_done(study *S, mir_error *err) {
+    S->done = mir_calloc((size_t)(S->n_jobs ? S->n_jobs : 1), 1);
+    int rc = 0, n_bad_lines = 0;
+    char msg[MIR_ERROR_MAX] = "";
+    if (S->rank == 0) {
         mir_vec_result *rows = NULL;
         size_t n = 0;
         mir_error e = {{0}};
-        rc = mir_vec_collect(dir, &rows, &n, &n_bad_lines, &e);
+        rc = mir_vec_collect(S->dir, &rows, &n, &n_bad_lines, &e);
         snprintf(msg, sizeof msg, "%s", e.msg);
         for (size_t i = 0; i < n && !rc; i++) {
-            int p = find_program(ix, n_prog, rows[i].program);
+            int p = find_program(S->ix, S->n_prog, rows[i].program);
             if (p < 0) continue;
-            for (int j = 0; j < J; j++) {
-                job jb = job_of(p, j, n_cfg, vf, ifc);
-                if (jb.kind == rows[i].kind && jb.vf == rows[i].vf && jb.ifc == rows[i].ifc) done[(long)p * J + j] = 1;
+            for (int j = 0; j < S->J; j++) {
+                job jb = job_of(p, j, S->n_cfg, S->vf, S->ifc);
+                if (jb.kind == rows[i].kind && jb.vf == rows[i].vf && jb.ifc == rows[i].ifc) S->done[(long)p * S->J + j] = 1;
             }
         }
         free(rows);
         if (n_bad_lines)
-            mir_log(MIR_LOG_WARN, "%s: %d torn or foreign journal line(s) ignored (an interrupted write)", dir, n_bad_lines);
+            mir_log(MIR_LOG_WARN, "%s: %d torn or foreign journal line(s) ignored (an interrupted write)", S->dir,
+                    n_bad_lines);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
     if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-        free(done); free(ix); free(sel); mir_vec_free_names(all, n_all);
+        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, S->comm);
         return mir_fail(err, "%s", msg);
     }
-    MPI_Bcast(done, (int)n_jobs, MPI_UINT8_T, 0, comm);
-    long n_done0 = 0;
-    for (long j = 0; j < n_jobs; j++) n_done0 += done[j];
+    MPI_Bcast(S->done, (int)S->n_jobs, MPI_UINT8_T, 0, S->comm);
+    for (long j = 0; j < S->n_jobs; j++) S->n_done0 += S->done[j];
+    return 0;
+}
 
-    /* probe (says once when hardware counters are unavailable) and the bench */
-    mir_probe *probe = mir_probe_create("mir_vectorize_label", phase_names, PH_N, NULL, 0, rank != 0 || o->quiet);
-    int hw = mir_probe_hw_available(probe), hw_all = 0;
-    MPI_Allreduce(&hw, &hw_all, 1, MPI_INT, MPI_MIN, comm);
-    char work[4300];
-    snprintf(work, sizeof work, "%s/work/rank%d", dir, rank);
-    mir_vec_bench b;
+/* This rank's bench (work/rankR) and journal (journal-rR.csv, opened for appending, a torn last line ended).
+ * Collective: a failure anywhere fails every rank, and closes what this rank opened (*jfd = -1). */
+static int open_bench(study *S, mir_vec_bench *b, int *jfd, mir_error *err) {
+    const mir_vec_options *v = S->v;
+    int hw = mir_probe_hw_available(S->probe), hw_all = 0;
+    MPI_Allreduce(&hw, &hw_all, 1, MPI_INT, MPI_MIN, S->comm);
+    char work[4300], jpath[4300];
+    snprintf(work, sizeof work, "%s/work/rank%d", S->dir, S->rank);
     mir_error e = {{0}};
-    mir_probe_begin(probe, PH_SETUP);
-    rc = mir_vec_bench_setup(&b, work, loops, clang, v->cflags, hw_all, v->iter_divisor, v->timeout_s, v->repeats, &e);
-    mir_probe_end(probe, PH_SETUP);
-    b.rank = rank;
-    char jpath[4300];
-    snprintf(jpath, sizeof jpath, "%s/journal-r%d.csv", dir, rank);
-    int jfd = rc ? -1 : open(jpath, O_RDWR | O_CREAT | O_APPEND, 0644);
-    if (!rc && jfd < 0) rc = mir_fail(&e, "%s: cannot open for appending: %s", jpath, strerror(errno));
+    mir_probe_begin(S->probe, PH_SETUP);
+    int rc = mir_vec_bench_setup(b, work, S->loops, S->clang, v->cflags, hw_all, v->iter_divisor, v->timeout_s,
+                                 v->repeats, &e);
+    mir_probe_end(S->probe, PH_SETUP);
+    b->rank = S->rank;
+    snprintf(jpath, sizeof jpath, "%s/journal-r%d.csv", S->dir, S->rank);
+    *jfd = rc ? -1 : open(jpath, O_RDWR | O_CREAT | O_APPEND, 0644);
+    if (!rc && *jfd < 0) rc = mir_fail(&e, "%s: cannot open for appending: %s", jpath, strerror(errno));
     if (!rc) { /* a line torn by a kill: end it, so the next result starts on a line of its own */
-        off_t end = lseek(jfd, 0, SEEK_END);
+        off_t end = lseek(*jfd, 0, SEEK_END);
         char last = '\n';
-        if (end > 0 && (pread(jfd, &last, 1, end - 1) != 1 || (last != '\n' && write(jfd, "\n", 1) != 1)))
+        if (end > 0 && (pread(*jfd, &last, 1, end - 1) != 1 || (last != '\n' && write(*jfd, "\n", 1) != 1)))
             rc = mir_fail(&e, "%s: cannot read or end its last line: %s", jpath, strerror(errno));
     }
-    if (mir_mpi_agree(comm, rc, &e)) {
-        if (jfd >= 0) close(jfd);
-        mir_vec_bench_free(&b);
-        mir_probe_free(probe);
-        free(done); free(ix); free(sel); mir_vec_free_names(all, n_all);
+    if (mir_mpi_agree(S->comm, rc, &e)) {
+        if (*jfd >= 0) close(*jfd);
+        *jfd = -1;
+        mir_vec_bench_free(b);
         return mir_fail(err, "vectorize-label: %s", e.msg);
     }
-    if (rank == 0 && !o->quiet)
-        mir_log(MIR_LOG_INFO, "vectorize-label: %s; %ld jobs, %ld already measured, %ld to do; programs in %s, results in %s",
-                note, n_jobs, n_done0, n_jobs - n_done0, loops, dir);
+    return 0;
+}
 
-    /* deal the programs with work left round-robin, and measure */
-    int *mine = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *mine), n_mine = 0, k_left = 0;
-    long my_jobs = 0;
-    for (int p = 0; p < n_prog; p++) {
+/* This rank's programs: those with work left, dealt round-robin (mine, *n_mine); *my_jobs: their jobs left. */
+static int *deal_programs(const study *S, int *n_mine, long *my_jobs) {
+    int *mine = mir_malloc((size_t)(S->n_prog ? S->n_prog : 1) * sizeof *mine), k_left = 0;
+    *n_mine = 0;
+    *my_jobs = 0;
+    for (int p = 0; p < S->n_prog; p++) {
         int left = 0;
-        for (int j = 0; j < J; j++) left += !done[(long)p * J + j];
+        for (int j = 0; j < S->J; j++) left += !S->done[(long)p * S->J + j];
         if (!left) continue;
-        if (k_left++ % size == rank) {
-            mine[n_mine++] = p;
-            my_jobs += left;
+        if (k_left++ % S->size == S->rank) {
+            mine[(*n_mine)++] = p;
+            *my_jobs += left;
         }
     }
-    long my_done = 0, n_fail = 0;
+    return mine;
+}
+
+/* This rank's measuring: one job of program p after another, each appended to the journal (jfd) and synced; rank 0
+ * merges the journals every 2 minutes. Stops at --max-jobs or --time-limit. *my_done, *n_fail: jobs measured, and
+ * those that failed. 0, or -1 with e (a bench or journal failure). */
+static int measure(study *S, mir_vec_bench *b, int jfd, long *my_done, long *n_fail, mir_error *e) {
+    const mir_vec_options *v = S->v;
+    int n_mine, rc = 0, stop = 0;
+    long my_jobs;
+    int *mine = deal_programs(S, &n_mine, &my_jobs);
     double last_merge = mir_wall_seconds(), t_start = mir_wall_seconds();
-    int stop = 0;
     const char *stop_why = "";
+    char jpath[4300];
+    snprintf(jpath, sizeof jpath, "%s/journal-r%d.csv", S->dir, S->rank);
     for (int q = 0; q < n_mine && !stop && !rc; q++) {
-        int p = mine[q];
+        int p = mine[q], jobs_here = 0;
         double tp = mir_wall_seconds();
-        int jobs_here = 0;
-        for (int j = 0; j < J && !rc; j++) {
-            if (done[(long)p * J + j]) continue;
-            if (v->max_jobs > 0 && my_done >= v->max_jobs) { stop = 1; stop_why = "--max-jobs reached"; break; }
-            if (v->time_limit_min > 0 && mir_wall_seconds() - t0 > 60.0 * v->time_limit_min) {
+        for (int j = 0; j < S->J && !rc; j++) {
+            if (S->done[(long)p * S->J + j]) continue;
+            if (v->max_jobs > 0 && *my_done >= v->max_jobs) { stop = 1; stop_why = "--max-jobs reached"; break; }
+            if (v->time_limit_min > 0 && mir_wall_seconds() - S->t0 > 60.0 * v->time_limit_min) {
                 stop = 1;
                 stop_why = "--time-limit reached";
                 break;
             }
-            job jb = job_of(p, j, n_cfg, vf, ifc);
+            job jb = job_of(p, j, S->n_cfg, S->vf, S->ifc);
             mir_vec_result r;
             char why[400];
-            mir_probe_begin(probe, PH_MEASURE);
-            rc = mir_vec_bench_run(&b, sel[p], jb.kind, jb.vf, jb.ifc, &r, why, sizeof why, &e);
-            mir_probe_end(probe, PH_MEASURE);
+            mir_probe_begin(S->probe, PH_MEASURE);
+            rc = mir_vec_bench_run(b, S->sel[p], jb.kind, jb.vf, jb.ifc, &r, why, sizeof why, e);
+            mir_probe_end(S->probe, PH_MEASURE);
             if (rc) break;
             if (r.status != MIR_VEC_OK) {
-                n_fail++;
-                mir_log(MIR_LOG_WARN, "%s/%s, VF %d IF %d: %s: %s", loops, sel[p], jb.vf, jb.ifc,
+                (*n_fail)++;
+                mir_log(MIR_LOG_WARN, "%s/%s, VF %d IF %d: %s: %s", S->loops, S->sel[p], jb.vf, jb.ifc,
                         mir_vec_status_name[r.status], why);
             }
             char line[1100];
             int len = mir_vec_result_format(&r, line, sizeof line);
             if (len < 0 || write(jfd, line, (size_t)len) != len || fdatasync(jfd)) {
-                rc = mir_fail(&e, "%s: cannot append: %s", jpath, strerror(errno));
+                rc = mir_fail(e, "%s: cannot append: %s", jpath, strerror(errno));
                 break;
             }
-            my_done++;
+            (*my_done)++;
             jobs_here++;
-            if (rank == 0 && mir_wall_seconds() - last_merge > 120) {
-                mir_probe_begin(probe, PH_MERGE);
-                if (merge_labels(dir, note, NULL, &e)) mir_log(MIR_LOG_WARN, "merge: %s", e.msg);
-                mir_probe_end(probe, PH_MERGE);
+            if (S->rank == 0 && mir_wall_seconds() - last_merge > 120) {
+                mir_probe_begin(S->probe, PH_MERGE);
+                if (merge_labels(S->dir, S->note, NULL, e)) mir_log(MIR_LOG_WARN, "merge: %s", e->msg);
+                mir_probe_end(S->probe, PH_MERGE);
                 last_merge = mir_wall_seconds();
             }
         }
-        if (!o->quiet && jobs_here) {
+        if (!v->base->quiet && jobs_here) {
             double el = mir_wall_seconds() - t_start;
             mir_log(MIR_LOG_INFO, "%s: %d jobs in %.1f s; this rank: %d/%d programs, %ld/%ld jobs, %.1f min, about %.0f min left",
-                    sel[p], jobs_here, mir_wall_seconds() - tp, q + 1, n_mine, my_done, my_jobs, el / 60,
-                    my_done ? el / my_done * (double)(my_jobs - my_done) / 60 : 0.0);
+                    S->sel[p], jobs_here, mir_wall_seconds() - tp, q + 1, n_mine, *my_done, my_jobs, el / 60,
+                    *my_done ? el / *my_done * (double)(my_jobs - *my_done) / 60 : 0.0);
         }
     }
-    if (stop && !o->quiet) mir_log(MIR_LOG_INFO, "stopping: %s after %ld jobs; a rerun continues", stop_why, my_done);
+    if (stop && !v->base->quiet) mir_log(MIR_LOG_INFO, "stopping: %s after %ld jobs; a rerun continues", stop_why, *my_done);
+    free(mine);
+    return rc;
+}
+
+/* What the study's summary reports (rank 0). */
+typedef struct {
+    long measured, failed;          /* jobs measured now and those that failed, over the ranks */
+    size_t n_rows;                  /* rows in labels.h5 */
+    int st[MIR_VEC_N_STATUS];       /* the selected programs' rows by status */
+    int n_pf, n_mismatch;           /* pragmas clang could not apply; configs it applied otherwise */
+    double sp50, sp90, ag50, ag90;  /* spread within jobs; the two -O3 measurements: median, 90th percentile */
+    int n_sp, n_ag;
+} label_summary;
+
+/* The summary's figures from every row in the folder (the selected programs' only). */
+static void summarise(const study *S, label_summary *L) {
+    mir_vec_result *rows = NULL;
+    size_t n = 0;
+    mir_error e = {{0}};
+    mir_vec_collect(S->dir, &rows, &n, NULL, &e);
+    const size_t np = (size_t)(S->n_prog ? S->n_prog : 1);
+    double *spread = mir_malloc((n ? n : 1) * sizeof *spread), *again = mir_malloc(np * sizeof *again);
+    double *o3a = mir_malloc(np * sizeof *o3a), *o3b = mir_malloc(np * sizeof *o3b);
+    for (int q = 0; q < S->n_prog; q++) o3a[q] = o3b[q] = NAN;
+    for (size_t i = 0; i < n; i++) {
+        int p = find_program(S->ix, S->n_prog, rows[i].program);
+        if (p < 0) continue;
+        L->st[rows[i].status]++;
+        if (rows[i].status != MIR_VEC_OK) continue;
+        if (rows[i].best_s > 0 && rows[i].repeats > 1) spread[L->n_sp++] = (rows[i].max_s - rows[i].best_s) / rows[i].best_s;
+        if (rows[i].kind == MIR_VEC_PRAGMA) {
+            L->n_pf += rows[i].pass_failed;
+            L->n_mismatch += rows[i].applied_vf != rows[i].vf || rows[i].applied_if != rows[i].ifc;
+        }
+        if (rows[i].kind == MIR_VEC_O3) o3a[p] = rows[i].best_s;
+        if (rows[i].kind == MIR_VEC_O3_AGAIN) o3b[p] = rows[i].best_s;
+    }
+    for (int q = 0; q < S->n_prog; q++)
+        if (!isnan(o3a[q]) && !isnan(o3b[q])) again[L->n_ag++] = fabs(o3a[q] - o3b[q]) / (o3a[q] < o3b[q] ? o3a[q] : o3b[q]);
+    L->sp50 = quantile(spread, L->n_sp, 0.5);
+    L->sp90 = quantile(spread, L->n_sp, 0.9);
+    L->ag50 = quantile(again, L->n_ag, 0.5);
+    L->ag90 = quantile(again, L->n_ag, 0.9);
+    free(o3a); free(o3b); free(spread); free(again); free(rows);
+}
+
+/* summary.md but its cost section (rank 0; nothing when it cannot be written, as before). */
+static void write_summary(const study *S, const label_summary *L) {
+    mir_error e = {{0}};
+    FILE *f = mir_report_open(S->dir, "summary.md", "w", &e);
+    if (!f) return;
+    char machine[512];
+    mir_machine_string(machine, sizeof machine);
+    mir_md_title(f, "Loop vectorization: the measured labels", S->v->base->command_line);
+    fprintf(f, "Programs: `%s`. Study: %s. Compiler: `%s`. Machine: %s.\n\n", S->loops, S->note, S->clang, machine);
+    mir_md_table_head(f, 1, "| | jobs |");
+    fprintf(f, "| in the study (%d programs x (%d configs + -O3 twice)) | %ld |\n| measured now | %ld |\n"
+               "| measured before (skipped) | %ld |\n| rows in labels.h5 (all studies in this folder) | %zu |\n",
+            S->n_prog, S->n_cfg, S->n_jobs, L->measured, S->n_done0, L->n_rows);
+    for (int s = 0; s < MIR_VEC_N_STATUS; s++) fprintf(f, "| status %s | %d |\n", mir_vec_status_name[s], L->st[s]);
+    fprintf(f, "\nThe study is %s.\n\n",
+            S->n_done0 + L->measured >= S->n_jobs ? "complete" : "**not complete** (a rerun continues it)");
+    fprintf(f, "## Noise\n\nWithin a job (best of %d runs back to back): spread (worst - best) / best, median %.2f %%, "
+               "90th percentile %.2f %% over %d jobs. Between the two plain -O3 measurements of a program (before and "
+               "after its grid, minutes apart): |difference| / smaller, median %.2f %%, 90th percentile %.2f %% over "
+               "%d programs. Differences between configs smaller than these are not measurable here.\n\n",
+            S->v->repeats, 100 * L->sp50, 100 * L->sp90, L->n_sp, 100 * L->ag50, 100 * L->ag90, L->n_ag);
+    fprintf(f, "Pragmas clang reported it could not apply (-Wpass-failed): %d; pragma configs where clang's remark "
+               "names other factors than asked (e.g. VF 1 reported as not vectorized, or a loop it chose not to "
+               "interleave): %d.\n", L->n_pf, L->n_mismatch);
+    fclose(f);
+}
+
+/* After the measuring: rank 0 merges the journals into labels.h5 and labels.csv (e: the merge's error) and writes
+ * summary.md, every rank the cost section. Collective; 0, or -1 with msg when the merge failed. */
+static int finish_study(study *S, label_summary *L, mir_error *e, char *msg, size_t cap) {
+    int rc = 0;
+    if (S->rank == 0) {
+        mir_probe_begin(S->probe, PH_MERGE);
+        rc = merge_labels(S->dir, S->note, &L->n_rows, e);
+        mir_probe_end(S->probe, PH_MERGE);
+        if (rc) snprintf(msg, cap, "%s", e->msg);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
+    if (rc) {
+        MPI_Bcast(msg, (int)cap, MPI_CHAR, 0, S->comm);
+        return rc;
+    }
+    if (S->rank == 0) {
+        summarise(S, L);
+        write_summary(S, L);
+    }
+    static const char *const items[PH_N] = {"job", "rank", "merge"};
+    double n_items[PH_N] = {(double)L->measured, (double)S->size, 0};
+    mir_report_cost(S->dir, S->probe, S->comm, phase_names, PH_N, items, n_items,
+                    "Child processes (compiles and runs) are timed separately in labels.h5 (compile_s, wall_s, cpu_s). "
+                    "Total wall time %.1f s on %d rank(s).\n", mir_wall_seconds() - S->t0, S->size);
+    if (S->rank == 0 && !S->v->base->quiet)
+        mir_log(MIR_LOG_INFO, "vectorize-label: %ld jobs measured now (%ld failed), %ld before; %zu rows in %s/labels.h5; "
+                "%.1f min", L->measured, L->failed, S->n_done0, L->n_rows, S->dir, (mir_wall_seconds() - S->t0) / 60);
+    return 0;
+}
+
+int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_error *err) {
+    const mir_analyze_options *o = v->base;
+    study S = {.v = v, .comm = comm, .t0 = mir_wall_seconds()};
+    MPI_Comm_rank(comm, &S.rank);
+    MPI_Comm_size(comm, &S.size);
+    if (mir_task_dir(o, "vectorize-label", comm, S.dir, sizeof S.dir, err)) return -1;
+    if (mir_vec_loops_dir(v, comm, S.loops, sizeof S.loops, err)) return -1;
+    mir_compile_options co;
+    mir_compile_options_default(&co);
+    S.clang = v->clang ? v->clang : co.clang;
+    if (plan_study(&S, err) || check_setup(&S, err) || find_done(&S, err)) {
+        study_free(&S);
+        return -1;
+    }
+    /* probe (says once when hardware counters are unavailable) and the bench */
+    S.probe = mir_probe_create("mir_vectorize_label", phase_names, PH_N, NULL, 0, S.rank != 0 || o->quiet);
+    mir_vec_bench b;
+    int jfd;
+    if (open_bench(&S, &b, &jfd, err)) {
+        study_free(&S);
+        return -1;
+    }
+    if (S.rank == 0 && !o->quiet)
+        mir_log(MIR_LOG_INFO, "vectorize-label: %s; %ld jobs, %ld already measured, %ld to do; programs in %s, results in %s",
+                S.note, S.n_jobs, S.n_done0, S.n_jobs - S.n_done0, S.loops, S.dir);
+    long my_done = 0, n_fail = 0;
+    mir_error e = {{0}};
+    int rc = measure(&S, &b, jfd, &my_done, &n_fail, &e);
     close(jfd);
     mir_vec_bench_free(&b);
     if (rc) mir_log(MIR_LOG_ERROR, "%s", e.msg);
@@ -1052,88 +1223,11 @@ int mir_analyze_vectorize_label(const mir_vec_options *v, MPI_Comm comm, mir_err
     int bad = mir_mpi_agree(comm, rc, &failed) != 0;
     long tot[2] = {my_done, n_fail};
     MPI_Allreduce(MPI_IN_PLACE, tot, 2, MPI_LONG, MPI_SUM, comm);
-
-    /* rank 0: the final merge and the study's summary */
-    size_t n_rows = 0;
-    if (rank == 0) {
-        mir_probe_begin(probe, PH_MERGE);
-        rc = merge_labels(dir, note, &n_rows, &e);
-        mir_probe_end(probe, PH_MERGE);
-        if (rc) snprintf(msg, sizeof msg, "%s", e.msg);
-    }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-    FILE *f = NULL;
-    if (!rc && rank == 0) {
-        mir_vec_result *rows = NULL;
-        size_t n = 0;
-        mir_vec_collect(dir, &rows, &n, NULL, &e);
-        /* the selected programs' rows only */
-        int st[MIR_VEC_N_STATUS] = {0}, n_pf = 0, n_mismatch = 0;
-        double *spread = mir_malloc((n ? n : 1) * sizeof *spread), *again = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *again);
-        double *o3a = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *o3a), *o3b = mir_malloc((size_t)(n_prog ? n_prog : 1) * sizeof *o3b);
-        for (int q = 0; q < n_prog; q++) o3a[q] = o3b[q] = NAN;
-        int n_sp = 0, n_ag = 0;
-        for (size_t i = 0; i < n; i++) {
-            int p = find_program(ix, n_prog, rows[i].program);
-            if (p < 0) continue;
-            st[rows[i].status]++;
-            if (rows[i].status != MIR_VEC_OK) continue;
-            if (rows[i].best_s > 0 && rows[i].repeats > 1) spread[n_sp++] = (rows[i].max_s - rows[i].best_s) / rows[i].best_s;
-            if (rows[i].kind == MIR_VEC_PRAGMA) {
-                n_pf += rows[i].pass_failed;
-                n_mismatch += rows[i].applied_vf != rows[i].vf || rows[i].applied_if != rows[i].ifc;
-            }
-            if (rows[i].kind == MIR_VEC_O3) o3a[p] = rows[i].best_s;
-            if (rows[i].kind == MIR_VEC_O3_AGAIN) o3b[p] = rows[i].best_s;
-        }
-        for (int q = 0; q < n_prog; q++)
-            if (!isnan(o3a[q]) && !isnan(o3b[q])) again[n_ag++] = fabs(o3a[q] - o3b[q]) / (o3a[q] < o3b[q] ? o3a[q] : o3b[q]);
-        free(o3a);
-        free(o3b);
-        double sp50 = quantile(spread, n_sp, 0.5), sp90 = quantile(spread, n_sp, 0.9);
-        double ag50 = quantile(again, n_ag, 0.5), ag90 = quantile(again, n_ag, 0.9);
-        char path[4300], machine[512];
-        mir_machine_string(machine, sizeof machine);
-        snprintf(path, sizeof path, "%s/summary.md", dir);
-        f = fopen(path, "w");
-        if (f) {
-            fprintf(f, "# Loop vectorization: the measured labels\n\n");
-            if (o->command_line) fprintf(f, "Command: `%s`  \n", o->command_line);
-            fprintf(f, "Programs: `%s`. Study: %s. Compiler: `%s`. Machine: %s.\n\n", loops, note, clang, machine);
-            fprintf(f, "| | jobs |\n|---|---:|\n| in the study (%d programs x (%d configs + -O3 twice)) | %ld |\n"
-                       "| measured now | %ld |\n| measured before (skipped) | %ld |\n| rows in labels.h5 (all studies in this folder) | %zu |\n",
-                    n_prog, n_cfg, n_jobs, tot[0], n_done0, n_rows);
-            for (int s = 0; s < MIR_VEC_N_STATUS; s++) fprintf(f, "| status %s | %d |\n", mir_vec_status_name[s], st[s]);
-            fprintf(f, "\nThe study is %s.\n\n", n_done0 + tot[0] >= n_jobs ? "complete" : "**not complete** (a rerun continues it)");
-            fprintf(f, "## Noise\n\nWithin a job (best of %d runs back to back): spread (worst - best) / best, median %.2f %%, "
-                       "90th percentile %.2f %% over %d jobs. Between the two plain -O3 measurements of a program (before and "
-                       "after its grid, minutes apart): |difference| / smaller, median %.2f %%, 90th percentile %.2f %% over "
-                       "%d programs. Differences between configs smaller than these are not measurable here.\n\n",
-                    v->repeats, 100 * sp50, 100 * sp90, n_sp, 100 * ag50, 100 * ag90, n_ag);
-            fprintf(f, "Pragmas clang reported it could not apply (-Wpass-failed): %d; pragma configs where clang's remark "
-                       "names other factors than asked (e.g. VF 1 reported as not vectorized, or a loop it chose not to "
-                       "interleave): %d.\n\n## Cost (PAPI probe, common/probe.h)\n\n", n_pf, n_mismatch);
-        }
-        free(spread); free(again); free(rows);
-    }
-    if (!rc) {
-        static const char *const items[PH_N] = {"job", "rank", "merge"};
-        double n_items[PH_N] = {(double)tot[0], (double)size, 0};
-        mir_probe_markdown(probe, comm, f, phase_names, PH_N, items, n_items);
-        if (f) {
-            fprintf(f, "Child processes (compiles and runs) are timed separately in labels.h5 (compile_s, wall_s, cpu_s). "
-                       "Total wall time %.1f s on %d rank(s).\n", mir_wall_seconds() - t0, size);
-            fclose(f);
-        }
-        if (rank == 0 && !o->quiet)
-            mir_log(MIR_LOG_INFO, "vectorize-label: %ld jobs measured now (%ld failed), %ld before; %zu rows in %s/labels.h5; %.1f min",
-                    tot[0], tot[1], n_done0, n_rows, dir, (mir_wall_seconds() - t0) / 60);
-    }
-    mir_probe_free(probe);
-    free(mine); free(done); free(ix); free(sel);
-    mir_vec_free_names(all, n_all);
+    label_summary L = {.measured = tot[0], .failed = tot[1]};
+    char msg[MIR_ERROR_MAX] = "";
+    rc = finish_study(&S, &L, &e, msg, sizeof msg);
+    study_free(&S);
     if (rc) return mir_fail(err, "%s", msg);
-    if (bad) return mir_fail(err, "vectorize-label: %s; what was measured is in %s", failed.msg, dir);
+    if (bad) return mir_fail(err, "vectorize-label: %s; what was measured is in %s", failed.msg, S.dir);
     return 0;
 }

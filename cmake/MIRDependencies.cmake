@@ -31,6 +31,17 @@ if(NOT MIR_HDF5_PARALLEL)
 endif()
 find_program(H5DUMP_EXECUTABLE h5dump)
 
+# Serial HDF5, Debian's default flavour: libmirencoder.so reads model files with it, so that the library loads
+# no MPI (the openmpi flavour's hdf5.h includes mpi.h and its library needs libmpi)
+mir_require_pkg(HDF5_SERIAL hdf5-serial libhdf5-dev)
+set(CMAKE_REQUIRED_INCLUDES ${HDF5_SERIAL_INCLUDE_DIRS})
+check_symbol_exists(H5_HAVE_PARALLEL "H5pubconf.h" MIR_HDF5_SERIAL_IS_PARALLEL)
+unset(CMAKE_REQUIRED_INCLUDES)
+if(MIR_HDF5_SERIAL_IS_PARALLEL)
+  message(FATAL_ERROR "HDF5 at ${HDF5_SERIAL_INCLUDE_DIRS} (hdf5-serial) is a parallel build: "
+                      "apt-get install libhdf5-dev")
+endif()
+
 # LLVM 16 C API and clang 16
 find_program(LLVM_CONFIG_EXECUTABLE NAMES llvm-config-16 PATHS /usr/lib/llvm-16/bin)
 if(NOT LLVM_CONFIG_EXECUTABLE)

@@ -6,26 +6,6 @@
 
 void mir_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-hid_t mir_h5_create(const char *path, MPI_Comm comm, mir_error *err) {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-    H5Pset_all_coll_metadata_ops(fapl, 1);
-    H5Pset_coll_metadata_write(fapl, 1);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (f < 0) mir_fail(err, "%s: cannot create HDF5 file", path);
-    return f;
-}
-
-hid_t mir_h5_open_read(const char *path, MPI_Comm comm, mir_error *err) {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (f < 0) mir_fail(err, "%s: cannot open as HDF5 (missing, unreadable or not an HDF5 file)", path);
-    return f;
-}
-
 hid_t mir_h5_open_serial(const char *path, mir_error *err) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) mir_fail(err, "%s: cannot open as HDF5 (missing, unreadable or not an HDF5 file)", path);
@@ -44,7 +24,8 @@ static hid_t create_dataset(hid_t file, const char *path, hid_t type, uint64_t n
 }
 
 /* Collective transfers on files opened with the MPI-IO driver; plain ones otherwise (a model file that
- * one rank writes alone). */
+ * one rank writes alone, and every file of the serial HDF5). */
+#ifdef H5_HAVE_PARALLEL
 static int is_mpio(hid_t obj) {
     hid_t f = H5Iget_file_id(obj);
     hid_t fapl = H5Fget_access_plist(f);
@@ -53,6 +34,7 @@ static int is_mpio(hid_t obj) {
     H5Fclose(f);
     return mpio;
 }
+#endif
 
 static int write_selected(hid_t dset, hid_t type, uint64_t n, uint64_t offset, uint64_t count, const void *data) {
     hsize_t dim = n, off = offset, cnt = count;
@@ -65,7 +47,9 @@ static int write_selected(hid_t dset, hid_t type, uint64_t n, uint64_t offset, u
         H5Sselect_none(mspace);
     }
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+#ifdef H5_HAVE_PARALLEL
     if (is_mpio(dset)) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+#endif
     herr_t st = H5Dwrite(dset, type, mspace, fspace, dxpl, data);
     H5Pclose(dxpl);
     H5Sclose(mspace);

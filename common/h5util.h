@@ -1,21 +1,20 @@
 /*
- * h5util.h: the HDF5 idioms every stage uses. Files are opened with the MPI-IO driver on a communicator;
- * datasets are 1-D (or 2-D for matrices), created collectively with their global size, and each rank
- * writes one contiguous slab [offset, offset + count) of it with a collective transfer (count may be 0).
+ * h5util.h: the HDF5 idioms every stage uses. Datasets are 1-D (or 2-D for matrices), created with their
+ * global size, and each rank writes one contiguous slab [offset, offset + count) of it (count may be 0): with a
+ * collective transfer on a file opened with the MPI-IO driver (h5util_mpi.h), a plain one otherwise.
  * Attributes are written by all ranks with identical values (HDF5 metadata is collective).
+ *
+ * No MPI here: h5util.c compiles against the parallel HDF5 (mir_h5, with h5util_mpi.c) and against the serial
+ * one (mir_h5_serial, for libmirencoder.so, which must not link MPI).
  */
 #ifndef MIR_H5UTIL_H
 #define MIR_H5UTIL_H
 
 #include <hdf5.h>
-#include <mpi.h>
 #include <stdint.h>
 
 #include "mir_common.h"
 
-/* Create (truncate) / open read-only a file collectively over comm. Returns < 0 with err filled on failure. */
-hid_t mir_h5_create(const char *path, MPI_Comm comm, mir_error *err);
-hid_t mir_h5_open_read(const char *path, MPI_Comm comm, mir_error *err);
 /* Open read-only without MPI-IO (one process, e.g. a library user or a test). */
 hid_t mir_h5_open_serial(const char *path, mir_error *err);
 

@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "corpus.h"
 #include "irmodule.h"
 #include "mir_common.h"
-#include "modelcheck.h"
-#include "preprocess.h"
+#include "model_file.h"
+#include "schema.h"
+#include "statements.h"
 
 /* Working memory (a forward pass's activation arena) kept for reuse: a fresh arena per call costs more
  * in page faults than the tokens' matrix products (docs/performance.md). Arenas above POOL_KEEP_BYTES
@@ -33,7 +32,7 @@ mir_model *mir_model_load(const char *path, mir_error *err) {
     mir_model *m = mir_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     if (mir_checkpoint_read_config(path, &m->cfg, NULL, err)) goto fail;
-    /* limits, tensors and vocabulary checked before anything is allocated (modelcheck.h); the check reads the
+    /* limits, tensors and vocabulary checked before anything is allocated (model_file.h); the check reads the
      * eight sizes only, so the switches read above (stats, contrastive, statements) are kept: a statement-level
      * model must read statements */
     mir_config sizes;
@@ -298,7 +297,7 @@ static int embed_parsed(const mir_model *m, LLVMModuleRef mod, float *out, mir_e
     return rc;
 }
 
-/* Parse (data[bytes] == '\0'), encode and embed; *status says which step failed (preprocess.h codes). */
+/* Parse (data[bytes] == '\0'), encode and embed; *status says which step failed (schema.h codes). */
 static int embed_bytes(const mir_model *m, const char *data, size_t bytes, const char *name, float *out, int *status,
                        mir_error *err) {
     LLVMContextRef ctx = LLVMContextCreate();

@@ -67,7 +67,7 @@ int64_t mir_embed_word_limit(const mir_model *m);
  * model, of T statements (its word limit is 0: a word count cannot say where its T-th statement ends). */
 struct mir_extract_options mir_embed_extract_options(const mir_model *m);
 
-/* Statement windows: mir_statement_starts and mir_statement_window (train/corpus.h). */
+/* Statement windows: mir_statement_starts and mir_statement_window (format/statements.h). */
 
 /* Internals of the opaque model, for the tools. */
 const mir_config *mir_model_config(const mir_model *m);
@@ -81,7 +81,7 @@ int64_t mir_embed_window_index(int64_t j, int64_t k, int64_t n);
 /* Embedding untrusted IR in a supervised worker (worker.h): the child, forked from a process that holds the
  * loaded model, parses, encodes and embeds; the reply is the embedding's floats. One worker serves many
  * files. mir_embed_*_supervised with w = NULL embed in-process (--no-isolation). On failure *status is
- * MIR_STATUS_READ_ERROR, _PARSE_ERROR, _EXTRACT_ERROR or _CRASHED (preprocess.h) and err names the file. */
+ * MIR_STATUS_READ_ERROR, _PARSE_ERROR, _EXTRACT_ERROR or _CRASHED (schema.h) and err names the file. */
 mir_worker *mir_embed_worker_create(const mir_model *m, const mir_worker_limits *limits);
 int mir_embed_bytes_supervised(mir_worker *w, const mir_model *m, const char *data, size_t bytes, const char *name,
                                float *out, int *status, mir_error *err);

@@ -1,13 +1,12 @@
 /* infer.c: embeddings for many modules over MPI ranks (see infer.h). */
 #include "infer.h"
 
-#include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
 #include "corpus.h"
 #include "embed.h"
+#include "embeddings_file.h"
 #include "h5util.h"
 #include "irmodule.h"
 #include "mpi_util.h"
@@ -23,18 +22,6 @@ void mir_infer_options_default(mir_infer_options *o) {
     o->max_module_bytes = (int64_t)256 << 20;
     o->isolation = 1;
     o->limits = mir_worker_limits_default();
-}
-
-static int is_corpus(const char *path) {
-    size_t n = strlen(path);
-    if (n < 3 || strcmp(path + n - 3, ".h5") != 0) return 0;
-    mir_error e;
-    hid_t f = mir_h5_open_serial(path, &e);
-    if (f < 0) return 0;
-    char fmt[64] = "";
-    int yes = mir_h5_read_attr_string(f, "format", fmt, sizeof fmt, &e) == 0 && !strcmp(fmt, MIR_CORPUS_FORMAT);
-    H5Fclose(f);
-    return yes;
 }
 
 /* One module from a file, in-process (--no-isolation): bytes, parse, encode, embed. */
@@ -79,70 +66,17 @@ static void one_line(char *s) {
     *s = 0;
 }
 
-static int write_h5(const char *path, char **names, const int32_t *status, char **errors, const float *emb,
-                    int64_t n, int D, const mir_model *m, const char *model_path, mir_error *err) {
-    mir_atomic_file out;
-    if (mir_atomic_begin(&out, path, err)) return -1;
-    hid_t f = H5Fcreate(out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return mir_fail(err, "%s: cannot create", out.tmp);
-    mir_error e;
-    int rc = 0;
-    size_t nw = 2, ew = 2;
-    for (int64_t i = 0; i < n; i++) {
-        if (strlen(names[i]) + 1 > nw) nw = strlen(names[i]) + 1;
-        if (strlen(errors[i]) + 1 > ew) ew = strlen(errors[i]) + 1;
-    }
-    rc |= mir_h5_write_strings(f, "/names", (uint64_t)n, 0, (uint64_t)n, (const char *const *)names, nw, &e);
-    rc |= mir_h5_write_slab(f, "/status", H5T_NATIVE_INT32, (uint64_t)n, 0, (uint64_t)n, status, &e);
-    rc |= mir_h5_write_strings(f, "/error", (uint64_t)n, 0, (uint64_t)n, (const char *const *)errors, ew, &e);
-    hsize_t dims[2] = {(hsize_t)n, (hsize_t)D};
-    hid_t sp = H5Screate_simple(2, dims, NULL);
-    hid_t d = H5Dcreate2(f, "/embeddings", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (d < 0 || (n > 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, emb) < 0)) rc = -1;
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(sp);
-    hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
+/* Rank 0: the embeddings (all n rows) as embeddings.h5 or CSV (format/embeddings_file.h). */
+static int write_output(const mir_infer_options *o, const mir_model *m, char **names, const int32_t *status,
+                        char **errors, const float *emb, int64_t n, int D, mir_error *err) {
+    const mir_embeddings rows = {n, D, names, status, errors, emb};
+    if (o->csv) return mir_embeddings_write_csv(o->output, &rows, err);
     const mir_config *c = mir_model_config(m);
-    rc |= mir_h5_attr_string(root, "format", "mir-embeddings", &e);
-    rc |= mir_h5_attr_int64(root, "format_version", 1, &e);
-    rc |= mir_h5_attr_string(root, "tool_version", MIR_VERSION_STRING, &e);
-    rc |= mir_h5_attr_string(root, "model", model_path, &e);
-    rc |= mir_h5_attr_string(root, "model_hash", mir_model_hash(m), &e);
-    rc |= mir_h5_attr_int64(root, "dim", D, &e);
-    rc |= mir_h5_attr_int64(root, "d_model", c->d_model, &e);
-    rc |= mir_h5_attr_int64(root, "n_layers", c->n_layers, &e);
-    rc |= mir_h5_attr_int64(root, "n_graph_layers", c->n_graph_layers, &e);
-    rc |= mir_h5_attr_int64(root, "max_seq", c->max_seq, &e);
-    rc |= mir_h5_attr_int64(root, "vocab_size", c->vocab_size, &e);
     mir_embed_options eo = mir_model_options(m);
-    rc |= mir_h5_attr_int64(root, "max_windows", eo.max_windows, &e);
-    rc |= mir_h5_attr_int64(root, "max_nodes", eo.max_nodes ? eo.max_nodes : MIR_INFER_MAX_NODES, &e);
-    rc |= mir_h5_attr_int64(root, "window_tokens", eo.window ? eo.window : c->max_seq, &e);
-    /* a statement-level model's windows count statements (window_tokens is then in statements) */
-    if (c->statements) rc |= mir_h5_attr_int64(root, "statements", 1, &e);
-    H5Gclose(root);
-    if (H5Fclose(f) < 0) rc = -1;
-    if (rc) mir_atomic_abort(&out);
-    if (rc || mir_atomic_commit(&out, err)) return mir_fail(err, "%s: writing embeddings failed", path);
-    return 0;
-}
-
-static int write_csv(const char *path, char **names, const int32_t *status, const float *emb, int64_t n, int D,
-                     mir_error *err) {
-    mir_atomic_file out;
-    if (mir_atomic_open(&out, path, "w", err)) return -1;
-    FILE *f = out.f;
-    fprintf(f, "name");
-    for (int j = 0; j < D; j++) fprintf(f, ",e%d", j);
-    fputc('\n', f);
-    for (int64_t i = 0; i < n; i++) {
-        if (status[i] != 0) continue; /* failed modules are listed in the log, not in the matrix */
-        fprintf(f, "\"%s\"", names[i]);
-        for (int j = 0; j < D; j++) fprintf(f, ",%.8g", emb[(size_t)i * D + j]);
-        fputc('\n', f);
-    }
-    if (mir_atomic_commit(&out, err)) return mir_fail(err, "%s: writing embeddings failed", path);
-    return 0;
+    const mir_embeddings_meta meta = {o->model, mir_model_hash(m), c, eo.max_windows,
+                                      eo.max_nodes ? eo.max_nodes : MIR_INFER_MAX_NODES,
+                                      eo.window ? eo.window : c->max_seq};
+    return mir_embeddings_write_h5(o->output, &rows, &meta, err);
 }
 
 int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *sum, mir_error *err) {
@@ -166,7 +100,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     }
     const int D = (int)mir_embedding_dim(m);
     /* the modules: one corpus, or files */
-    int corpus_mode = o->n_inputs == 1 && is_corpus(o->inputs[0]);
+    int corpus_mode = o->n_inputs == 1 && mir_is_corpus_file(o->inputs[0]);
     mir_corpus corpus = {0};
     mir_input_list list = {0};
     int64_t n = 0;
@@ -291,8 +225,7 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
                 if (!o->quiet) mir_log(MIR_LOG_WARN, "failed (%s): %s", mir_status_name(status[i]), errors[i]);
             }
         }
-        rc = o->csv ? write_csv(o->output, names, status, emb, n, D, err)
-                    : write_h5(o->output, names, status, errors, emb, n, D, m, o->model, err);
+        rc = write_output(o, m, names, status, errors, emb, n, D, err);
         free(errors);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);

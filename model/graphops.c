@@ -12,7 +12,7 @@
  *     deterministic and a row's order is the order in which the corpus lists the edges.
  *   - Repeated edges are kept (a multigraph): an edge listed twice is a neighbour twice, so it weighs
  *     twice in the mean aggregation, forward and backward alike.
- *   - Edges with an endpoint outside [0, n_nodes) or a flow outside 0..2 are skipped and counted.
+ *   - Edges with an endpoint outside [0, n_nodes) or a flow outside [0, MIR_N_FLOWS) are skipped and counted.
  */
 #include "graphops.h"
 
@@ -32,19 +32,19 @@ static void *dup_bytes(const void *p, size_t bytes) {
 }
 
 static inline int edge_ok(int32_t s, int32_t d, int8_t f, int n) {
-    return s >= 0 && s < n && d >= 0 && d < n && f >= 0 && f < MIR_N_RELATIONS / 2;
+    return s >= 0 && s < n && d >= 0 && d < n && f >= 0 && f < MIR_N_FLOWS;
 }
 
 int64_t mir_relations_build(mir_csr rel[MIR_N_RELATIONS], const int32_t *src, const int32_t *dst,
                             const int8_t *flow, int64_t n_edges, int n_nodes) {
     const int N = n_nodes > 0 ? n_nodes : 0;
     const int64_t E = n_edges > 0 ? n_edges : 0;
-    int64_t count[MIR_N_RELATIONS / 2] = {0};
+    int64_t count[MIR_N_FLOWS] = {0};
     int64_t skipped = 0;
 
     /* pass 1: validity, edges per flow, degrees of the forward relation (rows by dst, columns by src),
      * counted at index node+1 so that a prefix sum turns them into row starts. */
-    for (int f = 0; f < MIR_N_RELATIONS / 2; f++) {
+    for (int f = 0; f < MIR_N_FLOWS; f++) {
         mir_csr *c = &rel[2 * f];
         memset(c, 0, sizeof(*c));
         c->n_nodes = N;
@@ -65,7 +65,7 @@ int64_t mir_relations_build(mir_csr rel[MIR_N_RELATIONS], const int32_t *src, co
     /* pass 2: prefix sums, then a stable fill (edge order) through cursors. */
     int64_t *cur_row = mir_malloc((size_t)(N > 0 ? N : 1) * sizeof(int64_t));
     int64_t *cur_col = mir_malloc((size_t)(N > 0 ? N : 1) * sizeof(int64_t));
-    for (int f = 0; f < MIR_N_RELATIONS / 2; f++) {
+    for (int f = 0; f < MIR_N_FLOWS; f++) {
         mir_csr *c = &rel[2 * f];
         c->n_edges = count[f];
         for (int n = 0; n < N; n++) {
@@ -87,7 +87,7 @@ int64_t mir_relations_build(mir_csr rel[MIR_N_RELATIONS], const int32_t *src, co
     free(cur_col);
 
     /* the reverse relations are the transposes: swap CSR and CSC. */
-    for (int f = 0; f < MIR_N_RELATIONS / 2; f++) {
+    for (int f = 0; f < MIR_N_FLOWS; f++) {
         const mir_csr *fw = &rel[2 * f];
         mir_csr *bw = &rel[2 * f + 1];
         const size_t ptr_bytes = ((size_t)N + 1) * sizeof(int64_t);

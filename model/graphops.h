@@ -8,7 +8,9 @@
 #define MIR_GRAPHOPS_H
 #include <stdint.h>
 
-#define MIR_N_RELATIONS 6
+#include "schema.h" /* the flows MIR_FLOW_*, MIR_N_FLOWS */
+
+#define MIR_N_RELATIONS (2 * MIR_N_FLOWS)
 
 /* One relation of a batched graph, CSR by destination. */
 typedef struct mir_csr {

@@ -2,11 +2,11 @@
  * loops.c: the loop depth of every instruction node of a module graph, from its control edges (model.h,
  * mir_loop_depth). It weights the statistics targets of `stats = 2`.
  *
- * The control-flow graph is the instruction nodes (kind 0) and the control edges between them. ProGraML's
- * graphs chain the instructions of a block and join a terminator to the first instruction of each successor,
- * so this instruction-level graph has the dominance and the loops of the block-level one. Functions are not
- * joined by control edges: a virtual root above every instruction without a control predecessor (each
- * function's entry, the graph's own root) makes one graph of them.
+ * The control-flow graph is the instruction nodes (MIR_NODE_INSTRUCTION) and the control edges (MIR_FLOW_CONTROL)
+ * between them. ProGraML's graphs chain the instructions of a block and join a terminator to the first instruction
+ * of each successor, so this instruction-level graph has the dominance and the loops of the block-level one.
+ * Functions are not joined by control edges: a virtual root above every instruction without a control predecessor
+ * (each function's entry, the graph's own root) makes one graph of them.
  *
  *   1. depth-first search from the virtual root: reverse post-order numbers (unreached nodes: none);
  *   2. immediate dominators by the iterative two-finger intersection over reverse post-order (Cooper, Harvey
@@ -24,9 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* node kind and flow as the corpus writes them (docs/formats.md) */
-enum { KIND_INSTRUCTION = 0, FLOW_CONTROL = 0 };
-
 /* CSR of the control edges between instruction nodes, both directions; nodes 0..n-1 plus the virtual root n */
 typedef struct cfg {
     int32_t n;                 /* module nodes; the virtual root is n */
@@ -36,8 +33,8 @@ typedef struct cfg {
 
 static int is_control(const mir_module_view *mv, int64_t e) {
     int32_t s = mv->edge_src[e], d = mv->edge_dst[e];
-    return mv->edge_flow[e] == FLOW_CONTROL && s >= 0 && d >= 0 && s < mv->n_nodes && d < mv->n_nodes &&
-           mv->node_kind[s] == KIND_INSTRUCTION && mv->node_kind[d] == KIND_INSTRUCTION;
+    return mv->edge_flow[e] == MIR_FLOW_CONTROL && s >= 0 && d >= 0 && s < mv->n_nodes && d < mv->n_nodes &&
+           mv->node_kind[s] == MIR_NODE_INSTRUCTION && mv->node_kind[d] == MIR_NODE_INSTRUCTION;
 }
 
 static void cfg_build(cfg *g, const mir_module_view *mv) {
@@ -51,7 +48,7 @@ static void cfg_build(cfg *g, const mir_module_view *mv) {
     /* the roots (instruction nodes without a control predecessor) get the virtual root as theirs */
     uint8_t *root = mir_calloc((size_t)n + 1, 1);
     for (int32_t v = 0; v < n; v++)
-        if (mv->node_kind[v] == KIND_INSTRUCTION && g->pred_ptr[v + 1] == 0)
+        if (mv->node_kind[v] == MIR_NODE_INSTRUCTION && g->pred_ptr[v + 1] == 0)
             root[v] = 1, g->succ_ptr[n + 1]++, g->pred_ptr[v + 1]++, m++;
     for (int32_t v = 0; v <= n; v++) g->succ_ptr[v + 1] += g->succ_ptr[v], g->pred_ptr[v + 1] += g->pred_ptr[v];
     g->succ = mir_malloc((size_t)(m + 1) * sizeof *g->succ);

@@ -27,7 +27,7 @@ int mir_config_preset(mir_config *c, const char *name, int32_t vocab_size) {
 }
 
 int mir_config_check(const mir_config *c, char *msg, size_t cap) {
-    if (c->vocab_size <= 5) return snprintf(msg, cap, "vocab_size %d too small", c->vocab_size), -1;
+    if (c->vocab_size <= MIR_TOK_NSPECIAL) return snprintf(msg, cap, "vocab_size %d too small", c->vocab_size), -1;
     if (c->max_seq < 2 || c->max_seq > 8192) return snprintf(msg, cap, "max_seq %d out of [2, 8192]", c->max_seq), -1;
     if (c->d_model < 2 || c->n_heads < 1 || c->d_model % c->n_heads)
         return snprintf(msg, cap, "d_model %d must be a positive multiple of n_heads %d", c->d_model, c->n_heads), -1;
@@ -72,7 +72,7 @@ int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_eleme
     put(info, &k, &off, "head/w_mlm", C, V);
     put(info, &k, &off, "head/b_mlm", 1, V);
     put(info, &k, &off, "graph/wne", V, C);
-    put(info, &k, &off, "graph/wkind", 3, C);
+    put(info, &k, &off, "graph/wkind", MIR_N_NODE_KINDS, C);
     for (int g = 0; g < c->n_graph_layers; g++) {
 #define P(name, r, cl) (snprintf(n, sizeof n, "graph/l%d/" name, g), put(info, &k, &off, n, r, cl))
         P("ln_g", 1, C); P("ln_b", 1, C); P("w_self", C, C); P("b", 1, C);
@@ -147,6 +147,11 @@ int64_t mir_window_start(double f, int64_t n, int64_t w) {
     return s < 0 ? 0 : s > n - w ? n - w : s;
 }
 
+/* A random word's id, never a special token's: BERT's random replacement of a masked position. */
+static int32_t random_word(const mir_config *c, mir_rng *rng) {
+    return MIR_TOK_NSPECIAL + (int32_t)mir_rng_below(rng, (uint64_t)(c->vocab_size - MIR_TOK_NSPECIAL));
+}
+
 /* Token window + BERT masking (80 % [MASK], 10 % random, 10 % unchanged) of sequence b. frac >= 0: the window
  * starts at that fraction of the module (aligned with a partner's) when training, instead of a drawn start. */
 static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const mir_config *c,
@@ -161,7 +166,7 @@ static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const 
     for (int t = 0; t < T; t++) {
         tg[t] = -1;
         if (t >= len) {
-            in[t] = 0; /* [PAD] */
+            in[t] = MIR_TOK_PAD;
             va[t] = 0;
             continue;
         }
@@ -172,26 +177,26 @@ static void build_tokens(mir_batch *bt, int b, const mir_module_view *mv, const 
             tg[t] = id;
             n_masked++;
             float u = mir_rng_uniformf(rng);
-            if (u < 0.8f) in[t] = 4; /* [MASK] */
-            else if (u < 0.9f) in[t] = 5 + (int32_t)mir_rng_below(rng, (uint64_t)(c->vocab_size - 5));
+            if (u < 0.8f) in[t] = MIR_TOK_MASK;
+            else if (u < 0.9f) in[t] = random_word(c, rng);
         }
     }
     if (o->mask_prob > 0 && n_masked == 0 && len > 0) { /* every sequence predicts at least one token */
         int t = (int)mir_rng_below(rng, (uint64_t)len);
         tg[t] = in[t];
-        in[t] = 4;
+        in[t] = MIR_TOK_MASK;
     }
 }
 
 /* ---- statement positions (cfg.statements) ---- */
 
-/* The non-empty statements of a module view: tokens separated by MIR_STMT_SEP (a missing final SEP ends the last
+/* The non-empty statements of a module view: tokens separated by MIR_TOK_SEP (a missing final SEP ends the last
  * statement; two SEPs in a row make no statement). Returns their number; first/len (may be NULL) receive each one's
  * first token and its number of pieces, capped at MIR_STMT_MAX_PIECES. */
 static int64_t list_statements(const mir_module_view *mv, int64_t *first, int32_t *len) {
     int64_t n = 0, begin = 0;
     for (int64_t i = 0; i <= mv->n_tokens; i++) {
-        if (i < mv->n_tokens && mv->tokens[i] != MIR_STMT_SEP) continue;
+        if (i < mv->n_tokens && mv->tokens[i] != MIR_TOK_SEP) continue;
         if (i > begin) {
             if (first) first[n] = begin;
             if (len) len[n] = (int32_t)(i - begin < MIR_STMT_MAX_PIECES ? i - begin : MIR_STMT_MAX_PIECES);
@@ -250,7 +255,7 @@ static void build_statements(mir_batch *bt, int b, const mir_module_view *mv, co
                 arg[t] = j >= t ? j + 1 : j;
             } else {
                 mode[t] = STMT_RANDOM;
-                arg[t] = 5 + (int32_t)mir_rng_below(rng, (uint64_t)(c->vocab_size - 5));
+                arg[t] = random_word(c, rng);
             }
         } else {
             mode[t] = STMT_SAME;
@@ -259,7 +264,7 @@ static void build_statements(mir_batch *bt, int b, const mir_module_view *mv, co
     if (o->mask_prob > 0 && n_masked == 0 && w > 0) /* every sequence predicts at least one statement */
         mode[mir_rng_below(rng, (uint64_t)w)] = STMT_MASK;
     /* the CSR rows */
-    const int32_t mask_id = MIR_STMT_MASK;
+    const int32_t mask_id = MIR_TOK_MASK;
     for (int t = 0; t < T; t++) {
         const size_t i = (size_t)b * T + (size_t)t;
         bt->stmt_off[i] = bt->n_piece;
@@ -310,6 +315,8 @@ static void edge_push(edge_list *e, int32_t s, int32_t d, int8_t f) {
     e->n++;
 }
 
+static int is_inst(const mir_module_view *mv, int32_t i) { return mv->node_kind[i] == MIR_NODE_INSTRUCTION; }
+
 /* Graph window of module mv appended to the batch (nodes from *N on); edges appended to el with batch ids.
  * A graph with more than max_nodes nodes keeps the root, a run of max_nodes/2 consecutive instruction
  * nodes (random start when training, or at the fraction frac >= 0 of the instructions, aligned with a partner's)
@@ -325,7 +332,7 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
     } else {
         for (int64_t i = 0; i < nn; i++) map[i] = -1;
         int64_t n_inst = 0;
-        while (1 + n_inst < nn && mv->node_kind[1 + n_inst] == 0) n_inst++;
+        while (1 + n_inst < nn && mv->node_kind[1 + n_inst] == MIR_NODE_INSTRUCTION) n_inst++;
         int64_t K = c->max_nodes / 2, start = 1;
         if (K > n_inst) K = n_inst;
         if (o->train && n_inst > K)
@@ -336,8 +343,8 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
         for (int64_t e = 0; e < mv->n_edges && kept < c->max_nodes; e++) {
             int32_t s = mv->edge_src[e], d = mv->edge_dst[e];
             if (s < 0 || d < 0 || s >= nn || d >= nn) continue;
-            if (map[s] >= 0 && mv->node_kind[s] == 0 && map[d] < 0 && mv->node_kind[d] != 0) map[d] = kept++;
-            else if (map[d] >= 0 && mv->node_kind[d] == 0 && map[s] < 0 && mv->node_kind[s] != 0 && kept < c->max_nodes)
+            if (map[s] >= 0 && is_inst(mv, s) && map[d] < 0 && !is_inst(mv, d)) map[d] = kept++;
+            else if (map[d] >= 0 && is_inst(mv, d) && map[s] < 0 && !is_inst(mv, s) && kept < c->max_nodes)
                 map[s] = kept++;
         }
     }
@@ -357,7 +364,7 @@ static void build_graph(mir_batch *bt, const mir_module_view *mv, const mir_conf
         bt->node_target[id] = -1;
         if (i > 0 && o->mask_prob > 0 && mir_rng_uniformf(rng) < o->mask_prob) {
             bt->node_target[id] = text;
-            bt->node_in[id] = 4; /* [MASK] */
+            bt->node_in[id] = MIR_TOK_MASK;
         }
     }
     for (int64_t e = 0; e < mv->n_edges; e++) {
@@ -381,7 +388,7 @@ static void build_stat_targets(mir_batch *b, const mir_config *c) {
     for (int g = 0; g < b->B; g++) {
         float *t = b->stat_target + (size_t)g * V;
         for (int64_t i = b->node_offset[g] + 1; i < b->node_offset[g + 1]; i++) {
-            if (b->node_kind[i] != 0) continue;
+            if (b->node_kind[i] != MIR_NODE_INSTRUCTION) continue;
             int32_t text = b->node_target[i] >= 0 ? b->node_target[i] : b->node_in[i];
             float w = 1.0f;
             for (int d = 0; c->stats == 2 && d < b->node_depth[i] && d < MIR_STAT_LOOP_MAX_DEPTH; d++)

@@ -31,6 +31,7 @@
 
 #include "graphops.h"
 #include "rng.h"
+#include "schema.h" /* special token ids MIR_TOK_*, node kinds MIR_NODE_* */
 
 typedef struct mir_config {
     int32_t vocab_size;     /* V (from the corpus) */
@@ -64,12 +65,10 @@ typedef struct mir_config {
 #define MIR_STAT_LOOP_WEIGHT 10.0
 #define MIR_STAT_LOOP_MAX_DEPTH 4
 
-/* Statement positions (cfg.statements). The corpus separates statements with [SEP] (preprocess/wordpiece.h's
- * MIR_TOK_SEP, the same id): s1 pieces, SEP, s2 pieces, SEP, ...; a missing final SEP ends the last statement,
- * empty statements (two SEPs in a row) are skipped. A statement keeps its first MIR_STMT_MAX_PIECES pieces (input
- * and target alike); the rest are dropped. [MASK] is id 4, as for tokens. */
-#define MIR_STMT_SEP 3
-#define MIR_STMT_MASK 4
+/* Statement positions (cfg.statements). The corpus separates statements with [SEP] (MIR_TOK_SEP, schema.h):
+ * s1 pieces, SEP, s2 pieces, SEP, ...; a missing final SEP ends the last statement, empty statements (two SEPs in
+ * a row) are skipped. A statement keeps its first MIR_STMT_MAX_PIECES pieces (input and target alike); the rest
+ * are dropped. A masked statement's input is [MASK] (MIR_TOK_MASK), as for tokens. */
 #define MIR_STMT_MAX_PIECES 64
 
 /* Presets: "tiny" (tests), "small" (default: pre-trains on two cores in under an hour), "base" (clusters). */
@@ -167,7 +166,7 @@ void mir_batch_options_default(mir_batch_options *o);
  * (b->partner) from mods[].source, and when training one fraction f in [0,1) drawn per pair (before anything else
  * of the batch) places both partners' token and graph windows at the same relative position
  * (mir_window_start); without it the random stream and the batch are those of a model without the switch.
- * With cfg.statements, mods[i].tokens are statements ended by MIR_STMT_SEP and a position is a statement: a window of
+ * With cfg.statements, mods[i].tokens are statements ended by MIR_TOK_SEP and a position is a statement: a window of
  * at most max_seq statements (random start when training, else the first ones), each statement chosen with
  * mask_prob (at least one per sequence when mask_prob > 0) and then 80 % [MASK] alone, 10 % the pieces of another
  * statement of the same window drawn uniformly (a random piece of the vocabulary when the window holds one

@@ -29,9 +29,8 @@
 
 #include "mir_common.h"
 #include "normalize.h"
+#include "schema.h" /* node kinds MIR_NODE_*, flows MIR_FLOW_* */
 
-enum { MIR_NODE_INSTRUCTION = 0, MIR_NODE_VARIABLE = 1, MIR_NODE_CONSTANT = 2 };
-enum { MIR_FLOW_CONTROL = 0, MIR_FLOW_DATA = 1, MIR_FLOW_CALL = 2 };
 #define MIR_ROOT_TEXT "[external]"
 
 typedef struct mir_graph {

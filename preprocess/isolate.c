@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preprocess.h"
 #include "probe.h"
+#include "schema.h"
 
 /* ------------------------------------------------------------------------------------------------ */
 /* wire format: counts as uint64, then arrays back to back; words as (n, lengths, text)              */

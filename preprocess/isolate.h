@@ -22,7 +22,7 @@ int mir_extract_job(void *arg, const char *name, const char *data, size_t bytes,
                     mir_error *err);
 
 /* Parse and extract IR held in data (data[bytes] == '\0'): in w's child, or here when w is NULL.
- * Returns 0, or -1 with *status MIR_STATUS_PARSE_ERROR, _EXTRACT_ERROR or _CRASHED (preprocess.h) and err
+ * Returns 0, or -1 with *status MIR_STATUS_PARSE_ERROR, _EXTRACT_ERROR or _CRASHED (schema.h) and err
  * naming the module. xo (NULL: the whole module, no separators) says how (mir_extract_module_opts); with a
  * worker, it must hold the options the worker was created with. The probe (may be NULL) times phase_parse and
  * the extraction's phases in-process; with a worker, the whole call counts as phase_parse (the child's own

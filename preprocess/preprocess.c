@@ -7,14 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "corpus.h"
 #include "h5util.h"
 #include "inputs.h"
 #include "irmodule.h"
 #include "isolate.h"
+#include "model_file.h"
 #include "mpi_util.h"
 #include "probe.h"
 
@@ -27,21 +28,6 @@ static const char *const phase_names[N_PHASES] = {"read", "compile", "parse", "t
 enum { CT_MODULES, CT_FAILURES, CT_DUPLICATES, CT_WORDS, CT_TOKENS, CT_UNK, CT_NODES, CT_EDGES, N_COUNTS };
 static const char *const count_names[N_COUNTS] = {"modules", "failures", "duplicates", "words",
                                                   "tokens",  "unk_tokens", "nodes", "edges"};
-
-const char *mir_status_name(int status) {
-    switch (status) {
-    case MIR_STATUS_OK: return "ok";
-    case MIR_STATUS_READ_ERROR: return "read_error";
-    case MIR_STATUS_EMPTY: return "empty";
-    case MIR_STATUS_PARSE_ERROR: return "parse_error";
-    case MIR_STATUS_COMPILE_ERROR: return "compile_error";
-    case MIR_STATUS_TOO_LARGE: return "too_large";
-    case MIR_STATUS_DUPLICATE: return "duplicate";
-    case MIR_STATUS_EXTRACT_ERROR: return "extract_error";
-    case MIR_STATUS_CRASHED: return "crashed";
-    }
-    return "unknown";
-}
 
 static int is_failure(int status) { return status != MIR_STATUS_OK && status != MIR_STATUS_DUPLICATE; }
 
@@ -655,36 +641,6 @@ static int pass1(run_state *s, mir_error *err) {
 /* ------------------------------------------------------------------------------------------------ */
 /* vocabulary                                                                                       */
 
-mir_vocab *mir_vocab_load(const char *path, mir_error *err) {
-    hid_t f = mir_h5_open_serial(path, err);
-    if (f < 0) return NULL;
-    char **tokens = NULL;
-    int64_t n = 0;
-    mir_vocab *v = NULL;
-    if (mir_h5_read_strings(f, "/vocab/token", &tokens, &n, err) == 0) {
-        int64_t *counts = NULL;
-        mir_error e2;
-        if (mir_h5_length(f, "/vocab/count", &e2) == n) {
-            counts = mir_malloc((size_t)(n + 1) * sizeof *counts);
-            if (mir_h5_read_slab(f, "/vocab/count", H5T_NATIVE_INT64, 0, (uint64_t)n, counts, &e2)) {
-                free(counts);
-                counts = NULL;
-            }
-        }
-        char msg[256] = "";
-        v = mir_vocab_from_tokens((const char *const *)tokens, counts, (int32_t)n, msg, sizeof msg);
-        if (!v) mir_fail(err, "%s: /vocab is not a valid vocabulary: %s", path, msg);
-        free(counts);
-        mir_h5_free_strings(tokens, n);
-    } else {
-        char prefix[MIR_ERROR_MAX];
-        snprintf(prefix, sizeof prefix, "%s: no vocabulary", path);
-        mir_error_prefix(err, prefix);
-    }
-    H5Fclose(f);
-    return v;
-}
-
 /* Gather word counts to rank 0, build, broadcast; every rank returns the same vocabulary.
  * Graph node texts (opcodes, types, the root) count at least min_word_count, so that each enters the
  * vocabulary as a whole word while there is room: a node's text is one id, never a fragment. */
@@ -820,7 +776,7 @@ static void encode_records(run_state *s, const mir_vocab *v) {
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* redistribution to contiguous blocks, and the collective write                                    */
+/* redistribution to contiguous blocks, and the collective write (format/corpus.h)                  */
 
 static int64_t block_lo(int64_t n, int nranks, int r) { return n * r / nranks; }
 static int block_owner(int64_t n, int nranks, int64_t i) {
@@ -875,16 +831,8 @@ static int32_t *rec_pack(const module_rec *r, int32_t *p) {
     return p + ew;
 }
 
-/* A view into a received buffer. */
-typedef struct rec_view {
-    int32_t status;
-    int64_t n_tokens, n_nodes, n_edges;
-    const int32_t *tokens, *node_kind, *node_text, *node_function, *edge_src, *edge_dst, *edge_flow,
-        *edge_position;
-    const char *error;
-} rec_view;
-
-static const int32_t *rec_unpack(const int32_t *p, int64_t *index, rec_view *v) {
+/* A received record, as the corpus writer takes it (its arrays point into the buffer). */
+static const int32_t *rec_unpack(const int32_t *p, int64_t *index, mir_corpus_record *v) {
     *index = get64(p);
     v->status = p[2];
     v->n_tokens = get64(p + 3);
@@ -915,7 +863,7 @@ static const int32_t *rec_unpack(const int32_t *p, int64_t *index, rec_view *v) 
 typedef struct block {
     int64_t lo, hi;       /* modules [lo, hi) */
     int32_t *buf;         /* received records */
-    rec_view *views;      /* (hi - lo) */
+    mir_corpus_record *views; /* (hi - lo) */
 } block;
 
 static void redistribute(run_state *s, block *b) {
@@ -954,7 +902,7 @@ static void redistribute(run_state *s, block *b) {
     const int32_t *p = b->buf, *end = b->buf + rtot;
     while (p < end) {
         int64_t index;
-        rec_view v;
+        mir_corpus_record v;
         p = rec_unpack(p, &index, &v);
         b->views[index - b->lo] = v;
     }
@@ -966,194 +914,35 @@ static void redistribute(run_state *s, block *b) {
     free(fill);
 }
 
-typedef struct totals {
-    int64_t tokens, nodes, edges;
-} totals;
-
+/* The summary's counts (every rank's probe counts summed), then the collective write (format/corpus.h). */
 static int write_corpus(run_state *s, const mir_vocab *v, const block *b, const char *path, mir_pp_summary *sum,
                         mir_error *err) {
-    int64_t nb = b->hi - b->lo;
-    totals mine = {0, 0, 0}, base = {0, 0, 0}, all = {0, 0, 0};
-    for (int64_t i = 0; i < nb; i++) {
-        mine.tokens += b->views[i].n_tokens;
-        mine.nodes += b->views[i].n_nodes;
-        mine.edges += b->views[i].n_edges;
-    }
-    MPI_Exscan(&mine, &base, 3, MPI_INT64_T, MPI_SUM, s->comm);
-    if (s->rank == 0) base = (totals){0, 0, 0};
-    MPI_Allreduce(&mine, &all, 3, MPI_INT64_T, MPI_SUM, s->comm);
-
-    /* per-module arrays for [lo, hi); the last rank also writes the closing offset */
-    int last = s->rank == s->nranks - 1;
-    int64_t n_off = nb + (last ? 1 : 0);
-    int64_t *tok_off = mir_malloc((size_t)(n_off + 1) * 8), *node_off = mir_malloc((size_t)(n_off + 1) * 8),
-            *edge_off = mir_malloc((size_t)(n_off + 1) * 8);
-    int32_t *status = mir_malloc((size_t)(nb + 1) * 4);
-    const char **errors = mir_malloc((size_t)(nb + 1) * sizeof *errors);
-    int64_t t = base.tokens, nn = base.nodes, ne = base.edges;
-    size_t err_width = 1;
-    for (int64_t i = 0; i < nb; i++) {
-        tok_off[i] = t;
-        node_off[i] = nn;
-        edge_off[i] = ne;
-        t += b->views[i].n_tokens;
-        nn += b->views[i].n_nodes;
-        ne += b->views[i].n_edges;
-        status[i] = b->views[i].status;
-        errors[i] = b->views[i].error ? b->views[i].error : "";
-        size_t l = strlen(errors[i]) + 1;
-        if (l > err_width) err_width = l;
-    }
-    if (last) {
-        tok_off[nb] = t;
-        node_off[nb] = nn;
-        edge_off[nb] = ne;
-    }
-    uint64_t ew = err_width, nw = 1;
-    for (int64_t i = 0; i < s->n; i++)
-        if (strlen(s->names[i]) + 1 > nw) nw = strlen(s->names[i]) + 1;
-    MPI_Allreduce(MPI_IN_PLACE, &ew, 1, MPI_UINT64_T, MPI_MAX, s->comm);
-
-    /* flat arrays */
-    int32_t *tokens = mir_malloc((size_t)(mine.tokens + 1) * 4);
-    int8_t *node_kind = mir_malloc((size_t)mine.nodes + 1), *edge_flow = mir_malloc((size_t)mine.edges + 1);
-    int32_t *node_text = mir_malloc((size_t)(mine.nodes + 1) * 4), *node_fn = mir_malloc((size_t)(mine.nodes + 1) * 4);
-    int32_t *esrc = mir_malloc((size_t)(mine.edges + 1) * 4), *edst = mir_malloc((size_t)(mine.edges + 1) * 4),
-            *epos = mir_malloc((size_t)(mine.edges + 1) * 4);
-    int64_t ot = 0, on = 0, oe = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        const rec_view *r = &b->views[i];
-        memcpy(tokens + ot, r->tokens, (size_t)r->n_tokens * 4);
-        ot += r->n_tokens;
-        for (int64_t j = 0; j < r->n_nodes; j++) {
-            node_kind[on + j] = (int8_t)r->node_kind[j];
-            node_text[on + j] = r->node_text[j];
-            node_fn[on + j] = r->node_function[j];
-        }
-        on += r->n_nodes;
-        for (int64_t j = 0; j < r->n_edges; j++) {
-            esrc[oe + j] = r->edge_src[j];
-            edst[oe + j] = r->edge_dst[j];
-            edge_flow[oe + j] = (int8_t)r->edge_flow[j];
-            epos[oe + j] = r->edge_position[j];
-        }
-        oe += r->n_edges;
-    }
-
-    mir_probe_begin(s->probe, PH_WRITE);
-    int rc = 0;
-    hid_t f = mir_h5_create(path, s->comm, err);
-    if (f < 0) rc = -1;
-    uint64_t M = (uint64_t)s->n, lo = (uint64_t)b->lo, cnt = (uint64_t)nb;
-    /* hash and input size are known everywhere: each rank writes its block of them */
-#define W(call) \
-    if (!rc) rc = (call)
-    W(mir_h5_write_strings(f, "/modules/name", M, lo, cnt, (const char *const *)s->names + lo, nw, err));
-    W(mir_h5_write_slab(f, "/modules/hash", H5T_NATIVE_UINT64, M, lo, cnt, s->hash + lo, err));
-    W(mir_h5_write_slab(f, "/modules/bytes", H5T_NATIVE_INT64, M, lo, cnt, s->bytes + lo, err));
-    W(mir_h5_write_slab(f, "/modules/status", H5T_NATIVE_INT32, M, lo, cnt, status, err));
-    W(mir_h5_write_slab(f, "/modules/duplicate_of", H5T_NATIVE_INT64, M, lo, cnt, s->dup_of + lo, err));
-    W(mir_h5_write_slab(f, "/modules/source", H5T_NATIVE_INT64, M, lo, cnt, s->source + lo, err));
-    W(mir_h5_write_strings(f, "/modules/error", M, lo, cnt, errors, ew, err));
-    W(mir_h5_write_slab(f, "/modules/token_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, tok_off, err));
-    W(mir_h5_write_slab(f, "/modules/node_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, node_off, err));
-    W(mir_h5_write_slab(f, "/modules/edge_offset", H5T_NATIVE_INT64, M + 1, lo, (uint64_t)n_off, edge_off, err));
-    W(mir_h5_write_slab(f, "/tokens", H5T_NATIVE_INT32, (uint64_t)all.tokens, (uint64_t)base.tokens,
-                        (uint64_t)mine.tokens, tokens, err));
-    W(mir_h5_write_slab(f, "/graph/node_kind", H5T_NATIVE_INT8, (uint64_t)all.nodes, (uint64_t)base.nodes,
-                        (uint64_t)mine.nodes, node_kind, err));
-    W(mir_h5_write_slab(f, "/graph/node_text", H5T_NATIVE_INT32, (uint64_t)all.nodes, (uint64_t)base.nodes,
-                        (uint64_t)mine.nodes, node_text, err));
-    W(mir_h5_write_slab(f, "/graph/node_function", H5T_NATIVE_INT32, (uint64_t)all.nodes, (uint64_t)base.nodes,
-                        (uint64_t)mine.nodes, node_fn, err));
-    W(mir_h5_write_slab(f, "/graph/edge_src", H5T_NATIVE_INT32, (uint64_t)all.edges, (uint64_t)base.edges,
-                        (uint64_t)mine.edges, esrc, err));
-    W(mir_h5_write_slab(f, "/graph/edge_dst", H5T_NATIVE_INT32, (uint64_t)all.edges, (uint64_t)base.edges,
-                        (uint64_t)mine.edges, edst, err));
-    W(mir_h5_write_slab(f, "/graph/edge_flow", H5T_NATIVE_INT8, (uint64_t)all.edges, (uint64_t)base.edges,
-                        (uint64_t)mine.edges, edge_flow, err));
-    W(mir_h5_write_slab(f, "/graph/edge_position", H5T_NATIVE_INT32, (uint64_t)all.edges, (uint64_t)base.edges,
-                        (uint64_t)mine.edges, epos, err));
-    /* vocabulary: rank 0 writes it all */
-    int32_t nv = mir_vocab_size(v);
-    uint64_t vcount = s->rank == 0 ? (uint64_t)nv : 0;
-    const char **vt = mir_malloc((size_t)nv * sizeof *vt);
-    int64_t *vc = mir_malloc((size_t)nv * sizeof *vc);
-    size_t vw = 1;
-    for (int32_t i = 0; i < nv; i++) {
-        vt[i] = mir_vocab_token(v, i);
-        vc[i] = mir_vocab_count(v, i);
-        if (strlen(vt[i]) + 1 > vw) vw = strlen(vt[i]) + 1;
-    }
-    W(mir_h5_write_strings(f, "/vocab/token", (uint64_t)nv, 0, vcount, vt, vw, err));
-    W(mir_h5_write_slab(f, "/vocab/count", H5T_NATIVE_INT64, (uint64_t)nv, 0, vcount, vc, err));
-    free(vt);
-    free(vc);
-
-    /* summary figures, identical on all ranks */
-    double cnt_local[N_COUNTS];
-    for (int k = 0; k < N_COUNTS; k++) cnt_local[k] = (double)mir_probe_count(s->probe, k);
-    MPI_Allreduce(MPI_IN_PLACE, cnt_local, N_COUNTS, MPI_DOUBLE, MPI_SUM, s->comm);
+    double cnt[N_COUNTS];
+    for (int k = 0; k < N_COUNTS; k++) cnt[k] = (double)mir_probe_count(s->probe, k);
+    MPI_Allreduce(MPI_IN_PLACE, cnt, N_COUNTS, MPI_DOUBLE, MPI_SUM, s->comm);
     sum->n_modules = s->n;
-    sum->n_failed = (int64_t)cnt_local[CT_FAILURES];
-    sum->n_duplicates = (int64_t)cnt_local[CT_DUPLICATES];
+    sum->n_failed = (int64_t)cnt[CT_FAILURES];
+    sum->n_duplicates = (int64_t)cnt[CT_DUPLICATES];
     sum->n_ok = s->n - sum->n_failed - sum->n_duplicates;
+    sum->n_unk = (int64_t)cnt[CT_UNK];
+    sum->n_words = (int64_t)cnt[CT_WORDS];
+    sum->vocab_size = mir_vocab_size(v);
+    char llvm[32];
+    unsigned maj, min, pat;
+    LLVMGetVersion(&maj, &min, &pat);
+    snprintf(llvm, sizeof llvm, "%u.%u.%u", maj, min, pat);
+    const mir_corpus_columns cols = {s->n, s->names, s->hash, s->bytes, s->dup_of, s->source};
+    const mir_corpus_block blk = {b->lo, b->hi, b->views};
+    const mir_corpus_attrs a = {llvm, s->o->options_text ? s->o->options_text : "",
+                                s->o->vocab_file ? s->o->vocab_file : "built", sum->n_ok, sum->n_failed,
+                                sum->n_duplicates, sum->n_unk, s->o->statement_sep};
+    mir_corpus_totals all;
+    mir_probe_begin(s->probe, PH_WRITE);
+    int rc = mir_corpus_write(path, s->comm, &cols, &blk, v, &a, &all, err);
+    mir_probe_end(s->probe, PH_WRITE);
     sum->n_tokens = all.tokens;
-    sum->n_unk = (int64_t)cnt_local[CT_UNK];
-    sum->n_words = (int64_t)cnt_local[CT_WORDS];
     sum->n_nodes = all.nodes;
     sum->n_edges = all.edges;
-    sum->vocab_size = nv;
-    if (!rc) {
-        char llvm[32];
-        unsigned maj, min, pat;
-        LLVMGetVersion(&maj, &min, &pat);
-        snprintf(llvm, sizeof llvm, "%u.%u.%u", maj, min, pat);
-        char when[64];
-        time_t now = time(NULL);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-        int64_t created_at_rank0 = 0;
-        (void)created_at_rank0;
-        MPI_Bcast(when, sizeof when, MPI_CHAR, 0, s->comm);
-        hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
-        W(mir_h5_attr_string(root, "format", MIR_CORPUS_FORMAT, err));
-        W(mir_h5_attr_int64(root, "format_version", MIR_CORPUS_VERSION, err));
-        W(mir_h5_attr_string(root, "tool_version", MIR_VERSION_STRING, err));
-        W(mir_h5_attr_string(root, "llvm_version", llvm, err));
-        W(mir_h5_attr_string(root, "options", s->o->options_text ? s->o->options_text : "", err));
-        W(mir_h5_attr_string(root, "vocab_source", s->o->vocab_file ? s->o->vocab_file : "built", err));
-        W(mir_h5_attr_string(root, "created_at", when, err));
-        W(mir_h5_attr_int64(root, "created_nranks", s->nranks, err));
-        W(mir_h5_attr_int64(root, "n_modules", sum->n_modules, err));
-        W(mir_h5_attr_int64(root, "n_ok", sum->n_ok, err));
-        W(mir_h5_attr_int64(root, "n_failed", sum->n_failed, err));
-        W(mir_h5_attr_int64(root, "n_duplicates", sum->n_duplicates, err));
-        W(mir_h5_attr_int64(root, "n_tokens", sum->n_tokens, err));
-        W(mir_h5_attr_int64(root, "n_unk_tokens", sum->n_unk, err));
-        W(mir_h5_attr_double(root, "unk_rate", sum->n_tokens ? (double)sum->n_unk / (double)sum->n_tokens : 0.0, err));
-        W(mir_h5_attr_int64(root, "n_nodes", sum->n_nodes, err));
-        W(mir_h5_attr_int64(root, "n_edges", sum->n_edges, err));
-        W(mir_h5_attr_int64(root, "vocab_size", nv, err));
-        if (s->o->statement_sep) W(mir_h5_attr_int64(root, "statement_sep", 1, err));
-        H5Gclose(root);
-    }
-#undef W
-    if (f >= 0 && H5Fclose(f) < 0 && !rc) rc = mir_fail(err, "%s: closing failed", path);
-    mir_probe_end(s->probe, PH_WRITE);
-
-    free(tok_off);
-    free(node_off);
-    free(edge_off);
-    free(status);
-    free(errors);
-    free(tokens);
-    free(node_kind);
-    free(edge_flow);
-    free(node_text);
-    free(node_fn);
-    free(esrc);
-    free(edst);
-    free(epos);
     return rc;
 }
 
@@ -1162,7 +951,7 @@ static void report_failures(run_state *s, const block *b) {
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (int64_t i = 0; i < b->hi - b->lo; i++) {
-        const rec_view *r = &b->views[i];
+        const mir_corpus_record *r = &b->views[i];
         if (!is_failure(r->status)) continue;
         size_t need = strlen(s->names[b->lo + i]) + strlen(r->error) + 32;
         MIR_GROW(text, cap, len + need);

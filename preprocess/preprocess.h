@@ -26,29 +26,9 @@
 #include "compile.h"
 #include "inputs.h"
 #include "mir_common.h"
+#include "schema.h" /* module statuses (/modules/status), exit codes */
 #include "wordpiece.h"
 #include "worker.h"
-
-/* Per-module status codes stored in /modules/status. */
-enum {
-    MIR_STATUS_OK = 0,
-    MIR_STATUS_READ_ERROR = 1,    /* missing, unreadable, a directory we could not walk */
-    MIR_STATUS_EMPTY = 2,         /* zero bytes */
-    MIR_STATUS_PARSE_ERROR = 3,   /* LLVM could not parse it (text or bitcode) */
-    MIR_STATUS_COMPILE_ERROR = 4, /* clang failed on a source */
-    MIR_STATUS_TOO_LARGE = 5,     /* over --max-module-mb */
-    MIR_STATUS_DUPLICATE = 6,     /* same content as an earlier module (not a failure) */
-    MIR_STATUS_EXTRACT_ERROR = 7, /* parsed, but extraction found an inconsistency */
-    MIR_STATUS_CRASHED = 8,       /* the worker parsing it died (a signal, an LLVM fatal error) or overstayed
-                                     a limit (--worker-memory, --module-timeout): worker.h */
-};
-const char *mir_status_name(int status);
-
-/* Process exit codes of mir-preprocess (and the later stages). */
-enum { MIR_EXIT_OK = 0, MIR_EXIT_FATAL = 1, MIR_EXIT_USAGE = 2, MIR_EXIT_MODULES_FAILED = 3 };
-
-#define MIR_CORPUS_FORMAT "mir-corpus"
-#define MIR_CORPUS_VERSION 1
 
 typedef struct mir_pp_options {
     const char *output;            /* corpus path */
@@ -97,8 +77,5 @@ int mir_inputs_expand_bcast(char *const *inputs, int n_inputs, int compile, MPI_
  * err naming the file. *data is NUL-terminated. */
 int mir_module_bytes(const char *path, int lang, int compile, const mir_compile_options *cc, int64_t max_bytes,
                      char **data, size_t *bytes, int *status, mir_error *err);
-
-/* Read the vocabulary stored under /vocab of a corpus or model file. */
-mir_vocab *mir_vocab_load(const char *path, mir_error *err);
 
 #endif

@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { MIR_TOK_PAD = 0, MIR_TOK_UNK = 1, MIR_TOK_CLS = 2, MIR_TOK_SEP = 3, MIR_TOK_MASK = 4, MIR_TOK_NSPECIAL = 5 };
+#include "schema.h" /* the special token ids MIR_TOK_* */
+
 /* Spellings of the special tokens, in id order: "[PAD]" "[UNK]" "[CLS]" "[SEP]" "[MASK]". */
 extern const char *const mir_special_tokens[MIR_TOK_NSPECIAL];
 

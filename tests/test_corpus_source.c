@@ -1,5 +1,5 @@
 /*
- * test_corpus_source CORPUS: open CORPUS with mir_corpus_open (train/corpus.h) and print one line per module,
+ * test_corpus_source CORPUS: open CORPUS with mir_corpus_open (format/corpus.h) and print one line per module,
  * "index<TAB>source", so that tests/mpi/opt_levels.sh can compare what the reader gives with what the file
  * holds, or with source[i] = i for a corpus without /modules/source. Exit status 1 if the corpus cannot be opened.
  */

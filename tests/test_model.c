@@ -197,7 +197,7 @@ int main(void) {
     return mir_test_finish("test_model");
 }
 
-/* Module i's tokens replaced by n_stmt[i] statements of 1 to 6 pieces, each ended by [SEP] (MIR_STMT_SEP), with an
+/* Module i's tokens replaced by n_stmt[i] statements of 1 to 6 pieces, each ended by [SEP] (MIR_TOK_SEP), with an
  * empty statement (two SEPs) after the second and no final SEP on the odd modules; pieces from a small range, so
  * that some repeat within a statement. Drawn from a stream of their own (the modules' graphs are unchanged). */
 static void make_statements(synth *mods, mir_module_view *views, int n) {
@@ -209,8 +209,8 @@ static void make_statements(synth *mods, mir_module_view *views, int n) {
         for (int s = 0; s < n_stmt[i]; s++) {
             int np = 1 + (int)mir_rng_below(&r, 6);
             for (int k = 0; k < np; k++) mods[i].tokens[nt++] = 5 + (int32_t)mir_rng_below(&r, 8);
-            if (s + 1 < n_stmt[i] || i % 2 == 0) mods[i].tokens[nt++] = MIR_STMT_SEP;
-            if (s == 1) mods[i].tokens[nt++] = MIR_STMT_SEP;
+            if (s + 1 < n_stmt[i] || i % 2 == 0) mods[i].tokens[nt++] = MIR_TOK_SEP;
+            if (s == 1) mods[i].tokens[nt++] = MIR_TOK_SEP;
         }
         views[i].tokens = mods[i].tokens;
         views[i].n_tokens = nt;

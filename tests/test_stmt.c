@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
 #include "fd.h"
+#include "model_file.h"
 #include "mir_test.h"
 #include "model.h"
 #include "trainer.h"
 
-enum { SEP = MIR_STMT_SEP };
+enum { SEP = MIR_TOK_SEP };
 
 static mir_module_view tokens_view(const int32_t *tok, int64_t n) {
     static int8_t kind[2] = {0, 0};
@@ -186,7 +186,7 @@ static void check_masking(void) {
             const int first = b.stmt_piece[io[t]], len = io[t + 1] - io[t];
             CHECK_EQ_INT(b.tok_in[t], first);
             CHECK_EQ_INT(b.tok_target[t], -1);
-            if (first == MIR_STMT_MASK) {
+            if (first == MIR_TOK_MASK) {
                 CHECK_EQ_INT(len, 1);
                 counts[0]++;
             } else {
@@ -217,7 +217,7 @@ static void check_masking(void) {
                 const int k = i * NS + t;
                 if (b.stmt_tgt_off[k + 1] == b.stmt_tgt_off[k]) continue;
                 masked++;
-                CHECK(b.stmt_off[k + 1] - b.stmt_off[k] == 1 && b.stmt_piece[b.stmt_off[k]] == MIR_STMT_MASK);
+                CHECK(b.stmt_off[k + 1] - b.stmt_off[k] == 1 && b.stmt_piece[b.stmt_off[k]] == MIR_TOK_MASK);
             }
             CHECK_EQ_INT(masked, 1);
         }
@@ -232,8 +232,8 @@ static void check_masking(void) {
         mir_batch_build(&b, &one, 1, &c, &o, &rng);
         CHECK_FATAL(b.T == 1 && b.n_stmt_masked == 1 && b.n_piece == 1);
         const int p = b.stmt_piece[0];
-        CHECK(p == MIR_STMT_MASK || (p >= 5 && p < c.vocab_size));
-        random_piece += p != MIR_STMT_MASK && p != 5;
+        CHECK(p == MIR_TOK_MASK || (p >= 5 && p < c.vocab_size));
+        random_piece += p != MIR_TOK_MASK && p != 5;
     }
     CHECK(random_piece > 0);
     mir_batch_free(&b);

@@ -13,7 +13,6 @@
 #include "corpus.h"
 #include "dist.h"
 #include "grid.h"
-#include "modelcheck.h"
 #include "mpi_util.h"
 #include "wordpiece.h"
 

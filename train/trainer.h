@@ -21,7 +21,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "checkpoint.h"
+#include "model_file.h"
 #include "mir_common.h"
 #include "model.h"
 

@@ -1,5 +1,5 @@
-/* modelcheck.c: a model file checked against named limits, tensor by tensor (see modelcheck.h). */
-#include "modelcheck.h"
+/* model_check.c: a model file checked against named limits, tensor by tensor (see model_file.h). */
+#include "model_file.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -16,7 +16,7 @@ typedef struct config_limit {
 
 /* In the order of mir_config's fields. */
 static const config_limit limits[8] = {
-    {"vocab_size", 6, MIR_MODEL_MAX_VOCAB, "MIR_MODEL_MAX_VOCAB"},
+    {"vocab_size", MIR_TOK_NSPECIAL + 1, MIR_MODEL_MAX_VOCAB, "MIR_MODEL_MAX_VOCAB"},
     {"max_seq", 2, MIR_MODEL_MAX_SEQ, "MIR_MODEL_MAX_SEQ"},
     {"d_model", 2, MIR_MODEL_MAX_D_MODEL, "MIR_MODEL_MAX_D_MODEL"},
     {"n_heads", 1, MIR_MODEL_MAX_HEADS, "MIR_MODEL_MAX_HEADS"},

@@ -1,11 +1,10 @@
-/* corpus.c: corpus reader (see corpus.h). */
+/* corpus.c: the corpus reader (see corpus.h). */
 #include "corpus.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5util.h"
-#include "wordpiece.h"
+#include "h5util_mpi.h"
 
 static int need(mir_corpus *c, const char *ds, int64_t expect, mir_error *err) {
     mir_error e;
@@ -17,36 +16,32 @@ static int need(mir_corpus *c, const char *ds, int64_t expect, mir_error *err) {
     return 0;
 }
 
-int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *err) {
-    memset(c, 0, sizeof *c);
-    snprintf(c->path, sizeof c->path, "%s", path);
-    mir_h5_quiet();
-    c->file = mir_h5_open_read(path, comm, err);
-    if (c->file < 0) return -1;
+/* The root's format and version, and the number of modules with every dataset present at its length. */
+static int check_layout(mir_corpus *c, mir_error *err) {
     char fmt[64] = "";
     int64_t version = 0;
     mir_error e;
-    if (mir_h5_read_attr_string(c->file, "format", fmt, sizeof fmt, &e) || strcmp(fmt, "mir-corpus") != 0) {
-        mir_fail(err, "%s: not a MIREncoder corpus (attribute format is \"%s\")", path, fmt);
-        goto fail;
-    }
-    if (mir_h5_read_attr_int64(c->file, "format_version", &version, &e) || version != 1) {
-        mir_fail(err, "%s: corpus format_version %lld; this tool reads version 1 (re-run mir-preprocess)", path,
-                 (long long)version);
-        goto fail;
-    }
+    if (mir_h5_read_attr_string(c->file, "format", fmt, sizeof fmt, &e) || strcmp(fmt, MIR_CORPUS_FORMAT) != 0)
+        return mir_fail(err, "%s: not a MIREncoder corpus (attribute format is \"%s\")", c->path, fmt);
+    if (mir_h5_read_attr_int64(c->file, "format_version", &version, &e) || version != MIR_CORPUS_VERSION)
+        return mir_fail(err, "%s: corpus format_version %lld; this tool reads version %d (re-run mir-preprocess)",
+                        c->path, (long long)version, MIR_CORPUS_VERSION);
     int64_t n = mir_h5_length(c->file, "/modules/status", &e);
-    if (n < 0) {
-        mir_fail(err, "%s: dataset /modules/status missing: not a corpus written by mir-preprocess", path);
-        goto fail;
-    }
+    if (n < 0)
+        return mir_fail(err, "%s: dataset /modules/status missing: not a corpus written by mir-preprocess", c->path);
     c->n = n;
     if (need(c, "/modules/hash", n, err) || need(c, "/modules/token_offset", n + 1, err) ||
         need(c, "/modules/node_offset", n + 1, err) || need(c, "/modules/edge_offset", n + 1, err) ||
         need(c, "/tokens", -1, err) || need(c, "/graph/node_kind", -1, err) || need(c, "/graph/node_text", -1, err) ||
         need(c, "/graph/edge_src", -1, err) || need(c, "/graph/edge_dst", -1, err) ||
         need(c, "/graph/edge_flow", -1, err) || need(c, "/vocab/token", -1, err))
-        goto fail;
+        return -1;
+    return 0;
+}
+
+/* The per-module columns: status, hash, offsets, names. */
+static int read_modules(mir_corpus *c, mir_error *err) {
+    const int64_t n = c->n;
     c->status = mir_malloc((size_t)(n + 1) * sizeof *c->status);
     c->hash = mir_malloc((size_t)(n + 1) * sizeof *c->hash);
     c->source = mir_malloc((size_t)(n + 1) * sizeof *c->source);
@@ -60,56 +55,88 @@ int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *e
         mir_h5_read_slab(c->file, "/modules/node_offset", H5T_NATIVE_INT64, 0, (uint64_t)n + 1, c->node_off, err) ||
         mir_h5_read_slab(c->file, "/modules/edge_offset", H5T_NATIVE_INT64, 0, (uint64_t)n + 1, c->edge_off, err) ||
         mir_h5_read_strings(c->file, "/modules/name", &c->names, &nn, err)) {
-        mir_error_prefix(err, path);
-        goto fail;
+        mir_error_prefix(err, c->path);
+        return -1;
     }
-    /* /modules/source is optional (corpora written before --opt-levels lack it) */
-    if (mir_h5_length(c->file, "/modules/source", &e) == n) {
-        if (mir_h5_read_slab(c->file, "/modules/source", H5T_NATIVE_INT64, 0, (uint64_t)n, c->source, err)) {
-            mir_error_prefix(err, path);
-            goto fail;
-        }
-        for (int64_t i = 0; i < n; i++)
-            if (c->source[i] < 0 || c->source[i] > i) {
-                mir_fail(err, "%s: /modules/source[%lld] = %lld is not a module at or before it (damaged corpus)",
-                         path, (long long)i, (long long)c->source[i]);
-                goto fail;
-            }
-    } else {
+    return 0;
+}
+
+/* /modules/source is optional (corpora written before --opt-levels lack it): then every module is its own. */
+static int read_sources(mir_corpus *c, mir_error *err) {
+    const int64_t n = c->n;
+    mir_error e;
+    if (mir_h5_length(c->file, "/modules/source", &e) != n) {
         for (int64_t i = 0; i < n; i++) c->source[i] = i;
+        return 0;
     }
+    if (mir_h5_read_slab(c->file, "/modules/source", H5T_NATIVE_INT64, 0, (uint64_t)n, c->source, err)) {
+        mir_error_prefix(err, c->path);
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (c->source[i] < 0 || c->source[i] > i)
+            return mir_fail(err, "%s: /modules/source[%lld] = %lld is not a module at or before it (damaged corpus)",
+                            c->path, (long long)i, (long long)c->source[i]);
+    return 0;
+}
+
+/* The vocabulary (its counts when present), which must start with the special tokens. */
+static int read_vocab(mir_corpus *c, mir_error *err) {
     int64_t nv = 0;
+    mir_error e;
     if (mir_h5_read_strings(c->file, "/vocab/token", &c->vocab, &nv, err)) {
-        mir_error_prefix(err, path);
-        goto fail;
+        mir_error_prefix(err, c->path);
+        return -1;
     }
     c->vocab_size = (int32_t)nv;
     c->vocab_count = mir_calloc((size_t)nv + 1, sizeof *c->vocab_count);
     if (mir_h5_length(c->file, "/vocab/count", &e) == nv)
         mir_h5_read_slab(c->file, "/vocab/count", H5T_NATIVE_INT64, 0, (uint64_t)nv, c->vocab_count, &e);
-    if (nv < MIR_TOK_NSPECIAL || strcmp(c->vocab[MIR_TOK_MASK], "[MASK]") != 0) {
-        mir_fail(err, "%s: /vocab/token lacks the special tokens", path);
-        goto fail;
-    }
-    /* statement_sep is optional (written only with --statement-sep) */
-    int64_t sep = 0;
-    if (H5Aexists(c->file, "statement_sep") > 0 &&
-        (mir_h5_read_attr_int64(c->file, "statement_sep", &sep, &e) || (sep != 0 && sep != 1))) {
-        mir_fail(err, "%s: attribute statement_sep is not 0 or 1 (damaged corpus)", path);
-        goto fail;
-    }
-    c->statement_sep = (int)sep;
-    /* offsets must be prefix sums */
-    for (int64_t i = 0; i < n; i++)
-        if (c->tok_off[i + 1] < c->tok_off[i] || c->node_off[i + 1] < c->node_off[i] ||
-            c->edge_off[i + 1] < c->edge_off[i]) {
-            mir_fail(err, "%s: offsets of module %lld are not increasing (damaged corpus)", path, (long long)i);
-            goto fail;
-        }
+    if (nv < MIR_TOK_NSPECIAL || strcmp(c->vocab[MIR_TOK_MASK], mir_special_tokens[MIR_TOK_MASK]) != 0)
+        return mir_fail(err, "%s: /vocab/token lacks the special tokens", c->path);
     return 0;
-fail:
-    mir_corpus_close(c);
-    return -1;
+}
+
+/* statement_sep is optional (written only with --statement-sep); the offsets must be prefix sums. */
+static int check_rest(mir_corpus *c, mir_error *err) {
+    int64_t sep = 0;
+    mir_error e;
+    if (H5Aexists(c->file, "statement_sep") > 0 &&
+        (mir_h5_read_attr_int64(c->file, "statement_sep", &sep, &e) || (sep != 0 && sep != 1)))
+        return mir_fail(err, "%s: attribute statement_sep is not 0 or 1 (damaged corpus)", c->path);
+    c->statement_sep = (int)sep;
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->tok_off[i + 1] < c->tok_off[i] || c->node_off[i + 1] < c->node_off[i] ||
+            c->edge_off[i + 1] < c->edge_off[i])
+            return mir_fail(err, "%s: offsets of module %lld are not increasing (damaged corpus)", c->path,
+                            (long long)i);
+    return 0;
+}
+
+int mir_corpus_open(mir_corpus *c, const char *path, MPI_Comm comm, mir_error *err) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    mir_h5_quiet();
+    c->file = mir_h5_open_read(path, comm, err);
+    if (c->file < 0) return -1;
+    if (check_layout(c, err) || read_modules(c, err) || read_sources(c, err) || read_vocab(c, err) ||
+        check_rest(c, err)) {
+        mir_corpus_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+int mir_is_corpus_file(const char *path) {
+    size_t n = strlen(path);
+    if (n < 3 || strcmp(path + n - 3, ".h5") != 0) return 0;
+    mir_error e;
+    hid_t f = mir_h5_open_serial(path, &e);
+    if (f < 0) return 0;
+    char fmt[64] = "";
+    int yes = mir_h5_read_attr_string(f, "format", fmt, sizeof fmt, &e) == 0 && !strcmp(fmt, MIR_CORPUS_FORMAT);
+    H5Fclose(f);
+    return yes;
 }
 
 int mir_corpus_check_config(const mir_corpus *c, const mir_config *cfg, mir_error *err) {
@@ -122,32 +149,6 @@ int mir_corpus_check_config(const mir_corpus *c, const mir_config *cfg, mir_erro
                         "statements = 0, which would read its [SEP] tokens as words: give statements = 1 or a "
                         "corpus made without --statement-sep", c->path);
     return 0;
-}
-
-int64_t mir_statement_starts(const int32_t *tokens, int64_t n_tokens, int64_t *starts) {
-    int64_t s = 0, first = 0;
-    for (int64_t i = 0; i < n_tokens; i++)
-        if (tokens[i] == MIR_TOK_SEP) {
-            if (starts) starts[s] = first;
-            s++;
-            first = i + 1;
-        }
-    if (first < n_tokens) { /* tokens after the last [SEP]: an unterminated statement */
-        if (starts) starts[s] = first;
-        s++;
-    }
-    if (starts) starts[s] = n_tokens;
-    return s;
-}
-
-mir_stmt_window mir_statement_window(const int64_t *starts, int64_t n_statements, int64_t T, int64_t j) {
-    mir_stmt_window w = {0, 0, 0};
-    if (T <= 0 || j < 0 || j * T >= n_statements) return w;
-    int64_t a = j * T, b = a + T < n_statements ? a + T : n_statements;
-    w.first = starts[a];
-    w.n_tokens = starts[b] - starts[a];
-    w.n_statements = b - a;
-    return w;
 }
 
 void mir_corpus_close(mir_corpus *c) {
