@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "blascheck.h"
 #include "cli.h"
+#include "schema.h"
 #include "vectorize.h"
 
 #ifndef MIR_DATA_DIR_DEFAULT
@@ -164,7 +165,7 @@ int main(int argc, char **argv) {
             if (rank == 0) usage(stdout);
             free(cl);
             MPI_Finalize();
-            return 0;
+            return MIR_EXIT_OK;
         default: bad = 1;
         }
     }
@@ -194,7 +195,7 @@ int main(int argc, char **argv) {
         if (rank == 0) fprintf(stderr, "try 'mir-analyze --help'\n");
         free(cl);
         MPI_Finalize();
-        return 2;
+        return MIR_EXIT_USAGE;
     }
     if (rank == 0 && t_id != 3) mir_blas_check();
     mir_error err = {{0}};
@@ -205,5 +206,5 @@ int main(int argc, char **argv) {
     if (rc && rank == 0) mir_log(MIR_LOG_ERROR, "%s", err.msg); /* shown under -q too: it explains the status */
     free(cl);
     MPI_Finalize();
-    return rc == MIR_ANALYZE_INCOMPLETE ? MIR_ANALYZE_INCOMPLETE : rc ? 1 : 0;
+    return rc == MIR_ANALYZE_INCOMPLETE ? MIR_ANALYZE_INCOMPLETE : rc ? MIR_EXIT_FATAL : MIR_EXIT_OK;
 }

@@ -1,4 +1,4 @@
-/* util.c: directories, unpacking, gnuplot, cost tables (see analysis.h). */
+/* util.c: directories, unpacking, gnuplot (see analysis.h; the cost tables are in report.c). */
 #include <errno.h>
 #include <math.h>
 #include <spawn.h>

@@ -547,7 +547,7 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
     /* backward arena */
     size_t big = (size_t)a->Mt * V;
     if ((size_t)a->Mn * V > big) big = (size_t)a->Mn * V;
-    size_t need = 5 * BTC + 2 * (size_t)BT * F + 3 * (size_t)BT * C + (size_t)B * NH * T * T + big +
+    size_t need = 4 * BTC + 2 * (size_t)BT * F + 3 * (size_t)BT * C + (size_t)B * NH * T * T + big +
                   (size_t)(a->Mt > a->Mn ? a->Mt : a->Mn) * C + 5 * NC + (size_t)a->P + (size_t)a->Q * 4 * C +
                   (size_t)a->Q + 2 * (size_t)B * C + (size_t)a->S * ((size_t)V + 2 * C) +
                   (size_t)a->K * ((size_t)a->K + 2 * C) + 16;
@@ -559,7 +559,7 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
     memset(a->gmem, 0, need * sizeof(real));
     real *q = a->gmem;
 #define GRAB(n) (q += (n), q - (n))
-    real *dx = GRAB(BTC), *dxf = GRAB(BTC), *dln = GRAB(BTC), *datty = GRAB(BTC), *dtmp = GRAB(BTC);
+    real *dx = GRAB(BTC), *dxf = GRAB(BTC), *dln = GRAB(BTC), *datty = GRAB(BTC);
     real *dfch = GRAB((size_t)BT * F), *dfchg = GRAB((size_t)BT * F);
     real *dqkv = GRAB(3 * BTC);
     real *scratch = GRAB((size_t)B * NH * T * T);
@@ -571,7 +571,6 @@ static void R(backward_impl)(R(mir_model) *m, const mir_batch *b, real scale, co
     real *du = GRAB((size_t)B * C), *dv = GRAB((size_t)B * C);
     real *dspred = GRAB((size_t)a->S * V), *dsfeat = GRAB((size_t)a->S * 2 * C);
     real *dcsim = GRAB((size_t)a->K * a->K), *dcz = GRAB((size_t)a->K * 2 * C);
-    (void)dtmp;
 #undef GRAB
     const int pretrain = dembed == NULL; /* 0: only the external gradient of the embedding flows */
     if (dembed)

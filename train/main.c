@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "schema.h"
 #include "grid.h"
 #include "blascheck.h"
 #include "trainer.h"
@@ -122,7 +123,7 @@ int main(int argc, char **argv) {
         case 'h':
             if (rank == 0) usage(stdout);
             MPI_Finalize();
-            return 0;
+            return MIR_EXIT_OK;
         default: bad = 1;
         }
     }
@@ -135,7 +136,7 @@ int main(int argc, char **argv) {
     if (bad || optind < argc) {
         if (rank == 0) fprintf(stderr, "try 'mir-train --help'\n");
         MPI_Finalize();
-        return 2;
+        return MIR_EXIT_USAGE;
     }
     if (rank == 0) mir_blas_check();
     mir_train_result res;
@@ -156,5 +157,5 @@ int main(int argc, char **argv) {
                     nranks > 1 ? t[4] : rss, rss, res.grid_p, res.grid_q);
     }
     MPI_Finalize();
-    return rc ? 1 : 0;
+    return rc ? MIR_EXIT_FATAL : MIR_EXIT_OK;
 }
