@@ -12,6 +12,7 @@
 
 #include "fd.h"
 #include "mir_test.h"
+#include "model_loss.h"
 #include "model.h"
 
 enum { NMOD = 3, NMOD_MAX = 5 };
@@ -56,20 +57,6 @@ static void make_modules(synth *mods, mir_module_view *views, int n, int V, uint
 static void check_model(int stats, int contrastive, int statements);
 static void check_backward_embed(int stats, int statements);
 
-static double total_loss(mir_model_f64 *m, const mir_batch *b) {
-    mir_losses l;
-    mir_model_forward_f64(m, b, &l);
-    return l.total;
-}
-
-typedef struct loss_ctx {
-    mir_model_f64 *m;
-    const mir_batch *b;
-} loss_ctx;
-static double loss_of(void *p) {
-    loss_ctx *c = p;
-    return total_loss(c->m, c->b);
-}
 
 /* The statistics targets of a graph drawn by hand: root, instruction nodes with texts 7, 7, 9, 7, 9 and
  * variable / constant nodes with texts 7 and 11 (not counted): log(1 + 3) for 7, log(1 + 2) for 9, 0 elsewhere,

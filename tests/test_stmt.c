@@ -14,6 +14,7 @@
 #include "fd.h"
 #include "model_file.h"
 #include "mir_test.h"
+#include "model_loss.h"
 #include "model.h"
 #include "trainer.h"
 
@@ -340,19 +341,6 @@ static void mlm_by_hand(float mask_prob, int favour7) {
 /* The gradient of the statement embedding against finite differences on EVERY element of tok/wte and tok/wpe (the
  * whole-model check in test_model samples large tensors): statements with repeated pieces, a masked one replaced
  * by another's pieces, padding; the other tensors' worst error too. */
-static double total_loss(mir_model_f64 *m, const mir_batch *b) {
-    mir_losses l;
-    mir_model_forward_f64(m, b, &l);
-    return l.total;
-}
-typedef struct loss_ctx {
-    mir_model_f64 *m;
-    const mir_batch *b;
-} loss_ctx;
-static double loss_of(void *p) {
-    loss_ctx *c = p;
-    return total_loss(c->m, c->b);
-}
 
 static void check_embedding_fd(void) {
     static const int32_t A[] = {7, 8, 8, SEP, 9, SEP, 10, 11, 12, SEP, 13, SEP, 7, 14, SEP, 20, 20, 20, 21},
