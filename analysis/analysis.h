@@ -34,6 +34,7 @@ typedef struct mir_analyze_options {
     int embed_windows;        /* reading mode of the embeddings (mir.h mir_embed_options): 0 all windows; */
     int embed_max_nodes;      /* 0: whole graph; embed_windows = -1: the fast preset */
     int embed_window;         /* tokens per window; 0: the model's */
+    int readout;              /* mir_embed_options.readout of --model (and of a model with a statistics head) */
     int finetune;             /* devmap, coarsen: 1 also fine-tune the encoder end to end (finetune.h), from the
                                  pre-trained and from random weights; finetune_epochs: their budget (0: the default) */
     int finetune_epochs;

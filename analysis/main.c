@@ -61,6 +61,10 @@ static void usage(FILE *f) {
 "      --xgb-rounds N      boosting rounds (default 60)    --mlp-epochs N  MLP epochs (default 40)\n"
 "      --windows K, --window-tokens W, --max-nodes N, --fast   reading mode of the embeddings, as in\n"
 "                          mir-infer (default: exact; docs/inference.md)\n"
+"      --readout MODE      the features of --model, as mir-infer --readout: embedding (default), stats (the\n"
+"                          embedding and its statistics head's opcode counts) or stats-only (the head's\n"
+"                          counts alone); also applied to the random-weight ablation, not to a --versus model\n"
+"                          without a statistics head; needs --no-ablations\n"
 "vectorize-label and vectorize:\n"
 "      --loops DIR         the C programs (default: OUT/data/loop_vectorization/neurovectorizer-training_data/\n"
 "                          training_data, unpacked there from DATA/loop_vectorization/ when missing)\n"
@@ -83,7 +87,7 @@ static void usage(FILE *f) {
 
 enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOABL, O_LIMIT, O_XGB, O_MLP,
        O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
-       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM, O_VERSUS, O_FT, O_FTEPOCHS };
+       O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM, O_VERSUS, O_FT, O_FTEPOCHS, O_READOUT };
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
@@ -115,7 +119,7 @@ int main(int argc, char **argv) {
         {"time-limit", 1, 0, O_TLIMIT}, {"labels", 1, 0, O_LABELS}, {"iter-divisor", 1, 0, O_ITERDIV},
         {"windows", 1, 0, O_WINDOWS}, {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST}, {"window-tokens", 1, 0, O_WINTOK},
         {"kernels-from", 1, 0, O_KFROM}, {"versus", 1, 0, O_VERSUS}, {"finetune", 0, 0, O_FT},
-        {"finetune-epochs", 1, 0, O_FTEPOCHS}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
+        {"finetune-epochs", 1, 0, O_FTEPOCHS}, {"readout", 1, 0, O_READOUT}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     int c, li, bad = 0, full = 0;
     int64_t v;
@@ -146,6 +150,15 @@ int main(int argc, char **argv) {
         case O_MAXNODES: INT(o.embed_max_nodes, 0, 65536); break;
         case O_WINTOK: INT(o.embed_window, 0, 8192); break;
         case O_FAST: o.embed_windows = -1; break;
+        case O_READOUT:
+            if (!strcmp(optarg, "stats")) o.readout = MIR_READOUT_STATS;
+            else if (!strcmp(optarg, "stats-only")) o.readout = MIR_READOUT_STATS_ONLY;
+            else if (!strcmp(optarg, "embedding")) o.readout = MIR_READOUT_EMBEDDING;
+            else {
+                snprintf(num_err.msg, sizeof num_err.msg, "--readout: '%s' is not embedding, stats or stats-only", optarg);
+                bad = 1;
+            }
+            break;
         case O_XGB: INT(o.clf.xgb_rounds, 1, 100000); break;
         case O_MLP: INT(o.clf.mlp_epochs, 1, 100000); break;
         case O_LOOPS: vo.loops_dir = optarg; break;
@@ -185,6 +198,10 @@ int main(int argc, char **argv) {
             bad = 1;
         } else if (!o.model && t_id != 3) {
             if (rank == 0) mir_log(MIR_LOG_ERROR, "--model is required");
+            bad = 1;
+        } else if (o.readout != MIR_READOUT_EMBEDDING && o.ablations) {
+            /* the ablations' token and graph halves are halves of [u, v], not of a readout */
+            if (rank == 0) mir_log(MIR_LOG_ERROR, "--readout stats and stats-only need --no-ablations");
             bad = 1;
         }
     } else if (rank == 0) {

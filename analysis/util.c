@@ -138,10 +138,18 @@ int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, 
 
 mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path, mir_error *err) {
     mir_model *m = mir_model_load(path, err);
-    if (!m || (o->embed_windows == 0 && o->embed_max_nodes == 0 && o->embed_window == 0)) return m;
-    mir_embed_options eo = {o->embed_windows, o->embed_max_nodes, o->embed_window};
+    if (!m) return NULL;
+    /* the readout applies to --model (which must then have a statistics head) and to any model that has one (its
+     * random-weight copy); a --versus model without a head is read as its embedding */
+    const int readout = o->readout && (path == o->model || mir_model_stat_columns(m) > 0) ? o->readout : 0;
+    if (o->embed_windows == 0 && o->embed_max_nodes == 0 && o->embed_window == 0 && readout == 0) return m;
+    mir_embed_options eo = {o->embed_windows, o->embed_max_nodes, o->embed_window, readout};
     if (o->embed_windows < 0) eo = mir_embed_options_fast(m);
+    eo.readout = readout;
     if (mir_model_set_options(m, &eo, err)) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        mir_fail(err, "%s: %s", path, msg);
         mir_model_free(m);
         return NULL;
     }

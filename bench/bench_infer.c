@@ -189,13 +189,13 @@ int main(int argc, char **argv) {
      * the approximations' cosine similarity */
     mir_embed_options fast = mir_embed_options_fast(m);
     struct { const char *name; mir_embed_options o; } modes[N_MODES] = {
-        {"exact (all windows, whole graph)", {0, 0, 0}},
-        {"4 windows, whole graph", {4, 0, 0}},
-        {"2 windows, graph window", {2, fast.max_nodes, 0}},
-        {"1 window, whole graph", {1, 0, 0}},
-        {"4 windows, graph window", {4, fast.max_nodes, 0}},
-        {"1 window, graph window", {1, fast.max_nodes, 0}},
-        {"1 window of 128, 128-node window", {1, 128, 128}},
+        {"exact (all windows, whole graph)", {0, 0, 0, 0}},
+        {"4 windows, whole graph", {4, 0, 0, 0}},
+        {"2 windows, graph window", {2, fast.max_nodes, 0, 0}},
+        {"1 window, whole graph", {1, 0, 0, 0}},
+        {"4 windows, graph window", {4, fast.max_nodes, 0, 0}},
+        {"1 window, graph window", {1, fast.max_nodes, 0, 0}},
+        {"1 window of 128, 128-node window", {1, 128, 128, 0}},
         {"fast (1 window of 128, graph win.)", fast},
     };
     const size_t n_modes = N_MODES, first_mode = fast_only ? n_modes - 1 : 0;

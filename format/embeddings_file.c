@@ -28,6 +28,13 @@ static int write_rows(hid_t f, const mir_embeddings *x, mir_error *e) {
     if (d < 0 || (x->n > 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x->values) < 0)) rc = -1;
     if (d >= 0) H5Dclose(d);
     H5Sclose(sp);
+    if (x->n_stat > 0) {
+        size_t w = 2;
+        for (int k = 0; k < x->n_stat; k++)
+            if (strlen(x->stat_names[k]) + 1 > w) w = strlen(x->stat_names[k]) + 1;
+        const uint64_t ns = (uint64_t)x->n_stat;
+        rc |= mir_h5_write_strings(f, "/stat_columns", ns, 0, ns, x->stat_names, w, e);
+    }
     return rc;
 }
 
@@ -41,6 +48,7 @@ static int write_attrs(hid_t f, const mir_embeddings *x, const mir_embeddings_me
     rc |= mir_h5_attr_string(root, "model", m->model_path, e);
     rc |= mir_h5_attr_string(root, "model_hash", m->model_hash, e);
     rc |= mir_h5_attr_int64(root, "dim", x->dim, e);
+    rc |= mir_h5_attr_string(root, "readout", x->n_stat == 0 ? "embedding" : x->n_stat == x->dim ? "stats-only" : "stats", e);
     rc |= mir_h5_attr_int64(root, "d_model", c->d_model, e);
     rc |= mir_h5_attr_int64(root, "n_layers", c->n_layers, e);
     rc |= mir_h5_attr_int64(root, "n_graph_layers", c->n_graph_layers, e);
@@ -76,7 +84,8 @@ int mir_embeddings_write_csv(const char *path, const mir_embeddings *x, mir_erro
     FILE *f = out.f;
     const int D = x->dim;
     fprintf(f, "name");
-    for (int j = 0; j < D; j++) fprintf(f, ",e%d", j);
+    for (int j = 0; j < D - x->n_stat; j++) fprintf(f, ",e%d", j);
+    for (int k = 0; k < x->n_stat; k++) fprintf(f, ",stat_%s", x->stat_names[k]);
     fputc('\n', f);
     for (int64_t i = 0; i < x->n; i++) {
         if (x->status[i] != MIR_STATUS_OK) continue; /* failed modules are listed in the log, not in the matrix */

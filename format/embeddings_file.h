@@ -20,6 +20,8 @@ typedef struct mir_embeddings {
     const int32_t *status;
     char *const *errors;
     const float *values;
+    int n_stat;                     /* the last n_stat columns are the statistics readout (mir.h MIR_READOUT_STATS) */
+    const char *const *stat_names;  /* their opcodes (n_stat), or NULL when n_stat is 0 */
 } mir_embeddings;
 
 /* What made them: the model and the reading options, as the root attributes record them. */
@@ -34,7 +36,9 @@ typedef struct mir_embeddings_meta {
 /* embeddings.h5 at path. 0, or -1 with err. */
 int mir_embeddings_write_h5(const char *path, const mir_embeddings *e, const mir_embeddings_meta *meta,
                             mir_error *err);
-/* The CSV: a header "name,e0,...", then one row per module with status 0. 0, or -1 with err. */
+/* embeddings.h5 with a statistics readout also holds /stat_columns (the opcode of each of the last n_stat columns)
+ * and the root attribute readout = "stats" ("stats-only" when they are all the columns, else "embedding"). */
+/* The CSV: a header "name,e0,..." (the statistics columns named stat_<opcode>), then one row per module with status 0. 0, or -1 with err. */
 int mir_embeddings_write_csv(const char *path, const mir_embeddings *e, mir_error *err);
 
 #endif

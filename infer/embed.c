@@ -23,10 +23,35 @@ struct mir_model {
     mir_model_f32 net;   /* parameters; activations are per call (shallow copies) */
     char hash[32];
     mir_embed_options opts;
+    int n_stat_cols;               /* MIR_READOUT_STATS: the vocabulary ids of the opcodes the head reads out */
+    int32_t stat_col[MIR_OPCODE_MAX + 1];
+    const char *stat_name[MIR_OPCODE_MAX + 1];
     pthread_mutex_t lock; /* guards the pool */
     void *pool[POOL_MAX];
     int n_pool;
 };
+
+/* The statistics readout's columns: every LLVM opcode whose name (the text of its instruction nodes,
+ * irmodule.c) is a word of the vocabulary, in opcode order; none without a statistics head. */
+static void find_stat_columns(mir_model *m) {
+    m->n_stat_cols = 0;
+    if (!m->cfg.stats) return;
+    for (int op = 0; op <= MIR_OPCODE_MAX; op++) {
+        const char *name = mir_opcode_name((LLVMOpcode)op);
+        if (!strcmp(name, "unknown")) continue;
+        int32_t id = mir_vocab_lookup(m->vocab, name, strlen(name));
+        int dup = 0;
+        for (int k = 0; k < m->n_stat_cols; k++) dup |= m->stat_col[k] == id;
+        if (id < 0 || dup) continue;
+        m->stat_col[m->n_stat_cols] = id;
+        m->stat_name[m->n_stat_cols++] = name;
+    }
+}
+
+int mir_model_stat_columns(const mir_model *m) { return m->n_stat_cols; }
+const char *mir_model_stat_column_name(const mir_model *m, int k) {
+    return k >= 0 && k < m->n_stat_cols ? m->stat_name[k] : NULL;
+}
 
 mir_model *mir_model_load(const char *path, mir_error *err) {
     mir_model *m = mir_calloc(1, sizeof *m);
@@ -58,6 +83,7 @@ mir_model *mir_model_load(const char *path, mir_error *err) {
     if (mir_checkpoint_load(path, &m->cfg, m->net.params, NULL, NULL, err)) goto fail;
     if (mir_model_params_check(path, &m->cfg, m->net.params, err)) goto fail;
     snprintf(m->hash, sizeof m->hash, "%016llx", (unsigned long long)mir_params_hash(m->net.params, m->net.n_params));
+    find_stat_columns(m);
     return m;
 fail:
     mir_model_free(m);
@@ -78,7 +104,9 @@ void mir_model_free(mir_model *m) {
 }
 
 mir_embed_options mir_embed_options_fast(const mir_model *m) {
-    return (mir_embed_options){1, m->cfg.max_nodes, m->cfg.max_seq < MIR_FAST_WINDOW ? 0 : MIR_FAST_WINDOW};
+    /* the readout is not a reading mode: the model's is kept */
+    return (mir_embed_options){1, m->cfg.max_nodes, m->cfg.max_seq < MIR_FAST_WINDOW ? 0 : MIR_FAST_WINDOW,
+                               m->opts.readout};
 }
 
 int mir_model_set_options(mir_model *m, const mir_embed_options *o, mir_error *err) {
@@ -89,6 +117,12 @@ int mir_model_set_options(mir_model *m, const mir_embed_options *o, mir_error *e
     if (o->window < 0 || o->window > m->cfg.max_seq)
         return mir_fail(err, "window must be 0 (the model's %d %s) or between 1 and %d, not %d", m->cfg.max_seq,
                         m->cfg.statements ? "statements" : "tokens", m->cfg.max_seq, o->window);
+    if (o->readout < MIR_READOUT_EMBEDDING || o->readout > MIR_READOUT_STATS_ONLY)
+        return mir_fail(err, "readout must be %d (embedding), %d (embedding and statistics) or %d (statistics), not %d",
+                        MIR_READOUT_EMBEDDING, MIR_READOUT_STATS, MIR_READOUT_STATS_ONLY, o->readout);
+    if (o->readout != MIR_READOUT_EMBEDDING && m->n_stat_cols == 0)
+        return mir_fail(err, "the statistics readout needs a model pre-trained with statistics auto-encoding "
+                             "(configuration stats = 1 or 2); this one has no statistics head");
     m->opts = *o;
     return 0;
 }
@@ -115,7 +149,10 @@ static void pool_give(mir_model *m, mir_model_f32 *net) {
     mir_model_release_acts_f32(net);
 }
 
-size_t mir_embedding_dim(const mir_model *m) { return (size_t)(2 * m->cfg.d_model); }
+size_t mir_embedding_dim(const mir_model *m) {
+    const size_t C2 = (size_t)(2 * m->cfg.d_model), S = (size_t)m->n_stat_cols;
+    return m->opts.readout == MIR_READOUT_STATS ? C2 + S : m->opts.readout == MIR_READOUT_STATS_ONLY ? S : C2;
+}
 const char *mir_model_hash(const mir_model *m) { return m->hash; }
 const mir_config *mir_model_config(const mir_model *m) { return &m->cfg; }
 const mir_vocab *mir_model_vocab(const mir_model *m) { return m->vocab; }
@@ -217,7 +254,20 @@ int64_t mir_embed_window_index(int64_t j, int64_t k, int64_t n) {
     return k == 1 ? 0 : j * (n - 1) / (k - 1);
 }
 
-int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mir_error *err) {
+/* MIR_READOUT_STATS: out[2C + k] = b_stat[t] + sum_j out[j] w_stat[j, t] for the k-th opcode's text t (the
+ * statistics head of model.h applied to the module's embedding [u, v]). */
+static void stat_readout(const mir_model *m, float *out) {
+    const int C2 = 2 * m->cfg.d_model, V = m->cfg.vocab_size;
+    for (int k = 0; k < m->n_stat_cols; k++) {
+        const int32_t t = m->stat_col[k];
+        double s = m->net.p.b_stat[t];
+        for (int j = 0; j < C2; j++) s += (double)out[j] * (double)m->net.p.w_stat[(size_t)j * V + t];
+        out[C2 + k] = (float)s;
+    }
+}
+
+/* [u, v] of a module view into out (2C floats). */
+static void embed_view(const mir_model *mc, const mir_module_view *v, float *out) {
     /* the pool is the only state a call changes; it has its own lock (mir.h: a loaded model is read-only) */
     mir_model *m = (mir_model *)mc;
     const int C = m->cfg.d_model, T = m->opts.window ? m->opts.window : m->cfg.max_seq;
@@ -280,7 +330,22 @@ int mir_embed_view(const mir_model *mc, const mir_module_view *v, float *out, mi
     mir_batch_free(&b);
     free(tmp);
     free(u);
+}
+
+int mir_embed_view(const mir_model *m, const mir_module_view *v, float *out, mir_error *err) {
     (void)err;
+    const int C2 = 2 * m->cfg.d_model;
+    if (m->opts.readout == MIR_READOUT_EMBEDDING) {
+        embed_view(m, v, out);
+        return 0;
+    }
+    float *e = m->opts.readout == MIR_READOUT_STATS ? out : mir_malloc((size_t)(C2 + m->n_stat_cols) * sizeof *e);
+    embed_view(m, v, e);
+    stat_readout(m, e);
+    if (e != out) {
+        memcpy(out, e + C2, (size_t)m->n_stat_cols * sizeof *out);
+        free(e);
+    }
     return 0;
 }
 

@@ -69,10 +69,13 @@ static void one_line(char *s) {
 /* Rank 0: the embeddings (all n rows) as embeddings.h5 or CSV (format/embeddings_file.h). */
 static int write_output(const mir_infer_options *o, const mir_model *m, char **names, const int32_t *status,
                         char **errors, const float *emb, int64_t n, int D, mir_error *err) {
-    const mir_embeddings rows = {n, D, names, status, errors, emb};
+    mir_embed_options eo = mir_model_options(m);
+    const int n_stat = eo.readout != MIR_READOUT_EMBEDDING ? mir_model_stat_columns(m) : 0;
+    const char *stat_names[MIR_OPCODE_MAX + 1];
+    for (int k = 0; k < n_stat; k++) stat_names[k] = mir_model_stat_column_name(m, k);
+    const mir_embeddings rows = {n, D, names, status, errors, emb, n_stat, stat_names};
     if (o->csv) return mir_embeddings_write_csv(o->output, &rows, err);
     const mir_config *c = mir_model_config(m);
-    mir_embed_options eo = mir_model_options(m);
     const mir_embeddings_meta meta = {o->model, mir_model_hash(m), c, eo.max_windows,
                                       eo.max_nodes ? eo.max_nodes : MIR_INFER_MAX_NODES,
                                       eo.window ? eo.window : c->max_seq};
@@ -92,8 +95,9 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
         mir_model_free(m);
         return -1;
     }
-    mir_embed_options eo = {o->max_windows, o->max_nodes, o->window};
+    mir_embed_options eo = {o->max_windows, o->max_nodes, o->window, o->readout};
     if (o->max_windows < 0) eo = mir_embed_options_fast(m);
+    eo.readout = o->readout;
     if (mir_model_set_options(m, &eo, err)) {
         mir_model_free(m);
         return -1;

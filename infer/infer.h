@@ -24,6 +24,7 @@ typedef struct mir_infer_options {
     int max_windows;               /* mir_embed_options (mir.h); -1: the fast preset */
     int max_nodes;
     int window;                    /* tokens per window; 0: the model's */
+    int readout;                   /* mir_embed_options.readout: MIR_READOUT_EMBEDDING (default) or _STATS */
     int quiet;
     int isolation;                 /* 1 (default): IR files are parsed and embedded in a supervised worker per
                                       rank (worker.h), a module that kills it is recorded as crashed; 0: here */

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "infer.h"
+#include "mir/mir.h"
 #include "blascheck.h"
 #include "preprocess.h"
 
@@ -37,6 +38,10 @@ static void usage(FILE *f) {
 "                           128 --max-nodes of the model): about 18x faster on the device-mapping kernels, an\n"
 "                           approximation of the exact embedding (docs/inference.md measures how close)\n"
 "                           (a statement-level model, statements = 1, counts statements where these say tokens)\n"
+"      --readout MODE       what each row holds: embedding (default), stats (the embedding, then the\n"
+"                           statistics head's log(1 + count) of every opcode in the vocabulary, columns\n"
+"                           stat_<opcode>) or stats-only (those columns alone); the last two need a model\n"
+"                           pre-trained with stats = 1 or 2 (docs/inference.md)\n"
 "      --no-isolation       parse in this process (for trusted input): by default a worker process per rank\n"
 "                           parses and embeds, so that a module that crashes LLVM is recorded as crashed\n"
 "      --worker-memory MB   memory a worker may add per module before it is stopped (default 4096)\n"
@@ -49,7 +54,7 @@ static void usage(FILE *f) {
 "2 bad usage; 1 fatal error.\n");
 }
 
-enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_NOISO, O_WMEM, O_MTIME };
+enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_NOISO, O_WMEM, O_MTIME, O_READOUT };
 
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
@@ -70,6 +75,7 @@ int main(int argc, char **argv) {
                                        {"max-nodes", 1, 0, O_MAXNODES}, {"fast", 0, 0, O_FAST},
                                        {"window-tokens", 1, 0, O_WINTOK}, {"no-isolation", 0, 0, O_NOISO},
                                        {"worker-memory", 1, 0, O_WMEM}, {"module-timeout", 1, 0, O_MTIME},
+                                       {"readout", 1, 0, O_READOUT},
                                        {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     while ((li = -1, c = getopt_long(argc, argv, "o:D:I:O:qh", lo, &li)) != -1) {
@@ -100,6 +106,15 @@ int main(int argc, char **argv) {
         case O_MAXNODES: INT(o.max_nodes, 0, 1 << 30); break;
         case O_WINTOK: INT(o.window, 0, 1 << 30); break;
         case O_FAST: o.max_windows = -1; break;
+        case O_READOUT:
+            if (!strcmp(optarg, "stats")) o.readout = MIR_READOUT_STATS;
+            else if (!strcmp(optarg, "stats-only")) o.readout = MIR_READOUT_STATS_ONLY;
+            else if (!strcmp(optarg, "embedding")) o.readout = MIR_READOUT_EMBEDDING;
+            else {
+                snprintf(num_err.msg, sizeof num_err.msg, "--readout: '%s' is not embedding, stats or stats-only", optarg);
+                bad = 1;
+            }
+            break;
         case O_NOISO: o.isolation = 0; break;
         case O_WMEM:
             if (mir_cli_int(opt, optarg, 16, 1 << 30, &v, &num_err)) bad = 1;

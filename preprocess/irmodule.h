@@ -119,5 +119,7 @@ int mir_extract_module_opts(LLVMModuleRef m, const mir_extract_options *o, mir_e
 
 /* LLVM opcode name as the textual IR spells it ("add", "getelementptr", ...). */
 const char *mir_opcode_name(LLVMOpcode op);
+/* The largest LLVMOpcode value of LLVM 16 (LLVMFreeze). */
+#define MIR_OPCODE_MAX 68
 
 #endif

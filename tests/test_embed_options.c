@@ -3,7 +3,7 @@
  * exact mode, and the reuse of working memory.
  *   test_embed_options MODEL.h5 LONG.ll SMALL.ll
  * LONG.ll must span several token windows of the model and have more graph nodes than 8.
- *  (1) invalid options are refused with a message;
+ *  (1) invalid options are refused with a message (a statistics readout too: the model has no statistics head);
  *  (2) K >= the number of windows, and max_nodes >= the number of nodes, give the exact embedding bit for bit;
  *  (3) K = 3 windows: the token half equals the length-weighted mean of the exact token halves of the three
  *      windows embedded on their own (window j of K at floor(j (n - 1) / (K - 1)));
@@ -117,7 +117,7 @@ static int check_limited(mir_model *m, const char *path) {
     for (size_t k = 0; k < sizeof widths / sizeof *widths; k++) {
         for (int capped = 0; capped < 2; capped++) {
             const int W = widths[k];
-            mir_embed_options o = {1, capped ? 8 : 0, W == T ? 0 : W};
+            mir_embed_options o = {1, capped ? 8 : 0, W == T ? 0 : W, 0};
             CHECK_FATAL(mir_model_set_options(m, &o, &err) == 0);
             CHECK_EQ_INT(mir_embed_word_limit(m), W);
             mir_encoded el = encode_file(m, path, mir_embed_word_limit(m));
@@ -138,7 +138,7 @@ static int check_limited(mir_model *m, const char *path) {
         }
     }
     /* the limit applies to one-window modes only */
-    mir_embed_options other[] = {{0, 0, 0}, {2, 0, 0}, {3, 8, T / 2 + 1}};
+    mir_embed_options other[] = {{0, 0, 0, 0}, {2, 0, 0, 0}, {3, 8, T / 2 + 1, 0}};
     for (size_t k = 0; k < sizeof other / sizeof *other; k++) {
         CHECK_FATAL(mir_model_set_options(m, &other[k], &err) == 0);
         CHECK_EQ_INT(mir_embed_word_limit(m), 0);
@@ -174,21 +174,28 @@ int main(int argc, char **argv) {
     CHECK_FATAL(n_win >= 4 && vl.n_nodes > 8);
 
     /* (1) */
-    mir_embed_options bad = {-1, 0, 0};
+    mir_embed_options bad = {-1, 0, 0, 0};
     CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "max_windows"));
-    bad = (mir_embed_options){0, MIR_INFER_MAX_NODES + 1, 0};
+    bad = (mir_embed_options){0, MIR_INFER_MAX_NODES + 1, 0, 0};
     CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "max_nodes"));
-    bad = (mir_embed_options){0, 0, T + 1};
+    bad = (mir_embed_options){0, 0, T + 1, 0};
     CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "window"));
-    bad = (mir_embed_options){0, 0, -1};
+    bad = (mir_embed_options){0, 0, -1, 0};
     CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "window"));
+    bad = (mir_embed_options){0, 0, 0, 3};
+    CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "readout"));
+    /* the model under test has no statistics head (stats = 0): no statistics readout, and the refused options left
+     * the model's reading and its embedding length as they were */
+    bad = (mir_embed_options){0, 0, 0, MIR_READOUT_STATS_ONLY};
+    CHECK(mir_model_set_options(m, &bad, &err) == -1 && strstr(err.msg, "statistics head"));
+    CHECK(mir_model_stat_columns(m) == 0 && mir_embedding_dim(m) == (size_t)D && mir_model_options(m).readout == 0);
 
     float *exact = malloc(D * sizeof(float)), *got = malloc(D * sizeof(float)), *tmp = malloc(D * sizeof(float));
-    embed(m, (mir_embed_options){0, 0, 0}, &vl, exact);
+    embed(m, (mir_embed_options){0, 0, 0, 0}, &vl, exact);
     /* (2) */
-    embed(m, (mir_embed_options){(int)n_win, (int)vl.n_nodes, 0}, &vl, got);
+    embed(m, (mir_embed_options){(int)n_win, (int)vl.n_nodes, 0, 0}, &vl, got);
     CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
-    embed(m, (mir_embed_options){1000000, 0, 0}, &vl, got);
+    embed(m, (mir_embed_options){1000000, 0, 0, 0}, &vl, got);
     CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
 
     /* (3) */
@@ -199,11 +206,11 @@ int main(int argc, char **argv) {
         int64_t w = (int64_t)j * (n_win - 1) / (K - 1), first = w * T;
         int64_t len = vl.n_tokens - first < T ? vl.n_tokens - first : T;
         mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
-        embed(m, (mir_embed_options){0, 0, 0}, &one, tmp);
+        embed(m, (mir_embed_options){0, 0, 0, 0}, &one, tmp);
         for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
         read += len;
     }
-    embed(m, (mir_embed_options){K, 0, 0}, &vl, got);
+    embed(m, (mir_embed_options){K, 0, 0, 0}, &vl, got);
     double worst = 0, moved = 0;
     for (int k = 0; k < C; k++) {
         double r = ref[k] / (double)read;
@@ -216,7 +223,7 @@ int main(int argc, char **argv) {
     CHECK(memcmp(got + C, exact + C, (size_t)C * sizeof(float)) == 0); /* graph half untouched */
 
     /* (4) */
-    embed(m, (mir_embed_options){0, 8, 0}, &vl, got);
+    embed(m, (mir_embed_options){0, 8, 0, 0}, &vl, got);
     CHECK(memcmp(got, exact, (size_t)C * sizeof(float)) == 0);
     double gdiff = 0;
     for (int k = C; k < 2 * C; k++) gdiff = fmax(gdiff, fabs(got[k] - exact[k]));
@@ -227,7 +234,7 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(fast.window, T < MIR_FAST_WINDOW ? 0 : MIR_FAST_WINDOW);
 
     /* (5) */
-    mir_model_set_options(m, &(mir_embed_options){0, 0, 0}, &err);
+    mir_model_set_options(m, &(mir_embed_options){0, 0, 0, 0}, &err);
     float *a = malloc(D * sizeof(float)), *b = malloc(D * sizeof(float)), *s1 = malloc(D * sizeof(float));
     CHECK(mir_embed_view(m, &vl, a, &err) == 0);
     CHECK(mir_embed_view(m, &vs, s1, &err) == 0);
@@ -237,7 +244,7 @@ int main(int argc, char **argv) {
     CHECK(memcmp(a, s1, D * sizeof(float)) == 0);
 
     /* (6) */
-    embed(m, (mir_embed_options){0, 0, T}, &vl, got);
+    embed(m, (mir_embed_options){0, 0, T, 0}, &vl, got);
     CHECK(memcmp(got, exact, D * sizeof(float)) == 0);
     const int W = T / 2 + 1;
     memset(ref, 0, (size_t)C * sizeof *ref);
@@ -245,11 +252,11 @@ int main(int argc, char **argv) {
     for (int64_t first = 0; first < vl.n_tokens; first += W) {
         int64_t len = vl.n_tokens - first < W ? vl.n_tokens - first : W;
         mir_module_view one = {vl.tokens + first, len, NULL, NULL, 0, NULL, NULL, NULL, 0, -1};
-        embed(m, (mir_embed_options){0, 0, 0}, &one, tmp);
+        embed(m, (mir_embed_options){0, 0, 0, 0}, &one, tmp);
         for (int k = 0; k < C; k++) ref[k] += (double)tmp[k] * (double)len;
         read += len;
     }
-    embed(m, (mir_embed_options){0, 0, W}, &vl, got);
+    embed(m, (mir_embed_options){0, 0, W, 0}, &vl, got);
     worst = moved = 0;
     for (int k = 0; k < C; k++) {
         double r = ref[k] / (double)read;
@@ -265,7 +272,7 @@ int main(int argc, char **argv) {
     int cases = 0;
     for (int i = 2; i < argc; i++) cases += check_limited(m, argv[i]);
     /* a wrong limit, a quarter of the window, changes a long module's embedding */
-    CHECK_FATAL(mir_model_set_options(m, &(mir_embed_options){1, 0, 0}, &err) == 0);
+    CHECK_FATAL(mir_model_set_options(m, &(mir_embed_options){1, 0, 0, 0}, &err) == 0);
     mir_encoded eq = encode_file(m, argv[2], T / 4 > 0 ? T / 4 : 1);
     mir_module_view vq = mir_encoded_view(&eq);
     CHECK(eq.n_tokens < T);

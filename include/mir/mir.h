@@ -60,7 +60,8 @@ typedef struct mir_model mir_model;
 mir_model *mir_model_load(const char *path, mir_error *err);
 void mir_model_free(mir_model *m);
 
-/* Length of an embedding (floats): twice the model width. */
+/* Length of an embedding (floats): twice the model width, plus the statistics columns when the options ask
+ * for them (mir_embed_options.readout, mir_model_stat_columns), or those columns alone. */
 size_t mir_embedding_dim(const mir_model *m);
 /* The model file's parameter hash (16 hex digits), as stored in embeddings files. */
 const char *mir_model_hash(const mir_model *m);
@@ -77,7 +78,19 @@ typedef struct mir_embed_options {
     int max_windows; /* 0: all */
     int max_nodes;   /* 0: 65,536 */
     int window;      /* tokens (statements, for a statement-level model) per window; 0: the model's max_seq */
+    int readout;     /* MIR_READOUT_EMBEDDING (0): the embedding [u, v]; MIR_READOUT_STATS: [u, v, s], s the
+                        model's statistics head read out at every LLVM opcode of its vocabulary (a model
+                        pre-trained with statistics auto-encoding only): the log(1 + count) of each opcode in
+                        the module, as the head predicts it from [u, v] (loop-weighted for stats = 2);
+                        MIR_READOUT_STATS_ONLY: s alone */
 } mir_embed_options;
+#define MIR_READOUT_EMBEDDING 0
+#define MIR_READOUT_STATS 1
+#define MIR_READOUT_STATS_ONLY 2
+/* Number of statistics columns MIR_READOUT_STATS appends (0 for a model without a statistics head), and the
+ * opcode name of column k (k < that number). */
+int mir_model_stat_columns(const mir_model *m);
+const char *mir_model_stat_column_name(const mir_model *m, int k);
 /* The fast setting (docs/inference.md): the first 128 tokens and the graph window that pre-training reads
  * per module; about 100 embeddings per second on one core where the exact setting gives 5. */
 mir_embed_options mir_embed_options_fast(const mir_model *m);

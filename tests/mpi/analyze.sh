@@ -49,6 +49,13 @@ echo "ok: a kernel that crashes the parser is recorded, the run completes with e
 "$AN" coarsen -q --fast --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of" --seeds 1 --no-ablations $FAST
 grep -q -- "--fast" "$WORK/of/coarsen/summary.md"
 expect_status 2 "$AN" coarsen -q --windows -1 --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of"
+# the statistics readout (mir-infer --readout; tested there): refused beside the ablations (halves of [u, v]), and for
+# a model without a statistics head with a message that says so
+expect_status 2 "$AN" coarsen -q --readout stats --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of"
+set +e
+msg=$("$AN" coarsen --readout stats-only --no-ablations --model "$WORK/m.h5" --data "$DATA" --out "$WORK/of" 2>&1); rc=$?
+set -e
+[[ $rc == 1 && $msg == *m.h5*"statistics head"* ]] || { echo "FAIL: --readout without a head ($rc): $msg"; exit 1; }
 # the same figures at 1 and 2 ranks (the ablations of o2 add paired entries of their own: the common ones agree)
 "$PY" - "$WORK/o1/devmap/summary.json" "$WORK/o2/devmap/summary.json" <<'PY'
 import sys, json

@@ -104,4 +104,46 @@ set +e; msg=$(mpi 2 "$INF" --model "$WORK/m.h5" -o "$WORK/x.h5" "$WORK/in" 2>&1)
 "$PP" -q -o "$WORK/other.h5" "$SRC/tests/data/ir/switch.ll"
 set +e; msg=$("$INF" --model "$WORK/m.h5" -o "$WORK/x.h5" "$WORK/other.h5" 2>&1); rc=$?; set -e
 [[ $rc == 1 && $msg == *"--vocab"* ]] || { echo "FAIL: foreign vocabulary accepted ($rc): $msg"; exit 1; }
+# the statistics readout (--readout stats): refused for a model without the head; for one with it, the embedding
+# unchanged followed by the head's output at each opcode of the vocabulary, checked against the head applied by
+# hand to the embedding with the parameters read from the model file
+set +e; msg=$("$INF" --model "$WORK/m.h5" --readout stats -o "$WORK/x.h5" "$WORK/in/loop.ll" 2>&1); rc=$?; set -e
+[[ $rc == 1 && $msg == *"statistics head"* ]] || { echo "FAIL: --readout stats without a head ($rc): $msg"; exit 1; }
+printf 'max_seq = 16\nd_model = 16\nn_heads = 2\nn_layers = 1\nd_ff = 32\nn_graph_layers = 2\nmax_nodes = 32\nstats = 1\n' \
+  > "$WORK/stats.cfg"
+"$TR" -q --corpus "$WORK/c.h5" --config "$WORK/stats.cfg" --steps 5 --batch 4 --micro-batch 2 -o "$WORK/ms.h5"
+GOOD=("$WORK"/in/long.ll "$WORK"/in/loop.ll "$WORK"/in/calls.ll "$WORK"/in/switch.ll "$WORK"/in/vecadd_typed.ll "$WORK"/in/v3.ll)
+mpi 2 "$INF" -q --model "$WORK/ms.h5" -o "$WORK/rs0.h5" "${GOOD[@]}"
+mpi 2 "$INF" -q --model "$WORK/ms.h5" --readout stats -o "$WORK/rs1.h5" "${GOOD[@]}"
+mpi 1 "$INF" -q --model "$WORK/ms.h5" --readout stats -o "$WORK/rs1r.h5" "${GOOD[@]}"
+mpi 2 "$INF" -q --model "$WORK/ms.h5" --readout stats-only -o "$WORK/rs2.h5" "${GOOD[@]}"
+mpi 2 "$INF" -q --model "$WORK/ms.h5" --readout stats --format csv -o "$WORK/rs1.csv" "${GOOD[@]}"
+"$PY" - "$WORK" <<'PY'
+import sys, csv, h5py, numpy as np
+w = sys.argv[1]
+e0, e1, m = h5py.File(f"{w}/rs0.h5"), h5py.File(f"{w}/rs1.h5"), h5py.File(f"{w}/ms.h5")
+E0, E1 = e0["embeddings"][()].astype(np.float64), e1["embeddings"][()].astype(np.float64)
+C2 = 2 * m.attrs["d_model"]
+cols = [c.decode() for c in e1["stat_columns"][()]]
+attr = lambda f, k: f.attrs[k].decode() if isinstance(f.attrs[k], bytes) else str(f.attrs[k])
+assert attr(e0, "readout") == "embedding" and attr(e1, "readout") == "stats", (e0.attrs["readout"], e1.attrs["readout"])
+assert E1.shape == (E0.shape[0], C2 + len(cols)) and e1.attrs["dim"] == E1.shape[1], E1.shape
+assert np.array_equal(E0, E1[:, :C2]), "the statistics readout changed the embedding"
+assert np.array_equal(E1, h5py.File(f"{w}/rs1r.h5")["embeddings"][()]), "1 and 2 ranks differ"
+vocab = [t.decode() for t in m["vocab/token"][()]]
+assert len(set(cols)) == len(cols) and {"mul", "add", "ret", "br", "call", "load", "store"} <= set(cols), cols
+ids = [vocab.index(c) for c in cols]                       # every column is a word of the vocabulary
+W, b = m["params/head/w_stat"][()].astype(np.float64), m["params/head/b_stat"][()].astype(np.float64).reshape(-1)
+ref = E0 @ W[:, ids] + b[ids]
+err = np.abs(E1[:, C2:] - ref).max()
+print(f"statistics readout: {len(cols)} opcodes, max |head by hand - readout| {err:.2e}")
+assert err <= 1e-5 * max(1.0, np.abs(ref).max()), err
+e2 = h5py.File(f"{w}/rs2.h5")
+assert np.array_equal(e2["embeddings"][()], E1[:, C2:]), "stats-only is not the statistics columns of stats"
+assert [c.decode() for c in e2["stat_columns"][()]] == cols and e2.attrs["dim"] == len(cols)
+assert attr(e2, "readout") == "stats-only"
+rows = list(csv.reader(open(f"{w}/rs1.csv")))
+assert rows[0][1 + C2:] == [f"stat_{c}" for c in cols] and len(rows[0]) == 1 + E1.shape[1], rows[0][-3:]
+print("--readout: PASSED")
+PY
 echo "infer: PASSED"
