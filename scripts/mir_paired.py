@@ -1,6 +1,14 @@
 """Paired intervals for the compare-* scripts (the same arithmetic as analysis/paired.c): Student's t quantile
-from the regularised incomplete beta function, the paired t interval, and its cluster-robust weighted form."""
+from the regularised incomplete beta function, the paired t interval, and its cluster-robust weighted form; and
+the mean of a unit over a set of replicate runs."""
 import math
+
+
+def mean_over_set(per, value=lambda x: x):
+    """The units every run of the set has (per: one dict unit -> x per run), each the mean of value(x) over the
+    runs. A replicate set (models pre-trained with different seeds) compares through these means."""
+    keys = set.intersection(*(set(u) for u in per))
+    return {k: sum(value(u[k]) for u in per) / len(per) for k in keys}
 
 
 def betacf(a, b, x):
