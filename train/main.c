@@ -1,7 +1,7 @@
 /*
  * mir-train: pre-train the multi-modal encoder on a corpus, MPI data-parallel.
  *   mpirun -np N mir-train --corpus corpus.h5 -o model.h5 [options]
- * The work is in trainer.c; this file parses the command line and sets the exit status.
+ * The work is in trainer.c (with datastream.c, eval.c, optim.c); this file parses the command line and sets the exit status.
  */
 #include <getopt.h>
 #include <math.h>
