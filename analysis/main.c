@@ -89,18 +89,8 @@ enum { O_MODEL = 256, O_DATA, O_OUT, O_KERNELS, O_SEED, O_SEEDS, O_ASEEDS, O_NOA
        O_LOOPS, O_SUBSET, O_REPEATS, O_VF, O_IF, O_FULL, O_CFLAGS, O_TIMEOUT, O_MAXJOBS, O_TLIMIT, O_LABELS,
        O_ITERDIV, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_KFROM, O_VERSUS, O_FT, O_FTEPOCHS, O_READOUT };
 
-int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    int rank, nranks;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    mir_analyze_options o;
-    mir_analyze_options_default(&o);
-    mir_vec_options vo;
-    mir_vec_options_default(&vo, &o);
-    o.data_dir = getenv("MIR_DATA_DIR") && *getenv("MIR_DATA_DIR") ? getenv("MIR_DATA_DIR") : MIR_DATA_DIR_DEFAULT;
-    o.out_dir = getenv("MIR_OUT_DIR") && *getenv("MIR_OUT_DIR") ? getenv("MIR_OUT_DIR") : "out";
-    /* the command line, for the report */
+/* The command line, for the report: argv joined by blanks (malloc'd). */
+static char *join_command_line(int argc, char **argv) {
     size_t cl_len = 1;
     for (int i = 0; i < argc; i++) cl_len += strlen(argv[i]) + 1;
     char *cl = calloc(cl_len, 1);
@@ -108,7 +98,12 @@ int main(int argc, char **argv) {
         if (i) strcat(cl, " ");
         strcat(cl, argv[i]);
     }
-    o.command_line = cl;
+    return cl;
+}
+
+/* The options into o and vo (--full: the whole grid, set here once all are read). 0; 1 on bad usage (num_err
+ * says why when a value was refused); -1 on --help, at once, as the options after it are not read. */
+static int parse_options(int argc, char **argv, mir_analyze_options *o, mir_vec_options *vo, mir_error *num_err) {
     static const struct option lo[] = {
         {"model", 1, 0, O_MODEL}, {"data", 1, 0, O_DATA}, {"out", 1, 0, O_OUT}, {"kernels", 1, 0, O_KERNELS},
         {"seed", 1, 0, O_SEED}, {"seeds", 1, 0, O_SEEDS}, {"ablation-seeds", 1, 0, O_ASEEDS},
@@ -123,92 +118,116 @@ int main(int argc, char **argv) {
         {0, 0, 0, 0}};
     int c, li, bad = 0, full = 0;
     int64_t v;
-    mir_error num_err = {{0}}; /* a refused number */
     /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
-#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, num_err)) bad = 1; else dst = v; } while (0)
     while ((li = -1, c = getopt_long(argc, argv, "qh", lo, &li)) != -1) {
         const char *opt = mir_cli_name(lo, li);
         switch (c) {
-        case O_MODEL: o.model = optarg; break;
-        case O_DATA: o.data_dir = optarg; break;
-        case O_OUT: o.out_dir = optarg; break;
-        case O_KERNELS: o.kernels_dir = optarg; break;
+        case O_MODEL: o->model = optarg; break;
+        case O_DATA: o->data_dir = optarg; break;
+        case O_OUT: o->out_dir = optarg; break;
+        case O_KERNELS: o->kernels_dir = optarg; break;
         case O_KFROM:
-            if (!strcmp(optarg, "ir")) o.kernels_cl = 0;
-            else if (!strcmp(optarg, "cl")) o.kernels_cl = 1;
+            if (!strcmp(optarg, "ir")) o->kernels_cl = 0;
+            else if (!strcmp(optarg, "cl")) o->kernels_cl = 1;
             else bad = 1;
             break;
-        case O_SEED: if (mir_cli_uint64(opt, optarg, &o.seed, &num_err)) bad = 1; break;
-        case O_SEEDS: INT(o.n_seeds, 1, 200); break;
-        case O_ASEEDS: INT(o.ablation_seeds, 1, 200); break;
-        case O_NOABL: o.ablations = 0; break;
-        case O_VERSUS: o.versus = optarg; break;
-        case O_FT: o.finetune = 1; break;
-        case O_FTEPOCHS: INT(o.finetune_epochs, 1, 64); break;
-        case O_LIMIT: INT(o.limit, 20, 1000000); break;
-        case O_WINDOWS: INT(o.embed_windows, 0, 1000000); break;
-        case O_MAXNODES: INT(o.embed_max_nodes, 0, 65536); break;
-        case O_WINTOK: INT(o.embed_window, 0, 8192); break;
-        case O_FAST: o.embed_windows = -1; break;
-        case O_READOUT:
-            if (!strcmp(optarg, "stats")) o.readout = MIR_READOUT_STATS;
-            else if (!strcmp(optarg, "stats-only")) o.readout = MIR_READOUT_STATS_ONLY;
-            else if (!strcmp(optarg, "embedding")) o.readout = MIR_READOUT_EMBEDDING;
-            else {
-                snprintf(num_err.msg, sizeof num_err.msg, "--readout: '%s' is not embedding, stats or stats-only", optarg);
-                bad = 1;
-            }
-            break;
-        case O_XGB: INT(o.clf.xgb_rounds, 1, 100000); break;
-        case O_MLP: INT(o.clf.mlp_epochs, 1, 100000); break;
-        case O_LOOPS: vo.loops_dir = optarg; break;
-        case O_SUBSET: INT(vo.subset, 0, 1000000); break;
-        case O_REPEATS: INT(vo.repeats, 1, 100); break;
-        case O_VF: if (mir_vec_parse_factors(optarg, 64, &vo.vf_mask)) bad = 1; break;
-        case O_IF: if (mir_vec_parse_factors(optarg, 16, &vo.if_mask)) bad = 1; break;
+        case O_SEED: if (mir_cli_uint64(opt, optarg, &o->seed, num_err)) bad = 1; break;
+        case O_SEEDS: INT(o->n_seeds, 1, 200); break;
+        case O_ASEEDS: INT(o->ablation_seeds, 1, 200); break;
+        case O_NOABL: o->ablations = 0; break;
+        case O_VERSUS: o->versus = optarg; break;
+        case O_FT: o->finetune = 1; break;
+        case O_FTEPOCHS: INT(o->finetune_epochs, 1, 64); break;
+        case O_LIMIT: INT(o->limit, 20, 1000000); break;
+        case O_WINDOWS: INT(o->embed_windows, 0, 1000000); break;
+        case O_MAXNODES: INT(o->embed_max_nodes, 0, 65536); break;
+        case O_WINTOK: INT(o->embed_window, 0, 8192); break;
+        case O_FAST: o->embed_windows = -1; break;
+        case O_READOUT: if (mir_cli_readout(optarg, &o->readout, num_err)) bad = 1; break;
+        case O_XGB: INT(o->clf.xgb_rounds, 1, 100000); break;
+        case O_MLP: INT(o->clf.mlp_epochs, 1, 100000); break;
+        case O_LOOPS: vo->loops_dir = optarg; break;
+        case O_SUBSET: INT(vo->subset, 0, 1000000); break;
+        case O_REPEATS: INT(vo->repeats, 1, 100); break;
+        case O_VF: if (mir_vec_parse_factors(optarg, 64, &vo->vf_mask)) bad = 1; break;
+        case O_IF: if (mir_vec_parse_factors(optarg, 16, &vo->if_mask)) bad = 1; break;
         case O_FULL: full = 1; break;
-        case O_CFLAGS: vo.cflags = optarg; break;
-        case O_TIMEOUT: INT(vo.timeout_s, 1, 100000); break;
-        case O_MAXJOBS: INT(vo.max_jobs, 1, 1000000000); break;
-        case O_TLIMIT: if (mir_cli_positive(opt, optarg, &vo.time_limit_min, &num_err)) bad = 1; break;
-        case O_LABELS: vo.labels = optarg; break;
-        case O_ITERDIV: INT(vo.iter_divisor, 1, 1000000); break;
-        case 'q': o.quiet = 1; break;
-        case 'h':
-            if (rank == 0) usage(stdout);
-            free(cl);
-            MPI_Finalize();
-            return MIR_EXIT_OK;
+        case O_CFLAGS: vo->cflags = optarg; break;
+        case O_TIMEOUT: INT(vo->timeout_s, 1, 100000); break;
+        case O_MAXJOBS: INT(vo->max_jobs, 1, 1000000000); break;
+        case O_TLIMIT: if (mir_cli_positive(opt, optarg, &vo->time_limit_min, num_err)) bad = 1; break;
+        case O_LABELS: vo->labels = optarg; break;
+        case O_ITERDIV: INT(vo->iter_divisor, 1, 1000000); break;
+        case 'q': o->quiet = 1; break;
+        case 'h': return -1;
         default: bad = 1;
         }
     }
-    mir_log_init("mir-analyze", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+#undef INT
     if (full) {
-        vo.vf_mask = (1 << MIR_VEC_N_VF) - 1;
-        vo.if_mask = (1 << MIR_VEC_N_IF) - 1;
+        vo->vf_mask = (1 << MIR_VEC_N_VF) - 1;
+        vo->if_mask = (1 << MIR_VEC_N_IF) - 1;
     }
+    return bad;
+}
+
+/* The TASK operand: 0 devmap, 1 coarsen, 2 vectorize, 3 vectorize-label; -1 when missing or unknown. */
+static int task_id(int argc, char **argv) {
     const char *task = optind < argc ? argv[optind] : NULL;
     static const char *const tasks[] = {"devmap", "coarsen", "vectorize", "vectorize-label"};
     int t_id = -1;
     for (int i = 0; task && i < 4; i++)
         if (!strcmp(task, tasks[i])) t_id = i;
+    return t_id;
+}
+
+/* The usage errors that the options alone do not show, logged (rank 0) with those they do; 1 on any. */
+static int check_usage(int argc, int rank, const mir_analyze_options *o, int t_id, int bad,
+                       const mir_error *num_err) {
     if (!bad) {
         if (t_id < 0 || optind + 1 != argc) {
             if (rank == 0) mir_log(MIR_LOG_ERROR, "one TASK is required: devmap, coarsen, vectorize or vectorize-label");
             bad = 1;
-        } else if (!o.model && t_id != 3) {
+        } else if (!o->model && t_id != 3) {
             if (rank == 0) mir_log(MIR_LOG_ERROR, "--model is required");
             bad = 1;
-        } else if (o.readout != MIR_READOUT_EMBEDDING && o.ablations) {
+        } else if (o->readout != MIR_READOUT_EMBEDDING && o->ablations) {
             /* the ablations' token and graph halves are halves of [u, v], not of a readout */
             if (rank == 0) mir_log(MIR_LOG_ERROR, "--readout stats and stats-only need --no-ablations");
             bad = 1;
         }
     } else if (rank == 0) {
-        mir_log(MIR_LOG_ERROR, "%s", num_err.msg[0] ? num_err.msg : "bad option or value (--limit at least 20, --seeds "
+        mir_log(MIR_LOG_ERROR, "%s", num_err->msg[0] ? num_err->msg : "bad option or value (--limit at least 20, --seeds "
                 "1..200, --vf powers of two up to 64, --if up to 16, --repeats 1..100, --kernels-from ir or cl)");
     }
-    if (bad) {
+    return bad;
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    mir_analyze_options o;
+    mir_analyze_options_default(&o);
+    mir_vec_options vo;
+    mir_vec_options_default(&vo, &o);
+    o.data_dir = getenv("MIR_DATA_DIR") && *getenv("MIR_DATA_DIR") ? getenv("MIR_DATA_DIR") : MIR_DATA_DIR_DEFAULT;
+    o.out_dir = getenv("MIR_OUT_DIR") && *getenv("MIR_OUT_DIR") ? getenv("MIR_OUT_DIR") : "out";
+    char *cl = join_command_line(argc, argv);
+    o.command_line = cl;
+    mir_error num_err = {{0}}; /* a refused number */
+    int bad = parse_options(argc, argv, &o, &vo, &num_err);
+    if (bad < 0) {
+        if (rank == 0) usage(stdout);
+        free(cl);
+        MPI_Finalize();
+        return MIR_EXIT_OK;
+    }
+    mir_log_init("mir-analyze", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
+    const int t_id = task_id(argc, argv);
+    if (check_usage(argc, rank, &o, t_id, bad, &num_err)) {
         if (rank == 0) fprintf(stderr, "try 'mir-analyze --help'\n");
         free(cl);
         MPI_Finalize();

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* strtoll/strtoull/strtod's verdict: all of s read, something read, no overflow. */
 static int whole(const char *s, const char *end) { return *s && end != s && !*end && errno != ERANGE; }
@@ -57,4 +58,24 @@ const char *mir_cli_name(const struct option *longopts, int li) {
     if (li < 0) return "option";
     snprintf(name, sizeof name, "--%s", longopts[li].name);
     return name;
+}
+
+int mir_cli_readout(const char *s, int *out, mir_error *err) {
+    if (!strcmp(s, "stats")) *out = 1;
+    else if (!strcmp(s, "stats-only")) *out = 2;
+    else if (!strcmp(s, "embedding")) *out = 0;
+    else return mir_fail(err, "--readout: '%s' is not embedding, stats or stats-only", s);
+    return 0;
+}
+
+void mir_cli_flag_append(const char **flags, int *n, int c, const char *arg) {
+    size_t len = strlen(arg) + 3;
+    char *f = malloc(len);
+    snprintf(f, len, "-%c%s", c, arg);
+    flags[(*n)++] = f;
+}
+
+void mir_cli_flags_free(const char **flags, int n) {
+    for (int i = 0; i < n; i++) free((void *)flags[i]);
+    free(flags);
 }

@@ -26,4 +26,16 @@ int mir_cli_positive(const char *opt, const char *s, double *out, mir_error *err
  * above; "option" when li < 0. The text lives until the next call. */
 const char *mir_cli_name(const struct option *longopts, int li);
 
+/* --readout MODE of mir-infer and mir-analyze: "embedding", "stats" or "stats-only" into *out as 0, 1, 2 (the
+ * values of MIR_READOUT_EMBEDDING, _STATS, _STATS_ONLY in include/mir/mir.h, which common/ does not include).
+ * 0, or -1 with err "--readout: 'S' is not embedding, stats or stats-only" and *out unchanged. */
+int mir_cli_readout(const char *s, int *out, mir_error *err);
+
+/* -D MACRO and -I DIR of the programs that pass flags to clang: "-<c><arg>" (c: 'D' or 'I') appended to
+ * flags[*n] (room for it is the caller's: argc entries hold every option); the text is malloc'd, for
+ * mir_cli_flags_free. */
+void mir_cli_flag_append(const char **flags, int *n, int c, const char *arg);
+/* The n texts of flags, then flags itself. */
+void mir_cli_flags_free(const char **flags, int n);
+
 #endif

@@ -82,114 +82,142 @@ static int write_output(const mir_infer_options *o, const mir_model *m, char **n
     return mir_embeddings_write_h5(o->output, &rows, &meta, err);
 }
 
-int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *sum, mir_error *err) {
-    double t0 = mir_wall_seconds();
-    int rank, P;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &P);
-    memset(sum, 0, sizeof *sum);
-    mir_h5_quiet();
-    /* the model, once per rank */
+/* The model, once per rank, with the reading mode of o; NULL (all ranks alike for the loading) with err. */
+static mir_model *load_model(const mir_infer_options *o, MPI_Comm comm, mir_error *err) {
     mir_model *m = mir_model_load(o->model, err);
     if (mir_mpi_agree(comm, m == NULL, err)) {
         mir_model_free(m);
-        return -1;
+        return NULL;
     }
     mir_embed_options eo = {o->max_windows, o->max_nodes, o->window, o->readout};
     if (o->max_windows < 0) eo = mir_embed_options_fast(m);
     eo.readout = o->readout;
     if (mir_model_set_options(m, &eo, err)) {
         mir_model_free(m);
-        return -1;
+        return NULL;
     }
-    const int D = (int)mir_embedding_dim(m);
-    /* the modules: one corpus, or files */
-    int corpus_mode = o->n_inputs == 1 && mir_is_corpus_file(o->inputs[0]);
-    mir_corpus corpus = {0};
-    mir_input_list list = {0};
-    int64_t n = 0;
-    int64_t *bytes = NULL;
-    char **names = NULL;
-    int rc = 0;
-    if (corpus_mode) {
-        rc = mir_corpus_open(&corpus, o->inputs[0], comm, err);
-        if (!rc && corpus.vocab_size != mir_vocab_size(mir_model_vocab(m)))
-            rc = mir_fail(err, "%s: vocabulary of %d tokens, model %s has %d: make the corpus with "
-                          "mir-preprocess --vocab %s", o->inputs[0], corpus.vocab_size, o->model,
-                          mir_vocab_size(mir_model_vocab(m)), o->model);
-        for (int32_t i = 0; !rc && i < corpus.vocab_size; i++)
-            if (strcmp(corpus.vocab[i], mir_vocab_token(mir_model_vocab(m), i)) != 0)
-                rc = mir_fail(err, "%s: vocabulary differs from the model's at token %d (\"%s\" vs \"%s\"): make the "
-                              "corpus with mir-preprocess --vocab %s", o->inputs[0], i, corpus.vocab[i],
-                              mir_vocab_token(mir_model_vocab(m), i), o->model);
-        /* a statement-level model reads the corpus's [SEP]s as statement ends; any other model would read them
-         * as words */
-        if (!rc) rc = mir_corpus_check_config(&corpus, mir_model_config(m), err);
-        if (!rc) {
-            n = corpus.n;
-            names = corpus.names;
-            bytes = mir_malloc((size_t)(n + 1) * sizeof *bytes);
-            for (int64_t i = 0; i < n; i++) bytes[i] = corpus.tok_off[i + 1] - corpus.tok_off[i];
+    return m;
+}
+
+/* The modules to embed, the same on every rank: one corpus (corpus_mode), or the files of the inputs. */
+typedef struct modules {
+    int corpus_mode;
+    mir_corpus corpus;
+    mir_input_list list;
+    int64_t n;
+    char **names;   /* the corpus's, or the list's paths (owned then) */
+    int64_t *bytes; /* sizes, to deal the modules to ranks */
+} modules;
+
+/* A corpus's modules, after checking that it was made with the model's vocabulary and configuration. */
+static int open_corpus(const mir_infer_options *o, const mir_model *m, MPI_Comm comm, modules *md, mir_error *err) {
+    mir_corpus *corpus = &md->corpus;
+    int rc = mir_corpus_open(corpus, o->inputs[0], comm, err);
+    if (!rc && corpus->vocab_size != mir_vocab_size(mir_model_vocab(m)))
+        rc = mir_fail(err, "%s: vocabulary of %d tokens, model %s has %d: make the corpus with "
+                      "mir-preprocess --vocab %s", o->inputs[0], corpus->vocab_size, o->model,
+                      mir_vocab_size(mir_model_vocab(m)), o->model);
+    for (int32_t i = 0; !rc && i < corpus->vocab_size; i++)
+        if (strcmp(corpus->vocab[i], mir_vocab_token(mir_model_vocab(m), i)) != 0)
+            rc = mir_fail(err, "%s: vocabulary differs from the model's at token %d (\"%s\" vs \"%s\"): make the "
+                          "corpus with mir-preprocess --vocab %s", o->inputs[0], i, corpus->vocab[i],
+                          mir_vocab_token(mir_model_vocab(m), i), o->model);
+    /* a statement-level model reads the corpus's [SEP]s as statement ends; any other model would read them
+     * as words */
+    if (!rc) rc = mir_corpus_check_config(corpus, mir_model_config(m), err);
+    if (!rc) {
+        md->n = corpus->n;
+        md->names = corpus->names;
+        md->bytes = mir_malloc((size_t)(md->n + 1) * sizeof *md->bytes);
+        for (int64_t i = 0; i < md->n; i++) md->bytes[i] = corpus->tok_off[i + 1] - corpus->tok_off[i];
+    }
+    return rc;
+}
+
+/* The inputs' modules (directories and lists expanded on rank 0, broadcast). */
+static int open_files(const mir_infer_options *o, MPI_Comm comm, modules *md, mir_error *err) {
+    int rc = mir_inputs_expand_bcast(o->inputs, o->n_inputs, o->compile, comm, &md->list, err);
+    if (!rc) {
+        md->n = (int64_t)md->list.n;
+        md->names = mir_malloc((size_t)(md->n + 1) * sizeof *md->names);
+        md->bytes = mir_malloc((size_t)(md->n + 1) * sizeof *md->bytes);
+        for (int64_t i = 0; i < md->n; i++) {
+            md->names[i] = md->list.items[i].path;
+            md->bytes[i] = md->list.items[i].bytes;
         }
+        if (md->n == 0) rc = mir_fail(err, "no input modules found");
+    }
+    return rc;
+}
+
+static void close_modules(modules *md) {
+    if (!md->corpus_mode) free(md->names);
+    free(md->bytes);
+    mir_inputs_free(&md->list);
+    if (md->corpus_mode) mir_corpus_close(&md->corpus);
+}
+
+/* This rank's errors, as lines "INDEX\tMESSAGE\n" gathered on rank 0 (errtext, elen of them). */
+typedef struct errlog {
+    char *text;
+    size_t len, cap;
+} errlog;
+
+/* Module i (k-th of this rank's, mine_idx) into out: from the corpus, from the worker (the next one staged for
+ * it first), or in this process. 0, or -1 with *st and e. */
+static int embed_one(const mir_infer_options *o, const mir_model *m, modules *md, mir_worker *worker,
+                     mir_module_buf *buf, staged *sg, const int64_t *mine_idx, int64_t mine, int64_t k, float *out,
+                     int *st, mir_error *e) {
+    const int64_t i = mine_idx[k];
+    char **names = md->names;
+    int r;
+    if (md->corpus_mode) {
+        if (md->corpus.status[i] != 0) {
+            *st = md->corpus.status[i];
+            r = mir_fail(e, "%s: not embedded: status %s in the corpus", names[i], mir_status_name(*st));
+        } else {
+            mir_module_view v;
+            r = mir_corpus_read_module(&md->corpus, i, 0, -1, buf, &v, e);
+            if (!r) r = mir_embed_view(m, &v, out, e);
+            if (r) *st = MIR_STATUS_READ_ERROR;
+        }
+    } else if (worker) {
+        if (k + 1 < mine) {
+            const int64_t next = mine_idx[k + 1];
+            stage_path(worker, o, names[next], md->list.items[next].lang, &sg[(k + 1) % 2]);
+        }
+        r = finish_path(worker, m, &sg[k % 2], names[i], out, st, e);
     } else {
-        rc = mir_inputs_expand_bcast(o->inputs, o->n_inputs, o->compile, comm, &list, err);
-        if (!rc) {
-            n = (int64_t)list.n;
-            names = mir_malloc((size_t)(n + 1) * sizeof *names);
-            bytes = mir_malloc((size_t)(n + 1) * sizeof *bytes);
-            for (int64_t i = 0; i < n; i++) {
-                names[i] = list.items[i].path;
-                bytes[i] = list.items[i].bytes;
-            }
-            if (n == 0) rc = mir_fail(err, "no input modules found");
-        }
+        r = embed_path(m, o, names[i], md->list.items[i].lang, out, st, e);
     }
-    if ((rc = mir_mpi_agree(comm, rc, err))) goto out;
-    int *owner = mir_malloc((size_t)(n + 1) * sizeof *owner);
-    mir_deal_by_size(bytes, (size_t)n, P, owner);
-    float *emb = mir_calloc((size_t)n * D + 1, sizeof *emb);
-    int32_t *status = mir_calloc((size_t)n + 1, sizeof *status);
-    char *errtext = NULL;
-    size_t elen = 0, ecap = 0;
+    return r;
+}
+
+/* This rank's modules (owner[i] == rank) embedded into their rows of emb; a failure's status into status[i]
+ * and its message into el. */
+static void embed_mine(const mir_infer_options *o, const mir_model *m, modules *md, const int *owner,
+                       int rank, int D, float *emb, int32_t *status, errlog *el) {
+    const int64_t n = md->n;
     mir_module_buf buf = {0};
     /* IR files are parsed in a worker forked from this rank, which holds the model (corpora need none) */
-    mir_worker *worker = o->isolation && !corpus_mode ? mir_embed_worker_create(m, &o->limits) : NULL;
+    mir_worker *worker = o->isolation && !md->corpus_mode ? mir_embed_worker_create(m, &o->limits) : NULL;
     double last = mir_wall_seconds();
     int64_t done = 0, mine = 0;
     int64_t *mine_idx = mir_malloc((size_t)(n + 1) * sizeof *mine_idx); /* this rank's modules, in order */
     for (int64_t i = 0; i < n; i++)
         if (owner[i] == rank) mine_idx[mine++] = i;
     staged sg[2]; /* module k of this rank in sg[k % 2], with a worker */
-    if (worker && mine) stage_path(worker, o, names[mine_idx[0]], list.items[mine_idx[0]].lang, &sg[0]);
+    if (worker && mine) stage_path(worker, o, md->names[mine_idx[0]], md->list.items[mine_idx[0]].lang, &sg[0]);
     for (int64_t k = 0; k < mine; k++) {
         const int64_t i = mine_idx[k];
         mir_error e = {{0}};
-        int st = 0, r;
-        if (corpus_mode) {
-            if (corpus.status[i] != 0) {
-                st = corpus.status[i];
-                r = mir_fail(&e, "%s: not embedded: status %s in the corpus", names[i], mir_status_name(st));
-            } else {
-                mir_module_view v;
-                r = mir_corpus_read_module(&corpus, i, 0, -1, &buf, &v, &e);
-                if (!r) r = mir_embed_view(m, &v, emb + (size_t)i * D, &e);
-                if (r) st = MIR_STATUS_READ_ERROR;
-            }
-        } else if (worker) {
-            if (k + 1 < mine) {
-                const int64_t next = mine_idx[k + 1];
-                stage_path(worker, o, names[next], list.items[next].lang, &sg[(k + 1) % 2]);
-            }
-            r = finish_path(worker, m, &sg[k % 2], names[i], emb + (size_t)i * D, &st, &e);
-        } else {
-            r = embed_path(m, o, names[i], list.items[i].lang, emb + (size_t)i * D, &st, &e);
-        }
-        if (r) {
+        int st = 0;
+        if (embed_one(o, m, md, worker, &buf, sg, mine_idx, mine, k, emb + (size_t)i * D, &st, &e)) {
             status[i] = st ? st : MIR_STATUS_EXTRACT_ERROR;
             one_line(e.msg);
             size_t need = strlen(e.msg) + 32;
-            MIR_GROW(errtext, ecap, elen + need);
-            elen += (size_t)snprintf(errtext + elen, ecap - elen, "%lld\t%s\n", (long long)i, e.msg);
+            MIR_GROW(el->text, el->cap, el->len + need);
+            el->len += (size_t)snprintf(el->text + el->len, el->cap - el->len, "%lld\t%s\n", (long long)i, e.msg);
         }
         done++;
         if (rank == 0 && !o->quiet && mir_wall_seconds() - last > 5) {
@@ -200,10 +228,12 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
     free(mine_idx);
     mir_module_buf_free(&buf);
     mir_worker_free(worker);
-    /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb, emb, (int)((size_t)n * D), MPI_FLOAT, MPI_SUM, 0, comm);
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status, status, (int)n, MPI_INT32_T, MPI_SUM, 0, comm);
-    int my = (int)elen, *sizes = mir_malloc((size_t)P * sizeof(int)), *displs = mir_malloc((size_t)P * sizeof(int));
+}
+
+/* Every rank's error lines to rank 0: there, errors[i] (n of them, "" for none) point into the returned text
+ * (free it, and errors); elsewhere *errors is NULL and the text is not to be read. */
+static char *gather_errors(const errlog *el, int64_t n, MPI_Comm comm, int rank, int P, char ***errors) {
+    int my = (int)el->len, *sizes = mir_malloc((size_t)P * sizeof(int)), *displs = mir_malloc((size_t)P * sizeof(int));
     MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, comm);
     int64_t tot = 0;
     for (int r = 0; rank == 0 && r < P; r++) {
@@ -211,45 +241,83 @@ int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *
         tot += sizes[r];
     }
     char *allerr = mir_malloc((size_t)tot + 1);
-    MPI_Gatherv(errtext, my, MPI_CHAR, allerr, sizes, displs, MPI_CHAR, 0, comm);
+    MPI_Gatherv(el->text, my, MPI_CHAR, allerr, sizes, displs, MPI_CHAR, 0, comm);
+    free(sizes);
+    free(displs);
+    *errors = NULL;
+    if (rank != 0) return allerr;
+    allerr[tot] = 0;
+    *errors = mir_malloc((size_t)(n + 1) * sizeof **errors);
+    for (int64_t i = 0; i < n; i++) (*errors)[i] = "";
+    for (char *line = allerr; *line;) {
+        char *nl = strchr(line, '\n'), *tab = strchr(line, '\t');
+        *nl = 0;
+        int64_t idx = strtoll(line, NULL, 10);
+        if (tab && idx >= 0 && idx < n) (*errors)[idx] = tab + 1;
+        line = nl + 1;
+    }
+    return allerr;
+}
+
+/* The modules dealt to the ranks by size and embedded; rank 0 gathers the rows, logs the failures and writes
+ * the output. Its rc (and err) on every rank; sum->n_failed counted there. */
+static int embed_all(const mir_infer_options *o, const mir_model *m, modules *md, MPI_Comm comm, int rank,
+                     int P, mir_infer_summary *sum, mir_error *err) {
+    const int64_t n = md->n;
+    const int D = (int)mir_embedding_dim(m);
+    int rc = 0;
+    int *owner = mir_malloc((size_t)(n + 1) * sizeof *owner);
+    mir_deal_by_size(md->bytes, (size_t)n, P, owner);
+    float *emb = mir_calloc((size_t)n * D + 1, sizeof *emb);
+    int32_t *status = mir_calloc((size_t)n + 1, sizeof *status);
+    errlog el = {NULL, 0, 0};
+    embed_mine(o, m, md, owner, rank, D, emb, status, &el);
+    /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb, emb, (int)((size_t)n * D), MPI_FLOAT, MPI_SUM, 0, comm);
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status, status, (int)n, MPI_INT32_T, MPI_SUM, 0, comm);
+    char **errors;
+    char *allerr = gather_errors(&el, n, comm, rank, P, &errors);
     if (rank == 0) {
-        allerr[tot] = 0;
-        char **errors = mir_malloc((size_t)(n + 1) * sizeof *errors);
-        for (int64_t i = 0; i < n; i++) errors[i] = "";
-        for (char *line = allerr; *line;) {
-            char *nl = strchr(line, '\n'), *tab = strchr(line, '\t');
-            *nl = 0;
-            int64_t idx = strtoll(line, NULL, 10);
-            if (tab && idx >= 0 && idx < n) errors[idx] = tab + 1;
-            line = nl + 1;
-        }
         for (int64_t i = 0; i < n; i++) {
             if (status[i]) {
                 sum->n_failed++;
                 if (!o->quiet) mir_log(MIR_LOG_WARN, "failed (%s): %s", mir_status_name(status[i]), errors[i]);
             }
         }
-        rc = write_output(o, m, names, status, errors, emb, n, D, err);
+        rc = write_output(o, m, md->names, status, errors, emb, n, D, err);
         free(errors);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
     if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
-    MPI_Bcast(&sum->n_failed, 1, MPI_INT64_T, 0, comm);
-    sum->n_modules = n;
-    sum->n_ok = n - sum->n_failed;
-    sum->seconds = mir_wall_seconds() - t0;
     free(allerr);
-    free(sizes);
-    free(displs);
-    free(errtext);
+    free(el.text);
     free(emb);
     free(status);
     free(owner);
-out:
-    if (!corpus_mode) free(names);
-    free(bytes);
-    mir_inputs_free(&list);
-    if (corpus_mode) mir_corpus_close(&corpus);
+    return rc;
+}
+
+int mir_infer_run(const mir_infer_options *o, MPI_Comm comm, mir_infer_summary *sum, mir_error *err) {
+    double t0 = mir_wall_seconds();
+    int rank, P;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &P);
+    memset(sum, 0, sizeof *sum);
+    mir_h5_quiet();
+    mir_model *m = load_model(o, comm, err);
+    if (!m) return -1;
+    /* the modules: one corpus, or files */
+    modules md = {0};
+    md.corpus_mode = o->n_inputs == 1 && mir_is_corpus_file(o->inputs[0]);
+    int rc = md.corpus_mode ? open_corpus(o, m, comm, &md, err) : open_files(o, comm, &md, err);
+    if (!(rc = mir_mpi_agree(comm, rc, err))) {
+        rc = embed_all(o, m, &md, comm, rank, P, sum, err);
+        MPI_Bcast(&sum->n_failed, 1, MPI_INT64_T, 0, comm);
+        sum->n_modules = md.n;
+        sum->n_ok = md.n - sum->n_failed;
+        sum->seconds = mir_wall_seconds() - t0;
+    }
+    close_modules(&md);
     mir_model_free(m);
     return rc ? -1 : 0;
 }

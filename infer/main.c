@@ -54,21 +54,20 @@ static void usage(FILE *f) {
 "2 bad usage; 1 fatal error.\n");
 }
 
+/* mir_cli_readout gives these as 0, 1, 2 (common/ does not include mir.h) */
+_Static_assert(MIR_READOUT_EMBEDDING == 0 && MIR_READOUT_STATS == 1 && MIR_READOUT_STATS_ONLY == 2,
+               "mir_cli_readout's values");
+
 enum { O_MODEL = 256, O_FORMAT, O_COMPILE, O_CFLAG, O_CLANG, O_MAXMB, O_WINDOWS, O_MAXNODES, O_FAST, O_WINTOK, O_NOISO, O_WMEM, O_MTIME, O_READOUT };
 
-int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    int rank, nranks;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    mir_infer_options o;
-    mir_infer_options_default(&o);
-    const char **flags = calloc((size_t)argc + 1, sizeof *flags);
-    int n_flags = 0, c, li, bad = 0;
+/* The options into o, -D/-I/--cflag into flags (n_flags of them). 0; 1 on bad usage (num_err says why when
+ * a value was refused); -1 on --help, at once, as the options after it are not read. */
+static int parse_options(int argc, char **argv, mir_infer_options *o, const char **flags, int *n_flags,
+                         mir_error *num_err) {
+    int c, li, bad = 0;
     int64_t v;
-    mir_error num_err = {{0}}; /* a refused number */
     /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
-#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, num_err)) bad = 1; else dst = v; } while (0)
     static const struct option lo[] = {{"model", 1, 0, O_MODEL}, {"output", 1, 0, 'o'}, {"format", 1, 0, O_FORMAT},
                                        {"compile", 0, 0, O_COMPILE}, {"cflag", 1, 0, O_CFLAG}, {"clang", 1, 0, O_CLANG},
                                        {"max-module-mb", 1, 0, O_MAXMB}, {"windows", 1, 0, O_WINDOWS},
@@ -81,53 +80,56 @@ int main(int argc, char **argv) {
     while ((li = -1, c = getopt_long(argc, argv, "o:D:I:O:qh", lo, &li)) != -1) {
         const char *opt = mir_cli_name(lo, li);
         switch (c) {
-        case O_MODEL: o.model = optarg; break;
-        case 'o': o.output = optarg; break;
+        case O_MODEL: o->model = optarg; break;
+        case 'o': o->output = optarg; break;
         case O_FORMAT:
-            if (!strcmp(optarg, "csv")) o.csv = 1;
+            if (!strcmp(optarg, "csv")) o->csv = 1;
             else if (strcmp(optarg, "h5")) bad = 1;
             break;
-        case O_COMPILE: o.compile = 1; break;
-        case 'D': case 'I': {
-            size_t n = strlen(optarg) + 3;
-            char *f = malloc(n);
-            snprintf(f, n, "-%c%s", c, optarg);
-            flags[n_flags++] = f;
-            break;
-        }
-        case O_CFLAG: flags[n_flags++] = strdup(optarg); break;
-        case 'O': o.cc.opt_level = optarg; break;
-        case O_CLANG: o.cc.clang = optarg; break;
+        case O_COMPILE: o->compile = 1; break;
+        case 'D': case 'I': mir_cli_flag_append(flags, n_flags, c, optarg); break;
+        case O_CFLAG: flags[(*n_flags)++] = strdup(optarg); break;
+        case 'O': o->cc.opt_level = optarg; break;
+        case O_CLANG: o->cc.clang = optarg; break;
         case O_MAXMB:
-            if (mir_cli_int(opt, optarg, 1, 1 << 20, &v, &num_err)) bad = 1;
-            else o.max_module_bytes = v << 20; /* MiB */
+            if (mir_cli_int(opt, optarg, 1, 1 << 20, &v, num_err)) bad = 1;
+            else o->max_module_bytes = v << 20; /* MiB */
             break;
-        case O_WINDOWS: INT(o.max_windows, 0, 1 << 30); break;
-        case O_MAXNODES: INT(o.max_nodes, 0, 1 << 30); break;
-        case O_WINTOK: INT(o.window, 0, 1 << 30); break;
-        case O_FAST: o.max_windows = -1; break;
-        case O_READOUT:
-            if (!strcmp(optarg, "stats")) o.readout = MIR_READOUT_STATS;
-            else if (!strcmp(optarg, "stats-only")) o.readout = MIR_READOUT_STATS_ONLY;
-            else if (!strcmp(optarg, "embedding")) o.readout = MIR_READOUT_EMBEDDING;
-            else {
-                snprintf(num_err.msg, sizeof num_err.msg, "--readout: '%s' is not embedding, stats or stats-only", optarg);
-                bad = 1;
-            }
-            break;
-        case O_NOISO: o.isolation = 0; break;
+        case O_WINDOWS: INT(o->max_windows, 0, 1 << 30); break;
+        case O_MAXNODES: INT(o->max_nodes, 0, 1 << 30); break;
+        case O_WINTOK: INT(o->window, 0, 1 << 30); break;
+        case O_FAST: o->max_windows = -1; break;
+        case O_READOUT: if (mir_cli_readout(optarg, &o->readout, num_err)) bad = 1; break;
+        case O_NOISO: o->isolation = 0; break;
         case O_WMEM:
-            if (mir_cli_int(opt, optarg, 16, 1 << 30, &v, &num_err)) bad = 1;
-            else o.limits.memory_bytes = v << 20; /* MiB */
+            if (mir_cli_int(opt, optarg, 16, 1 << 30, &v, num_err)) bad = 1;
+            else o->limits.memory_bytes = v << 20; /* MiB */
             break;
-        case O_MTIME: INT(o.limits.timeout_s, 1, 1 << 30); break;
-        case 'q': o.quiet = 1; break;
-        case 'h':
-            if (rank == 0) usage(stdout);
-            MPI_Finalize();
-            return 0;
+        case O_MTIME: INT(o->limits.timeout_s, 1, 1 << 30); break;
+        case 'q': o->quiet = 1; break;
+        case 'h': return -1;
         default: bad = 1;
         }
+    }
+#undef INT
+    return bad;
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    mir_infer_options o;
+    mir_infer_options_default(&o);
+    const char **flags = calloc((size_t)argc + 1, sizeof *flags);
+    int n_flags = 0;
+    mir_error num_err = {{0}}; /* a refused number */
+    int bad = parse_options(argc, argv, &o, flags, &n_flags, &num_err);
+    if (bad < 0) {
+        if (rank == 0) usage(stdout);
+        MPI_Finalize();
+        return 0;
     }
     mir_log_init("mir-infer", rank, nranks, o.quiet ? MIR_LOG_ERROR : MIR_LOG_INFO);
     if (num_err.msg[0] && rank == 0) mir_log(MIR_LOG_ERROR, "%s", num_err.msg);
@@ -159,8 +161,7 @@ int main(int argc, char **argv) {
                     s.seconds > 0 ? s.n_modules / s.seconds : 0.0, o.output);
         if (s.n_failed) status = MIR_EXIT_MODULES_FAILED;
     }
-    for (int i = 0; i < n_flags; i++) free((void *)flags[i]);
-    free(flags);
+    mir_cli_flags_free(flags, n_flags);
     MPI_Finalize();
     return status;
 }

@@ -78,17 +78,13 @@ static int parse_levels(const char *s, char *levels, size_t cap) {
     }
 }
 
-int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
-    int rank, nranks;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    mir_log_level level = MIR_LOG_INFO;
+/* What parse_options stopped at: the options read (bad or not), or --help or --version, answered at once. */
+enum { PARSED, PARSED_HELP, PARSED_VERSION };
 
-    mir_pp_options o;
-    mir_pp_options_default(&o);
-    const char **flags = calloc((size_t)argc + 1, sizeof *flags);
-    int n_flags = 0;
+/* The options into o and *level, -D/-I/--cflag into flags (n_flags of them); *bad on bad usage (num_err says
+ * why when a number was refused). --opt-levels's own message is logged here (rank 0), as it is found. */
+static int parse_options(int argc, char **argv, int rank, mir_pp_options *o, mir_log_level *level,
+                         const char **flags, int *n_flags, int *bad, mir_error *num_err) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},        {"vocab", required_argument, 0, OPT_VOCAB},
         {"vocab-size", required_argument, 0, OPT_VOCAB_SIZE}, {"min-count", required_argument, 0, OPT_MIN_COUNT},
@@ -103,85 +99,117 @@ int main(int argc, char **argv) {
         {"module-timeout", required_argument, 0, OPT_MODULE_TIMEOUT},
         {"opt-levels", required_argument, 0, OPT_OPT_LEVELS}, {"statement-sep", no_argument, 0, OPT_STATEMENT_SEP},
         {0, 0, 0, 0}};
-    int c, li, bad = 0;
+    int c, li;
     int64_t v;
-    mir_error num_err = {{0}}; /* a refused number */
     /* an integer option's value into dst, within [min, max]; else bad, and num_err says why */
-#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, &num_err)) bad = 1; else dst = v; } while (0)
-    char optbuf[2048] = "";
-    size_t ob = 0;
-#define NOTE(...) ob += (size_t)snprintf(optbuf + ob, ob < sizeof optbuf ? sizeof optbuf - ob : 0, __VA_ARGS__)
+#define INT(dst, min, max) do { if (mir_cli_int(opt, optarg, min, max, &v, num_err)) *bad = 1; else dst = v; } while (0)
     while ((li = -1, c = getopt_long(argc, argv, "o:D:I:O:qvh", longopts, &li)) != -1) {
         const char *opt = mir_cli_name(longopts, li);
         switch (c) {
-        case 'o': o.output = optarg; break;
-        case OPT_VOCAB: o.vocab_file = optarg; break;
+        case 'o': o->output = optarg; break;
+        case OPT_VOCAB: o->vocab_file = optarg; break;
         case OPT_VOCAB_SIZE:
-            INT(o.vocab.max_size, MIR_TOK_NSPECIAL + 1, 1 << 24);
+            INT(o->vocab.max_size, MIR_TOK_NSPECIAL + 1, 1 << 24);
             break;
         case OPT_MIN_COUNT:
-            if (mir_cli_int(opt, optarg, 1, 1LL << 40, &v, &num_err)) bad = 1;
-            else o.vocab.min_word_count = o.vocab.min_piece_count = v;
+            if (mir_cli_int(opt, optarg, 1, 1LL << 40, &v, num_err)) *bad = 1;
+            else o->vocab.min_word_count = o->vocab.min_piece_count = v;
             break;
-        case OPT_COMPILE: o.compile = 1; break;
-        case OPT_CLANG: o.cc.clang = optarg; break;
-        case 'D': case 'I': {
-            size_t n = strlen(optarg) + 3;
-            char *f = malloc(n);
-            snprintf(f, n, "-%c%s", c, optarg);
-            flags[n_flags++] = f;
-            break;
-        }
-        case OPT_CFLAG: flags[n_flags++] = strdup(optarg); break;
-        case 'O': o.cc.opt_level = optarg; break;
+        case OPT_COMPILE: o->compile = 1; break;
+        case OPT_CLANG: o->cc.clang = optarg; break;
+        case 'D': case 'I': mir_cli_flag_append(flags, n_flags, c, optarg); break;
+        case OPT_CFLAG: flags[(*n_flags)++] = strdup(optarg); break;
+        case 'O': o->cc.opt_level = optarg; break;
         case OPT_OPT_LEVELS:
-            if (parse_levels(optarg, o.opt_levels, sizeof o.opt_levels)) {
+            if (parse_levels(optarg, o->opt_levels, sizeof o->opt_levels)) {
                 if (rank == 0) mir_log(MIR_LOG_ERROR, "--opt-levels %s: give distinct levels among 0,1,2,3,s,z", optarg);
-                bad = 1;
+                *bad = 1;
             }
             break;
-        case OPT_PRELUDE: o.cc.cuda_prelude = optarg; break;
-        case OPT_TIMEOUT: INT(o.cc.timeout_s, 1, 86400); break;
+        case OPT_PRELUDE: o->cc.cuda_prelude = optarg; break;
+        case OPT_TIMEOUT: INT(o->cc.timeout_s, 1, 86400); break;
         case OPT_MAXMB:
-            if (mir_cli_int(opt, optarg, 1, 1 << 20, &v, &num_err)) bad = 1;
-            else o.max_module_bytes = v << 20; /* MiB */
+            if (mir_cli_int(opt, optarg, 1, 1 << 20, &v, num_err)) *bad = 1;
+            else o->max_module_bytes = v << 20; /* MiB */
             break;
-        case OPT_STRICT: o.strict = 1; break;
-        case OPT_STATEMENT_SEP: o.statement_sep = 1; break;
-        case OPT_NO_ISOLATION: o.isolation = 0; break;
+        case OPT_STRICT: o->strict = 1; break;
+        case OPT_STATEMENT_SEP: o->statement_sep = 1; break;
+        case OPT_NO_ISOLATION: o->isolation = 0; break;
         case OPT_WORKER_MEMORY:
-            if (mir_cli_int(opt, optarg, 16, 1L << 30, &v, &num_err)) bad = 1;
-            else o.limits.memory_bytes = v << 20; /* MiB */
+            if (mir_cli_int(opt, optarg, 16, 1L << 30, &v, num_err)) *bad = 1;
+            else o->limits.memory_bytes = v << 20; /* MiB */
             break;
-        case OPT_MODULE_TIMEOUT: INT(o.limits.timeout_s, 1, 1L << 30); break;
-        case OPT_FAILURES: o.failures_file = optarg; break;
-        case OPT_NOPROGRESS: o.progress = 0; break;
-        case 'q': level = MIR_LOG_ERROR; o.progress = 0; break;
-        case 'v': level = MIR_LOG_DEBUG; break;
-        case 'h':
-            if (rank == 0) usage(stdout);
-            MPI_Finalize();
-            return MIR_EXIT_OK;
-        case OPT_VERSION:
-            if (rank == 0) printf("mir-preprocess %s (LLVM %s)\n", MIR_VERSION_STRING, MIR_LLVM_VERSION_STRING);
-            MPI_Finalize();
-            return MIR_EXIT_OK;
-        default: bad = 1; break;
+        case OPT_MODULE_TIMEOUT: INT(o->limits.timeout_s, 1, 1L << 30); break;
+        case OPT_FAILURES: o->failures_file = optarg; break;
+        case OPT_NOPROGRESS: o->progress = 0; break;
+        case 'q': *level = MIR_LOG_ERROR; o->progress = 0; break;
+        case 'v': *level = MIR_LOG_DEBUG; break;
+        case 'h': return PARSED_HELP;
+        case OPT_VERSION: return PARSED_VERSION;
+        default: *bad = 1; break;
         }
     }
-    mir_log_init("mir-preprocess", rank, nranks, level);
-    if (num_err.msg[0] && rank == 0) mir_log(MIR_LOG_ERROR, "%s", num_err.msg);
-    if (!bad && !o.output) {
+#undef INT
+    return PARSED;
+}
+
+/* What the options leave missing or contradictory, logged (rank 0); 1 when something is, else bad as given. */
+static int check_usage(int argc, int rank, const mir_pp_options *o, int bad) {
+    if (!bad && !o->output) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "no output file: give -o corpus.h5");
         bad = 1;
     } else if (!bad && optind >= argc) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "no INPUT given");
         bad = 1;
-    } else if (!bad && o.opt_levels[0] && !o.compile) {
+    } else if (!bad && o->opt_levels[0] && !o->compile) {
         if (rank == 0) mir_log(MIR_LOG_ERROR, "--opt-levels applies to sources: give --compile too");
         bad = 1;
     }
-    if (bad) {
+    return bad;
+}
+
+/* The options that shape the corpus, as the corpus records them (o->options_text), into buf. */
+static void describe_options(const mir_pp_options *o, const char *const *flags, int n_flags, char *buf,
+                             size_t cap) {
+    size_t ob = 0;
+#define NOTE(...) ob += (size_t)snprintf(buf + ob, ob < cap ? cap - ob : 0, __VA_ARGS__)
+    NOTE("vocab=%s vocab_size=%d min_count=%lld compile=%d opt=O%s max_module_mb=%lld", o->vocab_file ? o->vocab_file : "built",
+         o->vocab.max_size, (long long)o->vocab.min_word_count, o->compile, o->cc.opt_level,
+         (long long)(o->max_module_bytes >> 20));
+    if (o->opt_levels[0]) {
+        NOTE(" opt_levels=");
+        for (const char *l = o->opt_levels; *l; l++) NOTE("%s%c", l == o->opt_levels ? "" : ",", *l);
+    }
+    if (o->statement_sep) NOTE(" statement_sep=1");
+    for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
+#undef NOTE
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    mir_log_level level = MIR_LOG_INFO;
+
+    mir_pp_options o;
+    mir_pp_options_default(&o);
+    const char **flags = calloc((size_t)argc + 1, sizeof *flags);
+    int n_flags = 0, bad = 0;
+    mir_error num_err = {{0}}; /* a refused number */
+    switch (parse_options(argc, argv, rank, &o, &level, flags, &n_flags, &bad, &num_err)) {
+    case PARSED_HELP:
+        if (rank == 0) usage(stdout);
+        MPI_Finalize();
+        return MIR_EXIT_OK;
+    case PARSED_VERSION:
+        if (rank == 0) printf("mir-preprocess %s (LLVM %s)\n", MIR_VERSION_STRING, MIR_LLVM_VERSION_STRING);
+        MPI_Finalize();
+        return MIR_EXIT_OK;
+    }
+    mir_log_init("mir-preprocess", rank, nranks, level);
+    if (num_err.msg[0] && rank == 0) mir_log(MIR_LOG_ERROR, "%s", num_err.msg);
+    if (check_usage(argc, rank, &o, bad)) {
         if (rank == 0) fprintf(stderr, "try 'mir-preprocess --help'\n");
         MPI_Finalize();
         return MIR_EXIT_USAGE;
@@ -196,15 +224,8 @@ int main(int argc, char **argv) {
         o.cc.opt_level = one_level;
         o.opt_levels[0] = 0;
     }
-    NOTE("vocab=%s vocab_size=%d min_count=%lld compile=%d opt=O%s max_module_mb=%lld", o.vocab_file ? o.vocab_file : "built",
-         o.vocab.max_size, (long long)o.vocab.min_word_count, o.compile, o.cc.opt_level,
-         (long long)(o.max_module_bytes >> 20));
-    if (o.opt_levels[0]) {
-        NOTE(" opt_levels=");
-        for (const char *l = o.opt_levels; *l; l++) NOTE("%s%c", l == o.opt_levels ? "" : ",", *l);
-    }
-    if (o.statement_sep) NOTE(" statement_sep=1");
-    for (int i = 0; i < n_flags; i++) NOTE(" %s", flags[i]);
+    char optbuf[2048] = "";
+    describe_options(&o, flags, n_flags, optbuf, sizeof optbuf);
     o.options_text = optbuf;
 
     mir_pp_summary sum;
@@ -219,8 +240,7 @@ int main(int argc, char **argv) {
         if (rank == 0 && level >= MIR_LOG_INFO)
             mir_log(MIR_LOG_INFO, "wrote %s%s", o.output, sum.n_failed ? " (some modules failed: exit status 3)" : "");
     }
-    for (int i = 0; i < n_flags; i++) free((void *)flags[i]);
-    free(flags);
+    mir_cli_flags_free(flags, n_flags);
     MPI_Finalize();
     return status;
 }

@@ -4,6 +4,7 @@
  * the value in the message and the destination left alone; the long option's name as getopt_long matched it.
  */
 #include <getopt.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -100,8 +101,38 @@ static void check_name(void) {
     CHECK_EQ_STR(mir_cli_name(lo, -1), "option");
 }
 
+static void check_readout(void) {
+    mir_error e = {{0}};
+    int r = 7;
+    CHECK_EQ_INT(mir_cli_readout("stats", &r, &e), 0);
+    CHECK_EQ_INT(r, 1);
+    CHECK_EQ_INT(mir_cli_readout("stats-only", &r, &e), 0);
+    CHECK_EQ_INT(r, 2);
+    CHECK_EQ_INT(mir_cli_readout("embedding", &r, &e), 0);
+    CHECK_EQ_INT(r, 0);
+    r = 7;
+    CHECK_EQ_INT(mir_cli_readout("Stats", &r, &e), -1);
+    CHECK_EQ_STR(e.msg, "--readout: 'Stats' is not embedding, stats or stats-only");
+    CHECK_EQ_INT(r, 7);
+}
+
+static void check_flags(void) {
+    const char **flags = calloc(4, sizeof *flags);
+    int n = 0;
+    mir_cli_flag_append(flags, &n, 'D', "X=1");
+    mir_cli_flag_append(flags, &n, 'I', "inc dir");
+    mir_cli_flag_append(flags, &n, 'D', "");
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_STR(flags[0], "-DX=1");
+    CHECK_EQ_STR(flags[1], "-Iinc dir");
+    CHECK_EQ_STR(flags[2], "-D");
+    mir_cli_flags_free(flags, n);
+}
+
 int main(void) {
     check_int();
+    check_readout();
+    check_flags();
     check_uint64();
     check_double();
     check_name();
