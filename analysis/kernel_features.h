@@ -17,9 +17,10 @@
 #include <mpi.h>
 
 #include "mir/mir.h"
+#include "irmodule.h" /* MIR_OPCODE_MAX */
 #include "mir_common.h"
 
-#define MIR_N_OPCODES 69 /* LLVMOpcode values 0..68 (LLVMFreeze = 68 in LLVM 16) */
+#define MIR_N_OPCODES (MIR_OPCODE_MAX + 1) /* LLVMOpcode values 0..68 (LLVMFreeze = 68 in LLVM 16) */
 struct mir_probe;
 
 /* Opcode counts of IR text in memory (NUL-terminated), parsed in this process: counts (MIR_N_OPCODES)

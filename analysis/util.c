@@ -141,7 +141,7 @@ mir_model *mir_analyze_model_load(const mir_analyze_options *o, const char *path
     if (!m) return NULL;
     /* the readout applies to --model (which must then have a statistics head) and to any model that has one (its
      * random-weight copy); a --versus model without a head is read as its embedding */
-    const int readout = o->readout && (path == o->model || mir_model_stat_columns(m) > 0) ? o->readout : 0;
+    const int readout = o->readout && (!strcmp(path, o->model) || mir_model_stat_columns(m) > 0) ? o->readout : 0;
     if (o->embed_windows == 0 && o->embed_max_nodes == 0 && o->embed_window == 0 && readout == 0) return m;
     mir_embed_options eo = {o->embed_windows, o->embed_max_nodes, o->embed_window, readout};
     if (o->embed_windows < 0) eo = mir_embed_options_fast(m);
