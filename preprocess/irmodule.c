@@ -558,9 +558,13 @@ int mir_extract_module_opts(LLVMModuleRef m, const mir_extract_options *o, mir_e
     int rc = limited ? statements_by_function(m, &sink, err) : statements_from_module(m, &sink, err);
     if (p) mir_probe_end(p, probe->phase_tokens);
     if (rc) return rc;
+    if (x->words.overflow)
+        return mir_fail(err, "its statements make over 4 GiB of words, more than a module may hold (32-bit offsets)");
     if (p) mir_probe_begin(p, probe->phase_graph);
     build_graph(m, &x->graph, &cc, x->n_instructions);
     if (p) mir_probe_end(p, probe->phase_graph);
+    if (x->graph.node_text.overflow)
+        return mir_fail(err, "its graph's node texts make over 4 GiB, more than a module may hold (32-bit offsets)");
     return 0;
 }
 

@@ -61,10 +61,6 @@ typedef struct sink {
 static void sink_reserve_slow(sink *s, size_t text_extra) {
     mir_words *w = s->w;
     size_t need = w->text_bytes + text_extra;
-    if (need > (size_t)UINT32_MAX) {
-        fprintf(stderr, "mir_words: arena over 4 GiB (call mir_words_clear between statements)\n");
-        abort();
-    }
     if (need > w->text_cap) {
         size_t c = w->text_cap ? w->text_cap : 256;
         while (c < need) c *= 2;
@@ -114,6 +110,8 @@ static inline void sink_commit(sink *s, size_t len) {
     w->len[w->n] = (uint32_t)len;
     w->n++;
     w->text_bytes += len + 1;
+    /* past the 32-bit offsets' reach the words go on being stored (memory stays sound) but are marked invalid */
+    if (w->text_bytes > (w->max_bytes ? w->max_bytes : (size_t)UINT32_MAX)) w->overflow = 1;
 }
 static inline void sink_push(sink *s, const char *str, size_t len) {
     char *d = sink_begin(s, len);
@@ -134,6 +132,7 @@ void mir_words_init(mir_words *w) { memset(w, 0, sizeof *w); }
 void mir_words_clear(mir_words *w) {
     w->n = 0;
     w->text_bytes = 0;
+    w->overflow = 0;
 }
 void mir_words_free(mir_words *w) {
     free(w->text);
@@ -718,7 +717,7 @@ size_t mir_normalize_type(const char *type_text, size_t len, mir_sym_classify_fn
                           size_t cap) {
     char text[1024];
     uint32_t off[128], lens[128];
-    mir_words w = {text, 0, sizeof text, off, lens, 0, 128};
+    mir_words w = {text, 0, sizeof text, off, lens, 0, 128, 0, 0};
     sink s = {&w, 1, 1};
     lexer L = {&s, 0, classify, ctx, 1, 0, 0, 0};
     lex(&L, type_text, len);

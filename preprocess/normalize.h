@@ -48,10 +48,13 @@ typedef struct mir_words {
     uint32_t *off;     /* (n) offsets into text */
     uint32_t *len;     /* (n) lengths */
     size_t n, cap;
+    int overflow;      /* 1: the arena went past max_bytes (its offsets are 32-bit): the words are not valid,
+                          and whoever filled it fails the work (mir_extract_module: an extraction error) */
+    size_t max_bytes;  /* 0: UINT32_MAX (the offsets' limit); smaller only in tests */
 } mir_words;
 
 void mir_words_init(mir_words *w);
-void mir_words_clear(mir_words *w);       /* keep memory, drop words */
+void mir_words_clear(mir_words *w);       /* keep memory, drop words and the overflow mark */
 void mir_words_free(mir_words *w);
 void mir_words_push(mir_words *w, const char *s, size_t len);
 static inline const char *mir_words_get(const mir_words *w, size_t i) { return w->text + w->off[i]; }

@@ -680,6 +680,9 @@ static mir_vocab *build_vocab(run_state *s) {
     if (s->rank == 0) {
         mir_counter *m = mir_counter_new();
         for (int r = 0; r < s->nranks; r++) mir_counter_merge_packed(m, all + displs[r], (size_t)sizes[r]);
+        if (mir_counter_dropped(m))
+            mir_log(MIR_LOG_WARN, "the word counter is full (%zu distinct words): %lld words were left out of the "
+                    "vocabulary's counts", mir_counter_size(m), (long long)mir_counter_dropped(m));
         mir_vocab *v = mir_vocab_build(m, &s->o->vocab);
         mir_counter_free(m);
         nv = mir_vocab_size(v);

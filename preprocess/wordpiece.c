@@ -57,12 +57,15 @@ struct mir_counter {
     size_t n, e_cap;
     uint32_t *slot; /* entry index + 1; 0 = empty */
     size_t mask;    /* table size - 1 */
+    size_t max_n;   /* distinct words it holds at most (the slots are 32-bit); set lower only by tests */
+    int64_t dropped; /* words not counted because the table was full or the word over 4 GiB */
 };
 
 mir_counter *mir_counter_new(void) {
     mir_counter *c = mir_calloc(1, sizeof *c);
     c->mask = 63;
     c->slot = mir_calloc(c->mask + 1, sizeof *c->slot);
+    c->max_n = UINT32_MAX - 1;
     return c;
 }
 
@@ -104,9 +107,9 @@ static void counter_add_h(mir_counter *c, const char *word, size_t len, uint64_t
         e->count = sat_add(e->count, n);
         return;
     }
-    if (len > UINT32_MAX || c->n >= UINT32_MAX - 1) {
-        fprintf(stderr, "mir_counter: word or table too large\n");
-        abort();
+    if (len > UINT32_MAX || c->n >= c->max_n) { /* left out, and said so by mir_counter_dropped */
+        c->dropped++;
+        return;
     }
     MIR_GROW(c->arena, c->arena_cap, c->arena_bytes + len + 1);
     memcpy(c->arena + c->arena_bytes, word, len);
@@ -126,6 +129,9 @@ int64_t mir_counter_get(const mir_counter *c, const char *word, size_t len) {
     size_t i = counter_find(c, word, len, mir_hash64(word, len));
     return c->slot[i] ? c->e[c->slot[i] - 1].count : 0;
 }
+
+int64_t mir_counter_dropped(const mir_counter *c) { return c->dropped; }
+void mir_counter_set_max(mir_counter *c, size_t max_n) { c->max_n = max_n < UINT32_MAX - 1 ? max_n : UINT32_MAX - 1; }
 
 size_t mir_counter_size(const mir_counter *c) { return c->n; }
 
@@ -243,15 +249,13 @@ static size_t vocab_find(const mir_vocab *v, const char *pre, size_t plen, const
     }
 }
 
-/* Append token pre+s unless present; returns its new id, or -1 if it was already there. */
+/* Append token pre+s unless present; returns its new id, -1 if it was already there, -2 if the vocabulary has no
+ * room for it (INT32_MAX tokens, or a token over 4 GiB). */
 static int32_t vocab_add(mir_vocab *v, const char *pre, size_t plen, const char *s, size_t len, int64_t count) {
     uint64_t h = mir_hash64_continue(mir_hash64(pre, plen), s, len);
     size_t i = vocab_find(v, pre, plen, s, len, h);
     if (v->slot[i] >= 0) return -1;
-    if (v->n == INT32_MAX || plen + len > UINT32_MAX) {
-        fprintf(stderr, "mir_vocab: too large\n");
-        abort();
-    }
+    if (v->n == INT32_MAX || plen + len > UINT32_MAX) return -2; /* no room: the caller says so */
     if (v->n >= v->cap) {
         size_t cap = (size_t)v->cap;
         size_t c2 = cap;
@@ -417,8 +421,9 @@ mir_vocab *mir_vocab_from_tokens(const char *const *tokens, const int64_t *count
     v = vocab_new();
     for (int32_t k = 0; k < n; k++) {
         if (!tokens[k] || !tokens[k][0]) FAIL("token %d is empty", (int)k);
-        if (vocab_add(v, "", 0, tokens[k], strlen(tokens[k]), counts ? counts[k] : 0) < 0)
-            FAIL("token %d \"%s\" is a duplicate", (int)k, tokens[k]);
+        int32_t id = vocab_add(v, "", 0, tokens[k], strlen(tokens[k]), counts ? counts[k] : 0);
+        if (id == -2) FAIL("token %d is over 4 GiB long", (int)k);
+        if (id < 0) FAIL("token %d \"%s\" is a duplicate", (int)k, tokens[k]);
     }
     vocab_finish(v);
     return v;

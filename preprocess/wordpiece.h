@@ -32,6 +32,11 @@ void mir_counter_free(mir_counter *c);
 void mir_counter_add(mir_counter *c, const char *word, size_t len, int64_t n);
 int64_t mir_counter_get(const mir_counter *c, const char *word, size_t len);
 size_t mir_counter_size(const mir_counter *c);      /* distinct words */
+/* Words left out since the counter was made: it holds at most 2^32 - 2 distinct words (32-bit slots) and words
+ * under 4 GiB; past that, mir_counter_add leaves the word out (so the vocabulary misses it) instead of failing.
+ * mir_counter_set_max lowers the first limit (tests). */
+int64_t mir_counter_dropped(const mir_counter *c);
+void mir_counter_set_max(mir_counter *c, size_t max_n);
 /* Serialise to a flat byte buffer (for MPI): *buf is malloc'd, *bytes its size. */
 void mir_counter_pack(const mir_counter *c, char **buf, size_t *bytes);
 /* Add the counts of a packed buffer into c. Returns 0, or -1 if the buffer is malformed. */

@@ -271,8 +271,36 @@ static void test_bad_input(LLVMContextRef ctx) {
     CHECK(strstr(err.msg, "bad.bc") != NULL);
 }
 
+/* Words past the arena's 32-bit offsets (issue 17: once an abort()): the extraction fails with a message, and the
+ * same mir_extract works again once the limit is back. The limit is lowered so that a small module reaches it. */
+static void test_words_overflow(LLVMContextRef ctx) {
+    const char *ir = "define i32 @f(i32 %x) {\n  %y = add i32 %x, 1\n  %z = mul i32 %y, %y\n  ret i32 %z\n}\n";
+    mir_extract x;
+    mir_extract_init(&x);
+    mir_error err = {{0}};
+    LLVMModuleRef m = NULL;
+    CHECK_FATAL(mir_parse_ir(ctx, ir, strlen(ir), "small.ll", &m, &err) == 0);
+    x.words.max_bytes = 24;
+    CHECK(mir_extract_module(m, &x, NULL, &err) != 0);
+    CHECK(strstr(err.msg, "4 GiB") != NULL);
+    LLVMDisposeModule(m);
+    x.words.max_bytes = 0;
+    x.graph.node_text.max_bytes = 8;
+    CHECK_FATAL(mir_parse_ir(ctx, ir, strlen(ir), "small.ll", &m, &err) == 0);
+    CHECK(mir_extract_module(m, &x, NULL, &err) != 0);
+    CHECK(strstr(err.msg, "node texts") != NULL);
+    LLVMDisposeModule(m);
+    x.graph.node_text.max_bytes = 0;
+    CHECK_FATAL(mir_parse_ir(ctx, ir, strlen(ir), "small.ll", &m, &err) == 0);
+    CHECK(mir_extract_module(m, &x, NULL, &err) == 0);
+    CHECK(x.words.n > 8 && !x.words.overflow && !x.graph.node_text.overflow);
+    LLVMDisposeModule(m);
+    mir_extract_free(&x);
+}
+
 int main(void) {
     LLVMContextRef ctx = LLVMContextCreate();
+    test_words_overflow(ctx);
     test_loop(ctx);
     test_calls(ctx);
     test_switch(ctx);

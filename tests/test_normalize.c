@@ -337,8 +337,29 @@ static void test_type(void) {
     CHECK_EQ_STR(bigout + n - 7, "ptr,i8}");
 }
 
+/* Past max_bytes (the 32-bit offsets' limit, lowered here) the arena marks its words invalid instead of aborting
+ * (issue 17); clearing it takes the mark off. */
+static void test_words_overflow(void) {
+    mir_words w;
+    mir_words_init(&w);
+    w.max_bytes = 40;
+    for (int i = 0; i < 5; i++) mir_words_push(&w, "abcdef", 6);
+    CHECK(!w.overflow); /* 5 * 7 = 35 bytes */
+    mir_words_push(&w, "abcdef", 6);
+    CHECK(w.overflow); /* 42: the sixth word crosses, and is still stored */
+    CHECK_EQ_INT(w.n, 6);
+    CHECK_EQ_STR(mir_words_get(&w, 5), "abcdef");
+    mir_words_clear(&w);
+    CHECK(!w.overflow);
+    const char *line = "%x = getelementptr inbounds %struct.S, ptr %p, i64 0, i32 1";
+    mir_normalize_statement(line, strlen(line), NULL, NULL, &w);
+    CHECK(w.overflow);
+    mir_words_free(&w);
+}
+
 int main(void) {
     mir_words_init(&g_w);
+    test_words_overflow();
     test_example_lines();
     test_classify();
     test_typed_pointers();

@@ -447,8 +447,23 @@ static void test_build_edge_cases(void) {
     mir_counter_free(c);
 }
 
+/* A full counter leaves words out and counts them (issue 17: once an abort()); words it holds still count. */
+static void test_counter_full(void) {
+    mir_counter *c = mir_counter_new();
+    mir_counter_set_max(c, 3);
+    const char *w[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 5; i++) mir_counter_add(c, w[i], 1, 2);
+    mir_counter_add(c, "a", 1, 5);
+    CHECK_EQ_INT(mir_counter_size(c), 3);
+    CHECK_EQ_INT(mir_counter_dropped(c), 2);
+    CHECK_EQ_INT(mir_counter_get(c, "a", 1), 7);
+    CHECK_EQ_INT(mir_counter_get(c, "d", 1), 0);
+    mir_counter_free(c);
+}
+
 int main(void) {
     test_counter();
+    test_counter_full();
     test_pack();
     test_vocab_layout();
     test_encode();
