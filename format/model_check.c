@@ -93,12 +93,12 @@ static int check_tensor(hid_t f, const char *path, const char *name, int64_t row
 
 static int check_tensors(hid_t f, const char *path, const mir_config *c, mir_error *err) {
     size_t n_el = 0;
-    int nt = mir_params_table(c, NULL, &n_el);
+    mir_params_table(c, NULL, &n_el);
     if ((int64_t)n_el > MIR_MODEL_MAX_PARAMS)
         return mir_fail(err, "%s: the configuration makes %zu parameters, over MIR_MODEL_MAX_PARAMS (%lld)", path, n_el,
                         (long long)MIR_MODEL_MAX_PARAMS);
-    mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
-    mir_params_table(c, t, NULL);
+    int nt;
+    mir_tensor_info *t = mir_params_table_new(c, &nt, NULL);
     int rc = 0;
     char name[128];
     for (int k = 0; k < nt && !rc; k++) {
@@ -132,9 +132,8 @@ int mir_model_file_check(const char *path, mir_config *c, mir_error *err) {
 
 int mir_model_tensors_check(const char *path, const mir_config *c, const char *group, const float *values,
                             mir_error *err) {
-    int nt = mir_params_table(c, NULL, NULL);
-    mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
-    mir_params_table(c, t, NULL);
+    int nt;
+    mir_tensor_info *t = mir_params_table_new(c, &nt, NULL);
     int rc = 0;
     for (int k = 0; k < nt && !rc; k++) {
         const float *p = values + t[k].offset;

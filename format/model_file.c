@@ -100,9 +100,8 @@ static int write_vocab(hid_t f, const mir_config *c, char *const *vocab, const i
 /* /params/<name>, and /optim/m/<name>, /optim/v/<name> when m and v are given. */
 static int write_tensors(hid_t f, const mir_config *c, const float *params, const float *m, const float *v,
                          mir_error *e) {
-    int nt = mir_params_table(c, NULL, NULL);
-    mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
-    mir_params_table(c, t, NULL);
+    int nt;
+    mir_tensor_info *t = mir_params_table_new(c, &nt, NULL);
     char name[128];
     int rc = 0;
     for (int k = 0; k < nt && !rc; k++) {
@@ -235,9 +234,8 @@ int mir_checkpoint_load(const char *path, const mir_config *c, float *params, fl
     mir_h5_quiet();
     hid_t f = mir_h5_open_serial(path, err);
     if (f < 0) return -1;
-    int nt = mir_params_table(c, NULL, NULL);
-    mir_tensor_info *t = mir_malloc((size_t)nt * sizeof *t);
-    mir_params_table(c, t, NULL);
+    int nt;
+    mir_tensor_info *t = mir_params_table_new(c, &nt, NULL);
     int rc = 0;
     char name[128];
     for (int k = 0; k < nt && !rc; k++) {

@@ -53,6 +53,13 @@ static void put(mir_tensor_info *info, int *k, size_t *off, const char *name, in
     *off += (size_t)rows * (size_t)cols;
 }
 
+mir_tensor_info *mir_params_table_new(const mir_config *c, int *n_tensors, size_t *n_elements) {
+    *n_tensors = mir_params_table(c, NULL, n_elements);
+    mir_tensor_info *t = mir_malloc((size_t)*n_tensors * sizeof *t);
+    mir_params_table(c, t, NULL);
+    return t;
+}
+
 int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_elements) {
     int k = 0;
     size_t off = 0;

@@ -86,6 +86,8 @@ typedef struct mir_tensor_info {
 /* Number of parameter tensors and of parameter elements for a configuration; info (may be NULL) receives
  * the table, in the order of the flat buffer. */
 int mir_params_table(const mir_config *c, mir_tensor_info *info, size_t *n_elements);
+/* The same table in a new array (free() it): *n_tensors its length, *n_elements (may be NULL) as above. */
+mir_tensor_info *mir_params_table_new(const mir_config *c, int *n_tensors, size_t *n_elements);
 
 /* Model parallelism (train/dist.h): a model whose wide weight matrices are distributed over a process grid
  * routes their products through this hook. `w` is the weight as the model's parameter pointer names it (a

@@ -76,9 +76,7 @@ void mir_dist_init(mir_dist *d, const mir_grid *g, const mir_config *cfg) {
     memset(d, 0, sizeof *d);
     d->grid = g;
     d->cfg = *cfg;
-    d->n_tensors = mir_params_table(cfg, NULL, &d->n_full);
-    d->table = mir_malloc((size_t)d->n_tensors * sizeof *d->table);
-    mir_params_table(cfg, d->table, NULL);
+    d->table = mir_params_table_new(cfg, &d->n_tensors, &d->n_full);
     d->t = mir_calloc((size_t)d->n_tensors, sizeof *d->t);
     size_t off = 0;
     for (int i = 0; i < d->n_tensors; i++) {
