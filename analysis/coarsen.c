@@ -823,7 +823,7 @@ static int compute_features(coarsen_inputs *in, results *R, mir_error *err) {
     int rc = in->rank == 0
                  ? mir_model_file_write_random(mir_model_config(m), mir_model_vocab(m), rpath, o->seed, err)
                  : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
+    rc = mir_mpi_root_rc(in->comm, rc, err);
     mir_model *rm = rc ? NULL : mir_analyze_model_load(o, rpath, err);
     if (mir_mpi_agree(in->comm, rm == NULL, err)) {
         mir_fail(err, "%s: cannot write or read the random-weight model", rpath);
@@ -907,11 +907,7 @@ static int report(const coarsen_inputs *in, results *R, mir_error *err) {
                     R->gmean[FS_EMB][2][2], R->gmean[FS_EMB][2][3], R->geo[FS_EMB][2], R->geo[FS_OPC][2], R->orac_geo,
                     in->dir);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, in->comm);
-        return rc;
-    }
+    if (mir_mpi_root_rc(in->comm, rc, err)) return rc;
     static const char *const item_names[PH_N] = {"kernel", "kernel", "kernel", "fit", "fit", "predicted row", "predicted row"};
     const int64_t *tot = R->tot;
     double items[PH_N] = {(double)(n - R->emb_failed), in->o->ablations ? (double)n : 0, (double)(n - R->opc_failed),

@@ -762,7 +762,7 @@ static int embed_random(devmap_inputs *in, mir_error *err) {
     int rc = in->rank == 0
                  ? mir_model_file_write_random(mir_model_config(m), mir_model_vocab(m), rpath, in->o->seed, err)
                  : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
+    rc = mir_mpi_root_rc(in->comm, rc, err);
     mir_model *rm = NULL;
     if (!rc) rm = mir_analyze_model_load(in->o, rpath, err);
     if (mir_mpi_agree(in->comm, rm == NULL, err)) {
@@ -924,11 +924,7 @@ static void compute_oracle(const mir_devmap *d, double oracle[4]) {
 static int report(const devmap_inputs *in, const results *R, mir_error *err) {
     const mir_devmap *d = &in->d;
     int rc = in->rank == 0 ? write_outputs(R, in->dir, err) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, in->comm);
-        return rc;
-    }
+    if (mir_mpi_root_rc(in->comm, rc, err)) return rc;
     static const char *const item_names[PH_N] = {"kernel", "kernel", "kernel", "fit", "fit", "predicted row",
                                                  "predicted row"};
     const int64_t *tot = R->tot;

@@ -1,5 +1,6 @@
 /* devmap_cl.c: the device-mapping kernels compiled from their OpenCL sources (see devmap_cl.h). */
 #include "devmap_cl.h"
+#include "mpi_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -94,11 +95,7 @@ static int prepare_dirs(const mir_analyze_options *o, MPI_Comm comm, mir_devmap_
     snprintf(cl->cache_dir, sizeof cl->cache_dir, "%s/data/devmap/kernels_cl_ir", o->out_dir);
     mir_error e = {{0}};
     int rc = rank == 0 ? mir_mkdir_p(cl->cache_dir, &e) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) {
-        MPI_Bcast(e.msg, sizeof e.msg, MPI_CHAR, 0, comm);
-        return mir_fail(err, "%s", e.msg);
-    }
+    if (mir_mpi_root_rc(comm, rc, &e)) return mir_fail(err, "%s", e.msg);
     return 0;
 }
 

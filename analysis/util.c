@@ -104,9 +104,8 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
             }
         }
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-    if (rc) return mir_fail(err, "%s", msg);
+    if (rc) mir_fail(err, "%s", msg); /* rank 0 */
+    if (mir_mpi_root_rc(comm, rc, err)) return -1;
     return 0;
 }
 
@@ -131,8 +130,7 @@ int mir_task_dir(const mir_analyze_options *o, const char *task, MPI_Comm comm, 
     MPI_Comm_rank(comm, &rank);
     snprintf(dir, cap, "%s/%s", o->out_dir, task);
     int rc = rank == 0 ? mir_mkdir_p(dir, err) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
+    rc = mir_mpi_root_rc(comm, rc, err);
     return rc ? -1 : 0;
 }
 

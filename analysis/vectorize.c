@@ -743,11 +743,10 @@ static int load_labels(const mir_vec_options *v, MPI_Comm comm, char *labels, si
         rc = mir_vec_read_labels(labels, &rows, &n_rows, &rcap, &e);
         if (rc) snprintf(msg, sizeof msg, "%s (run mir-analyze vectorize-label first, or give --labels)", e.msg);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
+    if (rc) mir_fail(err, "%s", msg); /* rank 0 */
+    if (mir_mpi_root_rc(comm, rc, err)) {
         free(rows);
-        return mir_fail(err, "%s", msg);
+        return -1;
     }
     long nr = (long)n_rows;
     MPI_Bcast(&nr, 1, MPI_LONG, 0, comm);
@@ -800,11 +799,7 @@ static int compile_all(vec_inputs *in, int *ir_failed, mir_error *err) {
     char irdir[4300];
     snprintf(irdir, sizeof irdir, "%s/ir", in->dir);
     int rc = in->rank == 0 ? mir_mkdir_p(irdir, err) : 0;
-    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, in->comm);
-        return -1;
-    }
+    if (mir_mpi_root_rc(in->comm, rc, err)) return -1;
     in->files = mir_malloc((size_t)n * sizeof *in->files);
     for (int i = 0; i < n; i++) {
         char path[4500];
@@ -908,11 +903,7 @@ static int report(const vec_inputs *in, results *R, mir_error *err) {
                     R->st_fixed[PR_FAMILY].geomean, R->st_oracle.geomean, R->agg[FS_EMB][PR_FAMILY][2][M_FRAC],
                     R->agg[FS_OPC][PR_FAMILY][2][M_FRAC], R->o3_fraction, n, in->dir);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, in->comm);
-    if (rc) {
-        MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, in->comm);
-        return rc;
-    }
+    if (mir_mpi_root_rc(in->comm, rc, err)) return rc;
     static const char *const item_names[PH_N] = {"program", "program", "program", "fit", "fit", "predicted row",
                                                  "predicted row"};
     const int64_t *tot = R->tot;

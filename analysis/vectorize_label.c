@@ -474,9 +474,8 @@ int mir_vec_loops_dir(const mir_vec_options *v, MPI_Comm comm, char *out, size_t
                 }
             }
         }
-        MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, comm);
-        if (rc) return mir_fail(err, "%s", msg);
+        if (rc) mir_fail(err, "%s", msg); /* rank 0 */
+        if (mir_mpi_root_rc(comm, rc, err)) return -1;
     }
     char hdr[4200];
     snprintf(hdr, sizeof hdr, "%s/header.h", out);
@@ -888,11 +887,8 @@ static int plan_study(study *S, mir_error *err) {
         rc = mir_vec_list_programs(S->loops, &S->all, &S->n_all, &e);
         snprintf(msg, sizeof msg, "%s", e.msg);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
-    if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, S->comm);
-        return mir_fail(err, "%s", msg);
-    }
+    if (rc) mir_fail(err, "%s", msg); /* rank 0 */
+    if (mir_mpi_root_rc(S->comm, rc, err)) return -1;
     bcast_names(&S->all, &S->n_all, S->comm);
     mir_vec_select(S->all, S->n_all, v->subset, &S->sel, &S->n_prog);
     mir_vec_grid(v->vf_mask, v->if_mask, S->vf, S->ifc, &S->n_cfg);
@@ -935,11 +931,8 @@ static int check_setup(study *S, mir_error *err) {
             rc = -1;
         }
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
-    if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, S->comm);
-        return mir_fail(err, "%s", msg);
-    }
+    if (rc) mir_fail(err, "%s", msg); /* rank 0 */
+    if (mir_mpi_root_rc(S->comm, rc, err)) return -1;
     return 0;
 }
 
@@ -967,11 +960,8 @@ static int find_done(study *S, mir_error *err) {
             mir_log(MIR_LOG_WARN, "%s: %d torn or foreign journal line(s) ignored (an interrupted write)", S->dir,
                     n_bad_lines);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, S->comm);
-    if (rc) {
-        MPI_Bcast(msg, sizeof msg, MPI_CHAR, 0, S->comm);
-        return mir_fail(err, "%s", msg);
-    }
+    if (rc) mir_fail(err, "%s", msg); /* rank 0 */
+    if (mir_mpi_root_rc(S->comm, rc, err)) return -1;
     MPI_Bcast(S->done, (int)S->n_jobs, MPI_UINT8_T, 0, S->comm);
     for (long j = 0; j < S->n_jobs; j++) S->n_done0 += S->done[j];
     return 0;

@@ -22,3 +22,16 @@ int mir_mpi_agree(MPI_Comm comm, int local_rc, mir_error *err) {
     mir_error_prefix(err, who_text);
     return -1;
 }
+
+int mir_mpi_root_rc(MPI_Comm comm, int root_rc, mir_error *err) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Bcast(&root_rc, 1, MPI_INT, 0, comm);
+    if (!root_rc) return 0;
+    char msg[MIR_ERROR_MAX] = "";
+    if (rank == 0 && err) memcpy(msg, err->msg, sizeof msg);
+    msg[MIR_ERROR_MAX - 1] = '\0';
+    MPI_Bcast(msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+    if (err) memcpy(err->msg, msg, sizeof msg);
+    return root_rc;
+}

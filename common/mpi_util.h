@@ -15,4 +15,8 @@
  * others ("rank N: failed (no message)" where rank N's err was empty or NULL). */
 int mir_mpi_agree(MPI_Comm comm, int local_rc, mir_error *err);
 
+/* Collective over comm, for work that rank 0 did alone (a file it wrote, a table it read): returns rank 0's
+ * root_rc on every rank; when it is not 0, err (may be NULL) receives rank 0's message, as it is. */
+int mir_mpi_root_rc(MPI_Comm comm, int root_rc, mir_error *err);
+
 #endif

@@ -287,8 +287,7 @@ static int embed_all(const mir_infer_options *o, const mir_model *m, modules *md
         rc = write_output(o, m, md->names, status, errors, emb, n, D, err);
         free(errors);
     }
-    MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, comm);
+    rc = mir_mpi_root_rc(comm, rc, err);
     free(allerr);
     free(el.text);
     free(emb);

@@ -4,7 +4,7 @@
  * Neither rank failing leaves both messages alone; rank 1 failing gives rank 0 "rank 1: " and rank 1's message;
  * both failing gives rank 1 rank 0's message (the lowest failing rank wins) while rank 0 keeps its own; an empty
  * message or a NULL err on the failing rank, and a message that fills the buffer, are still reported whole.
- * Every rank checks its own side; the exit status is rank 0's verdict over both.
+ * mir_mpi_root_rc hands rank 0's status and message to rank 1. Every rank checks its own side; the exit status is rank 0's verdict over both.
  */
 #include <mpi.h>
 #include <string.h>
@@ -49,6 +49,23 @@ static void check_long_message(void) {
     }
 }
 
+/* mir_mpi_root_rc: rank 0's status and message reach rank 1 as they are; rank 1's own status does not count. */
+static void check_root_rc(void) {
+    mir_error e;
+    snprintf(e.msg, sizeof e.msg, "%s", rank == 0 ? "out/x: cannot create: No space left on device" : "stale");
+    int rc = mir_mpi_root_rc(MPI_COMM_WORLD, rank == 0 ? 3 : 0, &e);
+    CHECK_EQ_INT(rc, 3);
+    CHECK_EQ_STR(e.msg, "out/x: cannot create: No space left on device");
+    snprintf(e.msg, sizeof e.msg, "untouched %d", rank);
+    rc = mir_mpi_root_rc(MPI_COMM_WORLD, rank == 0 ? 0 : -1, &e);
+    CHECK_EQ_INT(rc, 0);
+    char want[32];
+    snprintf(want, sizeof want, "untouched %d", rank);
+    CHECK_EQ_STR(e.msg, want);
+    rc = mir_mpi_root_rc(MPI_COMM_WORLD, rank == 0 ? -1 : 0, rank == 0 ? &e : NULL); /* a NULL err is allowed */
+    CHECK_EQ_INT(rc, -1);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int size;
@@ -56,6 +73,7 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     CHECK_FATAL(size == 2);
     agree_case(0, "stale 0", 0, "stale 1", "stale 0", "stale 1");
+    check_root_rc();
     agree_case(0, "", 1, "cannot read b.h5", "rank 1: cannot read b.h5", "cannot read b.h5");
     agree_case(1, "cannot read a.h5", 0, "", "cannot read a.h5", "rank 0: cannot read a.h5");
     agree_case(1, "zero failed", 1, "one failed", "zero failed", "rank 0: zero failed");

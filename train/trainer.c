@@ -99,8 +99,7 @@ static int save(trainer *t, mir_error *err) {
         rc = mir_checkpoint_save(t->o->output, &t->cfg, t->corpus.vocab, t->corpus.vocab_count, full[0], full[1],
                                  full[2], &t->st, t->o->corpus, err);
     for (int i = 0; i < 3; i++) free(full[i]);
-    MPI_Bcast(&rc, 1, MPI_INT, 0, t->comm);
-    if (rc) MPI_Bcast(err->msg, MIR_ERROR_MAX, MPI_CHAR, 0, t->comm);
+    rc = mir_mpi_root_rc(t->comm, rc, err);
     return rc;
 }
 
