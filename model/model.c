@@ -412,8 +412,9 @@ static void build_stat_targets(mir_batch *b, const mir_config *c) {
     for (size_t i = 0; i < (size_t)b->B * V; i++) b->stat_target[i] = log1pf(b->stat_target[i]);
 }
 
-void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
-                     const mir_batch_options *o, mir_rng *rng) {
+/* The batch's sizes (T: the longest window; an upper bound of the nodes) and its arrays reserved for them;
+ * the node offsets allocated and the relations freed. Returns B*T. */
+static size_t batch_reserve(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c) {
     /* sizes */
     int T = 1;
     int64_t nodes = 0;
@@ -452,9 +453,14 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     free(b->node_offset);
     b->node_offset = mir_malloc((size_t)(m + 1) * sizeof *b->node_offset);
     for (int r = 0; r < MIR_N_RELATIONS; r++) mir_csr_free(&b->rel[r]);
+    return bt;
+}
 
-    /* partners (cfg.contrastive): the first two sequences of each source; when training, one window fraction per
-     * pair, drawn here (only with the switch, so that the stream without it is unchanged) */
+/* partners (cfg.contrastive): the first two sequences of each source; when training, one window fraction per
+ * pair, drawn here (only with the switch, so that the stream without it is unchanged). Returns the fractions
+ * (m + 1, -1 where none; the caller frees them). */
+static double *batch_partners(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
+                              const mir_batch_options *o, mir_rng *rng) {
     free(b->partner);
     b->partner = mir_malloc((size_t)(m + 1) * sizeof *b->partner);
     double *frac = mir_malloc((size_t)(m + 1) * sizeof *frac);
@@ -471,7 +477,73 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
                 break;
             }
     }
+    return frac;
+}
 
+/* edge reconstruction pairs: per graph up to max_pairs positive edges and as many sampled non-edges (the edges of
+ * graph i are el's [edge_first[i], edge_first[i + 1])) */
+static void build_pairs(mir_batch *b, int m, const edge_list *el, const int64_t *edge_first,
+                        const mir_batch_options *o, mir_rng *rng) {
+    int maxp = o->max_pairs;
+    size_t pcap = b->cap_pairs;
+    size_t need = (size_t)m * (size_t)(2 * (maxp > 0 ? maxp : 0)) + 1;
+    ensure((void **)&b->pair_a, &pcap, need, sizeof(int32_t));
+    pcap = b->cap_pairs;
+    ensure((void **)&b->pair_b, &pcap, need, sizeof(int32_t));
+    pcap = b->cap_pairs;
+    ensure((void **)&b->pair_label, &pcap, need, sizeof(float));
+    b->cap_pairs = pcap;
+    b->n_pairs = 0;
+    for (int i = 0; i < m && maxp > 0; i++) {
+        int64_t ne = edge_first[i + 1] - edge_first[i];
+        if (ne == 0) continue;
+        int k = ne < maxp ? (int)ne : maxp;
+        int first = b->n_pairs;
+        for (int j = 0; j < k; j++) {
+            int64_t e = edge_first[i] + (ne <= maxp ? j : (int64_t)mir_rng_below(rng, (uint64_t)ne));
+            b->pair_a[b->n_pairs] = el->src[e];
+            b->pair_b[b->n_pairs] = el->dst[e];
+            b->pair_label[b->n_pairs] = 1.0f;
+            b->n_pairs++;
+        }
+        mir_sample_non_edges(b->pair_b + b->n_pairs, b->pair_a + first, k, (int32_t)b->node_offset[i],
+                             (int32_t)b->node_offset[i + 1], b->rel, rng);
+        for (int j = 0; j < k; j++) {
+            b->pair_a[b->n_pairs] = b->pair_a[first + j];
+            b->pair_label[b->n_pairs] = 0.0f;
+            b->n_pairs++;
+        }
+    }
+}
+
+/* matching: each sequence with its own graph (1) and with the next module's graph (0) */
+static void build_matching(mir_batch *b, int m) {
+    size_t mcap = b->cap_match;
+    ensure((void **)&b->match_tok, &mcap, (size_t)(2 * m), sizeof(int32_t));
+    mcap = b->cap_match;
+    ensure((void **)&b->match_graph, &mcap, (size_t)(2 * m), sizeof(int32_t));
+    mcap = b->cap_match;
+    ensure((void **)&b->match_label, &mcap, (size_t)(2 * m), sizeof(float));
+    b->cap_match = mcap;
+    b->n_match = 0;
+    for (int i = 0; i < m; i++) {
+        b->match_tok[b->n_match] = i;
+        b->match_graph[b->n_match] = i;
+        b->match_label[b->n_match++] = 1.0f;
+        if (m > 1) {
+            b->match_tok[b->n_match] = i;
+            b->match_graph[b->n_match] = (i + 1) % m;
+            b->match_label[b->n_match++] = 0.0f;
+        }
+    }
+}
+
+void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir_config *c,
+                     const mir_batch_options *o, mir_rng *rng) {
+    size_t bt = batch_reserve(b, mods, m, c);
+    double *frac = batch_partners(b, mods, m, c, o, rng);
+
+    /* the sequences and graph windows, module by module; then the statistics targets and the relations */
     edge_list el = {0};
     int64_t *edge_first = mir_malloc((size_t)(m + 1) * sizeof *edge_first);
     b->N = 0;
@@ -492,56 +564,8 @@ void mir_batch_build(mir_batch *b, const mir_module_view *mods, int m, const mir
     if (c->stats) build_stat_targets(b, c);
     mir_relations_build(b->rel, el.src, el.dst, el.flow, (int64_t)el.n, b->N);
 
-    /* edge reconstruction pairs: per graph up to max_pairs positive edges and as many sampled non-edges */
-    int maxp = o->max_pairs;
-    size_t pcap = b->cap_pairs;
-    size_t need = (size_t)m * (size_t)(2 * (maxp > 0 ? maxp : 0)) + 1;
-    ensure((void **)&b->pair_a, &pcap, need, sizeof(int32_t));
-    pcap = b->cap_pairs;
-    ensure((void **)&b->pair_b, &pcap, need, sizeof(int32_t));
-    pcap = b->cap_pairs;
-    ensure((void **)&b->pair_label, &pcap, need, sizeof(float));
-    b->cap_pairs = pcap;
-    b->n_pairs = 0;
-    for (int i = 0; i < m && maxp > 0; i++) {
-        int64_t ne = edge_first[i + 1] - edge_first[i];
-        if (ne == 0) continue;
-        int k = ne < maxp ? (int)ne : maxp;
-        int first = b->n_pairs;
-        for (int j = 0; j < k; j++) {
-            int64_t e = edge_first[i] + (ne <= maxp ? j : (int64_t)mir_rng_below(rng, (uint64_t)ne));
-            b->pair_a[b->n_pairs] = el.src[e];
-            b->pair_b[b->n_pairs] = el.dst[e];
-            b->pair_label[b->n_pairs] = 1.0f;
-            b->n_pairs++;
-        }
-        mir_sample_non_edges(b->pair_b + b->n_pairs, b->pair_a + first, k, (int32_t)b->node_offset[i],
-                             (int32_t)b->node_offset[i + 1], b->rel, rng);
-        for (int j = 0; j < k; j++) {
-            b->pair_a[b->n_pairs] = b->pair_a[first + j];
-            b->pair_label[b->n_pairs] = 0.0f;
-            b->n_pairs++;
-        }
-    }
-    /* matching: each sequence with its own graph (1) and with the next module's graph (0) */
-    size_t mcap = b->cap_match;
-    ensure((void **)&b->match_tok, &mcap, (size_t)(2 * m), sizeof(int32_t));
-    mcap = b->cap_match;
-    ensure((void **)&b->match_graph, &mcap, (size_t)(2 * m), sizeof(int32_t));
-    mcap = b->cap_match;
-    ensure((void **)&b->match_label, &mcap, (size_t)(2 * m), sizeof(float));
-    b->cap_match = mcap;
-    b->n_match = 0;
-    for (int i = 0; i < m; i++) {
-        b->match_tok[b->n_match] = i;
-        b->match_graph[b->n_match] = i;
-        b->match_label[b->n_match++] = 1.0f;
-        if (m > 1) {
-            b->match_tok[b->n_match] = i;
-            b->match_graph[b->n_match] = (i + 1) % m;
-            b->match_label[b->n_match++] = 0.0f;
-        }
-    }
+    build_pairs(b, m, &el, edge_first, o, rng);
+    build_matching(b, m);
     free(edge_first);
     free(el.src);
     free(el.dst);
