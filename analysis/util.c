@@ -1,20 +1,18 @@
 /* util.c: directories, unpacking, gnuplot (see analysis.h; the cost tables are in report.c). */
 #include <errno.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "analysis.h"
 #include "atomic_file.h"
+#include "child.h"
 #include "mpi_util.h"
 #include "paired.h"
 #include "probe.h"
 
-extern char **environ;
 
 void mir_analyze_options_default(mir_analyze_options *o) {
     memset(o, 0, sizeof *o);
@@ -47,18 +45,11 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int run_argv(char *const argv[], const char *dir) {
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
-    (void)dir;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc) return -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+/* unzip and the like: the exit status, or -1 when it could not be started or was killed. */
+static int run_argv(char *const argv[]) {
+    mir_child_result cr;
+    if (mir_child_run(argv, NULL, 0, &cr)) return -1;
+    return cr.exit_code;
 }
 
 int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *stem, const char *folder,
@@ -89,7 +80,7 @@ int mir_kernels_dir(const mir_analyze_options *o, const char *sub, const char *s
         } else {
             mir_log(MIR_LOG_INFO, "unpacking %s into %s", zip, dest);
             char *argv[] = {"unzip", "-q", "-o", zip, "-d", unpacked.tmp, "-x", "__MACOSX/*", NULL};
-            int st = run_argv(argv, NULL);
+            int st = run_argv(argv);
             if (st != 0) {
                 snprintf(msg, sizeof msg, "unzip %s failed (%s): is unzip installed (scripts/install-deps)?", zip,
                          st < 0 ? "could not run it" : "non-zero exit");
@@ -114,7 +105,7 @@ int mir_run_gnuplot(const char *dir, const char *script) {
     if (!getcwd(cwd, sizeof cwd)) return -1;
     if (chdir(dir)) return -1;
     char *argv[] = {"gnuplot", (char *)script, NULL};
-    int st = run_argv(argv, NULL);
+    int st = run_argv(argv);
     if (chdir(cwd)) {}
     if (st != 0) {
         mir_log(MIR_LOG_WARN, "gnuplot %s/%s: %s: no plot", dir, script,

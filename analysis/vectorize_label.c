@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "child.h"
 #include "compile.h"
 #include "csvread.h"
 #include "h5util.h"
@@ -50,73 +51,16 @@ void mir_vec_options_default(mir_vec_options *v, const mir_analyze_options *base
 
 /* ---------------- child processes ---------------- */
 
-typedef struct {
-    int ran;         /* exec succeeded (exit status other than 127) */
-    int exit_code;   /* when exited, else -1 */
-    int signal;      /* when killed, else 0 */
-    int timed_out;   /* killed by us after the wall-clock limit */
-    double wall_s, cpu_s;
-} child_res;
-
-/* The wall-clock limit: SIGALRM in the parent kills the child. (No RLIMIT_CPU in the child: an armed
- * process CPU timer makes CLOCK_PROCESS_CPUTIME_ID and CLOCK_THREAD_CPUTIME_ID tick-granular or erratic on
- * Linux 6.x, seen here as loops of 1.3 ms measured as 0.) */
-static volatile sig_atomic_t g_timed_out;
-static volatile pid_t g_child;
-static void on_alarm(int sig) {
-    (void)sig;
-    if (g_child > 0) kill(g_child, SIGKILL);
-    g_timed_out = 1;
-}
-
-/* Run argv with stdin from /dev/null, stdout to out_path and stderr to err_path (NULL: /dev/null), killed
- * after limit_s seconds of wall time. -1 when fork fails. */
-static int run_child(char *const argv[], const char *out_path, const char *err_path, int limit_s, child_res *cr) {
-    memset(cr, 0, sizeof *cr);
-    cr->exit_code = -1;
+/* A child run as the study needs it (common/child.h: posix_spawn, a wall-clock limit on a pidfd, wall and CPU
+ * time from wait4; no RLIMIT_CPU in the child: an armed process CPU timer makes CLOCK_PROCESS_CPUTIME_ID and
+ * CLOCK_THREAD_CPUTIME_ID tick-granular or erratic on Linux 6.x, seen here as loops of 1.3 ms measured as 0).
+ * stdout to out_path and stderr to err_path (NULL: /dev/null); -1 with errno when it could not be started. */
+static int run_child(char *const argv[], const char *out_path, const char *err_path, int limit_s,
+                     mir_child_result *cr) {
+    mir_child_io io = {out_path, err_path, -1};
     fflush(stdout);
     fflush(stderr);
-    double t0 = mir_wall_seconds();
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int er = open(err_path ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || er < 0) _exit(126);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(er, 2);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigemptyset(&sa.sa_mask);
-    g_timed_out = 0;
-    g_child = pid;
-    sigaction(SIGALRM, &sa, &old);
-    alarm((unsigned)(limit_s > 0 ? limit_s : 60));
-    int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    int rc = 0;
-    while (wait4(pid, &status, 0, &ru) < 0) {
-        if (errno != EINTR) { rc = -1; break; }
-    }
-    alarm(0);
-    g_child = 0;
-    sigaction(SIGALRM, &old, NULL);
-    if (rc) return -1;
-    cr->wall_s = mir_wall_seconds() - t0;
-    cr->cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
-                1e-6 * (double)ru.ru_stime.tv_usec;
-    if (WIFEXITED(status)) cr->exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) cr->signal = WTERMSIG(status);
-    cr->timed_out = g_timed_out;
-    cr->ran = !(cr->exit_code == 127 || cr->exit_code == 126);
-    return 0;
+    return mir_child_run(argv, &io, limit_s > 0 ? limit_s : 60, cr);
 }
 
 static int write_text(const char *path, const char *text, mir_error *err) {
@@ -209,11 +153,12 @@ static int compile_step(const mir_vec_bench *b, const char *const *extra, const 
     char **argv = clang_argv(b, extra);
     char errp[4200];
     snprintf(errp, sizeof errp, "%s/setup.err", b->work);
-    child_res cr;
+    mir_child_result cr;
     int rc = run_child(argv, NULL, errp, b->timeout_s, &cr);
     free(argv);
-    if (rc) return mir_fail(err, "%s: cannot fork: %s", what, strerror(errno));
-    if (!cr.ran) return mir_fail(err, "%s: cannot run %s (is clang 16 installed? MIR_CLANG names another)", what, b->clang);
+    if (rc)
+        return mir_fail(err, "%s: cannot run %s (%s; is clang 16 installed? MIR_CLANG names another)", what, b->clang,
+                        strerror(errno));
     if (cr.exit_code != 0) {
         char d[400];
         first_diagnostic(errp, d, sizeof d);
@@ -354,12 +299,11 @@ int mir_vec_bench_run(mir_vec_bench *b, const char *program, int kind, int vf, i
     unlink(bin);
     const char *cc[] = {"-O3", "-Rpass=loop-vectorize", src_path, ho, mo, "-o", bin, b->use_papi ? "-lpapi" : NULL, NULL};
     char **argv = clang_argv(b, cc);
-    child_res cr;
+    mir_child_result cr;
     rc = run_child(argv, NULL, errp, b->timeout_s, &cr);
     free(argv);
-    if (rc) return mir_fail(err, "%s: cannot fork: %s", program, strerror(errno));
+    if (rc) return mir_fail(err, "%s: cannot run %s: %s", program, b->clang, strerror(errno));
     r->compile_s = cr.wall_s;
-    if (!cr.ran) return mir_fail(err, "%s: cannot run %s", program, b->clang);
     if (cr.exit_code != 0) {
         r->status = cr.timed_out ? MIR_VEC_TIMEOUT : MIR_VEC_COMPILE_FAILED;
         first_diagnostic(errp, why, cap);
@@ -369,13 +313,14 @@ int mir_vec_bench_run(mir_vec_bench *b, const char *program, int kind, int vf, i
     double sum = 0, best = INFINITY, worst = 0;
     char *const run_argv[] = {bin, NULL};
     for (int k = 0; k < b->repeats; k++) {
-        if (run_child(run_argv, outp, NULL, b->timeout_s, &cr)) return mir_fail(err, "%s: cannot fork: %s", program, strerror(errno));
+        if (run_child(run_argv, outp, NULL, b->timeout_s, &cr))
+            return mir_fail(err, "%s: cannot run %s: %s", program, bin, strerror(errno));
         if (cr.timed_out) {
             r->status = MIR_VEC_TIMEOUT;
             snprintf(why, cap, "run %d exceeded %d s", k + 1, b->timeout_s);
             return 0;
         }
-        if (!cr.ran || cr.exit_code != 0) {
+        if (cr.exit_code != 0) {
             r->status = MIR_VEC_RUN_FAILED;
             snprintf(why, cap, "run %d: %s %d", k + 1, cr.signal ? "signal" : "exit status", cr.signal ? cr.signal : cr.exit_code);
             return 0;
@@ -430,11 +375,12 @@ int mir_vec_unpack(const char *archive, const char *dest, mir_error *err) {
     mir_atomic_file unpacked;
     if (mir_atomic_begin(&unpacked, dest, err) || mir_mkdir_p(unpacked.tmp, err)) return -1;
     char *argv[] = {"tar", "-xJf", (char *)archive, "-C", unpacked.tmp, "--no-same-owner", NULL};
-    child_res cr;
-    if (run_child(argv, NULL, NULL, 600, &cr) || !cr.ran || cr.exit_code != 0) {
+    mir_child_result cr;
+    int started = run_child(argv, NULL, NULL, 600, &cr) == 0;
+    if (!started || cr.exit_code != 0) {
         mir_atomic_abort(&unpacked);
         return mir_fail(err, "tar -xJf %s failed (%s): are tar and xz installed?", archive,
-                        !cr.ran ? "could not run tar" : "non-zero exit");
+                        !started ? "could not run tar" : "non-zero exit");
     }
     return mir_atomic_commit(&unpacked, err);
 }

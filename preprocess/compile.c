@@ -3,15 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "child.h"
 
 #ifndef MIR_CLANG_DEFAULT
 #define MIR_CLANG_DEFAULT "clang-16"
@@ -99,44 +95,21 @@ int mir_compile_source(const char *path, mir_source_lang lang, const mir_compile
     argv[n++] = path;
     argv[n] = NULL;
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, lfd, STDERR_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, lfd, STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, lfd);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int sp = posix_spawnp(&pid, o->clang, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
     close(lfd);
+    mir_child_io io = {log_path, log_path, -1}; /* clang's stdout and stderr, for the diagnostics */
+    mir_child_result cr;
     int rc = 0;
-    if (sp != 0) {
-        rc = mir_fail(err, "%s: cannot run %s: %s", path, o->clang, strerror(sp));
+    if (mir_child_run((char *const *)argv, &io, o->timeout_s, &cr)) {
+        rc = mir_fail(err, "%s: cannot run %s: %s", path, o->clang, strerror(errno));
+    } else if (cr.timed_out) {
+        rc = mir_fail(err, "%s: clang timed out after %d s", path, o->timeout_s);
+    } else if (cr.exit_code != 0) {
+        char diag[400];
+        summarize_diagnostics(log_path, diag, sizeof diag);
+        rc = mir_fail(err, "%s: clang failed (%s %d): %s", path, cr.signal ? "signal" : "exit",
+                      cr.signal ? cr.signal : cr.exit_code, diag[0] ? diag : "no diagnostics");
     } else {
-        int status = 0;
-        double t0 = mir_wall_seconds();
-        int timed_out = 0;
-        for (;;) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid) break;
-            if (w < 0 && errno != EINTR) break;
-            if (o->timeout_s > 0 && mir_wall_seconds() - t0 > o->timeout_s && !timed_out) {
-                kill(pid, SIGKILL);
-                timed_out = 1;
-            }
-            struct timespec ts = {0, 2 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (timed_out) {
-            rc = mir_fail(err, "%s: clang timed out after %d s", path, o->timeout_s);
-        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            char diag[400];
-            summarize_diagnostics(log_path, diag, sizeof diag);
-            rc = mir_fail(err, "%s: clang failed (%s %d): %s", path, WIFEXITED(status) ? "exit" : "signal",
-                          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), diag[0] ? diag : "no diagnostics");
-        } else {
-            rc = mir_read_file(out_path, data, bytes, err);
-        }
+        rc = mir_read_file(out_path, data, bytes, err);
     }
     unlink(out_path);
     unlink(log_path);
