@@ -1,7 +1,8 @@
 /*
  * mir-preprocess: LLVM IR (and, with --compile, C/C++/OpenCL/CUDA sources) to one corpus file.
  *   mpirun -np N mir-preprocess [options] -o corpus.h5 INPUT...
- * The work is in preprocess.c; this file only parses the command line and decides the exit status.
+ * The work is in preprocess.c (and the files its top comment names); this file only parses the command line
+ * and decides the exit status.
  */
 #include <getopt.h>
 #include <mpi.h>

@@ -6,7 +6,7 @@
  *         -> mir_extract_pack / mir_extract_unpack (the worker's reply, isolate.h)
  *         -> mir_extract_module_limited (the embedding path's first-window read, infer/embed.c)
  *         -> word counter -> pack / merge (as ranks do) -> vocabulary -> WordPiece encoding of every word
- *            and of every node's text (preprocess.c encode_records, infer/embed.c)
+ *            and of every node's text (preprocess/vocab.c mir_pp_encode_records, infer/embed.c)
  *
  * This is what a worker does per module (isolate.c extract_here, a fresh LLVM context per input, disposed
  * after), followed by what the supervisor and the corpus writer do with the reply. Besides the sanitizers,
