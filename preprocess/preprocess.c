@@ -655,22 +655,9 @@ static mir_vocab *build_vocab(run_state *s) {
     size_t bytes = 0;
     mir_counter_pack(c, &buf, &bytes);
     mir_counter_free(c);
-    /* gather packed counters (sizes may exceed int range only for absurd vocabularies) */
-    int my = (int)bytes;
-    int *sizes = s->rank == 0 ? mir_malloc((size_t)s->nranks * sizeof(int)) : NULL;
-    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, s->comm);
-    int *displs = NULL;
-    char *all = NULL;
-    if (s->rank == 0) {
-        displs = mir_malloc((size_t)s->nranks * sizeof(int));
-        int64_t tot = 0;
-        for (int r = 0; r < s->nranks; r++) {
-            displs[r] = (int)tot;
-            tot += sizes[r];
-        }
-        all = mir_malloc((size_t)tot + 1);
-    }
-    MPI_Gatherv(buf, my, MPI_CHAR, all, sizes, displs, MPI_CHAR, 0, s->comm);
+    /* gather packed counters */
+    size_t *off = NULL;
+    char *all = mir_mpi_gather_bytes(s->comm, buf, bytes, 0, &off, NULL);
     free(buf);
     /* rank 0 merges and builds; the token list travels as one blob */
     char *blob = NULL;
@@ -679,7 +666,7 @@ static mir_vocab *build_vocab(run_state *s) {
     int64_t *counts = NULL;
     if (s->rank == 0) {
         mir_counter *m = mir_counter_new();
-        for (int r = 0; r < s->nranks; r++) mir_counter_merge_packed(m, all + displs[r], (size_t)sizes[r]);
+        for (int r = 0; r < s->nranks; r++) mir_counter_merge_packed(m, all + off[r], off[r + 1] - off[r]);
         if (mir_counter_dropped(m))
             mir_log(MIR_LOG_WARN, "the word counter is full (%zu distinct words): %lld words were left out of the "
                     "vocabulary's counts", mir_counter_size(m), (long long)mir_counter_dropped(m));
@@ -698,8 +685,7 @@ static mir_vocab *build_vocab(run_state *s) {
         }
         mir_vocab_free(v);
         free(all);
-        free(displs);
-        free(sizes);
+        free(off);
     }
     MPI_Bcast(&nv, 1, MPI_INT32_T, 0, s->comm);
     MPI_Bcast(&blob_bytes, 1, MPI_INT64_T, 0, s->comm);
@@ -961,29 +947,15 @@ static void report_failures(run_state *s, const block *b) {
         len += (size_t)snprintf(text + len, cap - len, "%s\t%s\t%s\n", s->names[b->lo + i],
                                 mir_status_name(r->status), r->error);
     }
-    int my = (int)len;
-    int *sizes = s->rank == 0 ? mir_malloc((size_t)s->nranks * sizeof(int)) : NULL;
-    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, s->comm);
-    int *displs = NULL;
-    char *all = NULL;
-    int64_t tot = 0;
-    if (s->rank == 0) {
-        displs = mir_malloc((size_t)s->nranks * sizeof(int));
-        for (int r = 0; r < s->nranks; r++) {
-            displs[r] = (int)tot;
-            tot += sizes[r];
-        }
-        all = mir_malloc((size_t)tot + 1);
-    }
-    MPI_Gatherv(text, my, MPI_CHAR, all, sizes, displs, MPI_CHAR, 0, s->comm);
+    size_t tot;
+    char *all = mir_mpi_gather_bytes(s->comm, text, len, 0, NULL, &tot);
     free(text);
     if (s->rank == 0) {
-        all[tot] = 0;
         if (s->o->failures_file) {
             FILE *f = fopen(s->o->failures_file, "w");
             if (f) {
                 fputs("module\tstatus\terror\n", f);
-                fwrite(all, 1, (size_t)tot, f);
+                fwrite(all, 1, tot, f);
                 fclose(f);
             } else {
                 mir_log(MIR_LOG_WARN, "%s: cannot write the failure list", s->o->failures_file);
@@ -1001,8 +973,6 @@ static void report_failures(run_state *s, const block *b) {
             line = nl + 1;
         }
         free(all);
-        free(sizes);
-        free(displs);
     }
 }
 
