@@ -231,22 +231,11 @@ static void embed_mine(const mir_infer_options *o, const mir_model *m, modules *
 }
 
 /* Every rank's error lines to rank 0: there, errors[i] (n of them, "" for none) point into the returned text
- * (free it, and errors); elsewhere *errors is NULL and the text is not to be read. */
-static char *gather_errors(const errlog *el, int64_t n, MPI_Comm comm, int rank, int P, char ***errors) {
-    int my = (int)el->len, *sizes = mir_malloc((size_t)P * sizeof(int)), *displs = mir_malloc((size_t)P * sizeof(int));
-    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, comm);
-    int64_t tot = 0;
-    for (int r = 0; rank == 0 && r < P; r++) {
-        displs[r] = (int)tot;
-        tot += sizes[r];
-    }
-    char *allerr = mir_malloc((size_t)tot + 1);
-    MPI_Gatherv(el->text, my, MPI_CHAR, allerr, sizes, displs, MPI_CHAR, 0, comm);
-    free(sizes);
-    free(displs);
+ * (free it, and errors); elsewhere both are NULL. */
+static char *gather_errors(const errlog *el, int64_t n, MPI_Comm comm, int rank, char ***errors) {
+    char *allerr = mir_mpi_gather_bytes(comm, el->text, el->len, 0, NULL, NULL);
     *errors = NULL;
     if (rank != 0) return allerr;
-    allerr[tot] = 0;
     *errors = mir_malloc((size_t)(n + 1) * sizeof **errors);
     for (int64_t i = 0; i < n; i++) (*errors)[i] = "";
     for (char *line = allerr; *line;) {
@@ -276,7 +265,7 @@ static int embed_all(const mir_infer_options *o, const mir_model *m, modules *md
     MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb, emb, (int)((size_t)n * D), MPI_FLOAT, MPI_SUM, 0, comm);
     MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status, status, (int)n, MPI_INT32_T, MPI_SUM, 0, comm);
     char **errors;
-    char *allerr = gather_errors(&el, n, comm, rank, P, &errors);
+    char *allerr = gather_errors(&el, n, comm, rank, &errors);
     if (rank == 0) {
         for (int64_t i = 0; i < n; i++) {
             if (status[i]) {

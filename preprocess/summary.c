@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpi_util.h"
 #include "preprocess_impl.h"
 #include "probe.h"
 
@@ -21,29 +22,15 @@ void mir_pp_report_failures(run_state *s, const block *b) {
         len += (size_t)snprintf(text + len, cap - len, "%s\t%s\t%s\n", s->names[b->lo + i],
                                 mir_status_name(r->status), r->error);
     }
-    int my = (int)len;
-    int *sizes = s->rank == 0 ? mir_malloc((size_t)s->nranks * sizeof(int)) : NULL;
-    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, s->comm);
-    int *displs = NULL;
-    char *all = NULL;
-    int64_t tot = 0;
-    if (s->rank == 0) {
-        displs = mir_malloc((size_t)s->nranks * sizeof(int));
-        for (int r = 0; r < s->nranks; r++) {
-            displs[r] = (int)tot;
-            tot += sizes[r];
-        }
-        all = mir_malloc((size_t)tot + 1);
-    }
-    MPI_Gatherv(text, my, MPI_CHAR, all, sizes, displs, MPI_CHAR, 0, s->comm);
+    size_t tot;
+    char *all = mir_mpi_gather_bytes(s->comm, text, len, 0, NULL, &tot);
     free(text);
     if (s->rank == 0) {
-        all[tot] = 0;
         if (s->o->failures_file) {
             FILE *f = fopen(s->o->failures_file, "w");
             if (f) {
                 fputs("module\tstatus\terror\n", f);
-                fwrite(all, 1, (size_t)tot, f);
+                fwrite(all, 1, tot, f);
                 fclose(f);
             } else {
                 mir_log(MIR_LOG_WARN, "%s: cannot write the failure list", s->o->failures_file);
@@ -61,8 +48,6 @@ void mir_pp_report_failures(run_state *s, const block *b) {
             line = nl + 1;
         }
         free(all);
-        free(sizes);
-        free(displs);
     }
 }
 

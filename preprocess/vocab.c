@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpi_util.h"
 #include "preprocess_impl.h"
 #include "probe.h"
 
@@ -22,22 +23,9 @@ mir_vocab *mir_pp_build_vocab(run_state *s) {
     size_t bytes = 0;
     mir_counter_pack(c, &buf, &bytes);
     mir_counter_free(c);
-    /* gather packed counters (sizes may exceed int range only for absurd vocabularies) */
-    int my = (int)bytes;
-    int *sizes = s->rank == 0 ? mir_malloc((size_t)s->nranks * sizeof(int)) : NULL;
-    MPI_Gather(&my, 1, MPI_INT, sizes, 1, MPI_INT, 0, s->comm);
-    int *displs = NULL;
-    char *all = NULL;
-    if (s->rank == 0) {
-        displs = mir_malloc((size_t)s->nranks * sizeof(int));
-        int64_t tot = 0;
-        for (int r = 0; r < s->nranks; r++) {
-            displs[r] = (int)tot;
-            tot += sizes[r];
-        }
-        all = mir_malloc((size_t)tot + 1);
-    }
-    MPI_Gatherv(buf, my, MPI_CHAR, all, sizes, displs, MPI_CHAR, 0, s->comm);
+    /* gather packed counters */
+    size_t *off = NULL;
+    char *all = mir_mpi_gather_bytes(s->comm, buf, bytes, 0, &off, NULL);
     free(buf);
     /* rank 0 merges and builds; the token list travels as one blob */
     char *blob = NULL;
@@ -46,7 +34,7 @@ mir_vocab *mir_pp_build_vocab(run_state *s) {
     int64_t *counts = NULL;
     if (s->rank == 0) {
         mir_counter *m = mir_counter_new();
-        for (int r = 0; r < s->nranks; r++) mir_counter_merge_packed(m, all + displs[r], (size_t)sizes[r]);
+        for (int r = 0; r < s->nranks; r++) mir_counter_merge_packed(m, all + off[r], off[r + 1] - off[r]);
         if (mir_counter_dropped(m))
             mir_log(MIR_LOG_WARN, "the word counter is full (%zu distinct words): %lld words were left out of the "
                     "vocabulary's counts", mir_counter_size(m), (long long)mir_counter_dropped(m));
@@ -65,8 +53,7 @@ mir_vocab *mir_pp_build_vocab(run_state *s) {
         }
         mir_vocab_free(v);
         free(all);
-        free(displs);
-        free(sizes);
+        free(off);
     }
     MPI_Bcast(&nv, 1, MPI_INT32_T, 0, s->comm);
     MPI_Bcast(&blob_bytes, 1, MPI_INT64_T, 0, s->comm);

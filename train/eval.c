@@ -98,16 +98,8 @@ int mir_evaluate(trainer *t, eval_result *er, mir_error *err) {
     MPI_Allreduce(MPI_IN_PLACE, sums, 11, MPI_DOUBLE, MPI_SUM, across);
     MPI_Allreduce(MPI_IN_PLACE, tcount, V, MPI_INT64_T, MPI_SUM, across);
     /* edge scores to every rank for the AUC */
-    int mine = (int)(nsc * 2);
-    int *sizes = mir_malloc((size_t)D * sizeof(int)), *displs = mir_malloc((size_t)D * sizeof(int));
-    MPI_Allgather(&mine, 1, MPI_INT, sizes, 1, MPI_INT, across);
-    int64_t tot = 0;
-    for (int r = 0; r < D; r++) {
-        displs[r] = (int)tot;
-        tot += sizes[r];
-    }
-    scored *all = mir_malloc((size_t)tot / 2 * sizeof *all + sizeof *all);
-    MPI_Allgatherv(sc, mine, MPI_FLOAT, all, sizes, displs, MPI_FLOAT, across);
+    size_t bytes;
+    scored *all = mir_mpi_gather_bytes(across, sc, nsc * sizeof *sc, MIR_MPI_ALL, NULL, &bytes);
     int64_t best = 0, total = 0;
     for (int32_t i = 0; i < V; i++) {
         total += tcount[i];
@@ -122,10 +114,8 @@ int mir_evaluate(trainer *t, eval_result *er, mir_error *err) {
     er->loss = sums[7] ? sums[6] / sums[7] : 0;
     er->stat_mse = sums[7] ? sums[8] / sums[7] : 0;
     er->contrast_acc = sums[10] ? sums[9] / sums[10] : 0;
-    er->edge_auc = auc(all, tot / 2);
+    er->edge_auc = auc(all, (int64_t)(bytes / sizeof *all));
     free(all);
-    free(sizes);
-    free(displs);
     free(sc);
     free(tcount);
     return 0;
