@@ -262,8 +262,16 @@ static int embed_all(const mir_infer_options *o, const mir_model *m, modules *md
     errlog el = {NULL, 0, 0};
     embed_mine(o, m, md, owner, rank, D, emb, status, &el);
     /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb, emb, (int)((size_t)n * D), MPI_FLOAT, MPI_SUM, 0, comm);
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status, status, (int)n, MPI_INT32_T, MPI_SUM, 0, comm);
+    /* in slices, so that a count never passes an int (n D floats do past about 8.4 M modules of 256) */
+    const size_t slice = (size_t)1 << 28;
+    for (size_t at = 0, total = (size_t)n * D; at < total; at += slice) {
+        int k = (int)(total - at < slice ? total - at : slice);
+        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb + at, emb + at, k, MPI_FLOAT, MPI_SUM, 0, comm);
+    }
+    for (size_t at = 0; at < (size_t)n; at += slice) {
+        int k = (int)((size_t)n - at < slice ? (size_t)n - at : slice);
+        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status + at, status + at, k, MPI_INT32_T, MPI_SUM, 0, comm);
+    }
     char **errors;
     char *allerr = gather_errors(&el, n, comm, rank, &errors);
     if (rank == 0) {
