@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int mir_test_failures = 0;
 static int mir_test_checks = 0;
@@ -55,6 +56,35 @@ static int mir_test_checks = 0;
             mir_test_failures++;                                                                        \
         }                                                                                               \
     } while (0)
+
+/* A fresh folder $TMPDIR/mir-NAME.XXXXXX (or under /tmp) in dir; fatal when it cannot be made. */
+static inline void mir_test_tmpdir(char *dir, size_t cap, const char *name) {
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, cap, "%s/mir-%s.XXXXXX", t && *t ? t : "/tmp", name);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot make a temporary folder %s\n", dir);
+        exit(1);
+    }
+}
+
+/* Removes a folder made by mir_test_tmpdir, with what it holds. */
+static inline void mir_test_rmdir(const char *dir) {
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* The first 255 bytes of a file as text ("" when it is missing); the buffer is reused by the next call. */
+static inline const char *mir_test_file_text(const char *path) {
+    static char buf[256];
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return buf;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
 
 static inline int mir_test_finish(const char *name) {
     if (mir_test_failures) {

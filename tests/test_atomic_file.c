@@ -17,18 +17,6 @@ static char dir[4096];
 
 static void path_of(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
 
-/* The whole content of path ("" when missing). */
-static const char *content(const char *path) {
-    static char buf[256];
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return buf;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
 static void write_text(const char *path, const char *text) {
@@ -49,16 +37,16 @@ static void check_stream(void) {
     CHECK_EQ_STR(a.tmp, want_tmp);
     fputs("new\n", a.f);
     CHECK(exists(a.tmp));
-    CHECK_EQ_STR(content(target), "old\n"); /* not yet */
+    CHECK_EQ_STR(mir_test_file_text(target), "old\n"); /* not yet */
     CHECK_EQ_INT(mir_atomic_commit(&a, &e), 0);
-    CHECK_EQ_STR(content(target), "new\n");
+    CHECK_EQ_STR(mir_test_file_text(target), "new\n");
     CHECK(!exists(want_tmp));
     CHECK(a.f == NULL);
     /* an abort leaves the target as it was */
     CHECK_EQ_INT(mir_atomic_open(&a, target, "w", &e), 0);
     fputs("half", a.f);
     mir_atomic_abort(&a);
-    CHECK_EQ_STR(content(target), "new\n");
+    CHECK_EQ_STR(mir_test_file_text(target), "new\n");
     CHECK(!exists(want_tmp));
 }
 
@@ -72,7 +60,7 @@ static void check_by_name(void) {
     CHECK(!exists(a.tmp)); /* the writer creates it */
     write_text(a.tmp, "by name");
     CHECK_EQ_INT(mir_atomic_commit(&a, &e), 0);
-    CHECK_EQ_STR(content(target), "by name");
+    CHECK_EQ_STR(mir_test_file_text(target), "by name");
     /* a folder: unpacked under the temporary name, renamed whole */
     path_of(target, sizeof target, "kernels");
     CHECK_EQ_INT(mir_atomic_begin(&a, target, &e), 0);
@@ -81,7 +69,7 @@ static void check_by_name(void) {
     write_text(inner, "kernel");
     CHECK_EQ_INT(mir_atomic_commit(&a, &e), 0);
     snprintf(inner, sizeof inner, "%s/k.cl", target);
-    CHECK_EQ_STR(content(inner), "kernel");
+    CHECK_EQ_STR(mir_test_file_text(inner), "kernel");
 }
 
 static void check_failures(void) {
@@ -102,7 +90,7 @@ static void check_failures(void) {
     CHECK_EQ_INT(mir_atomic_commit(&a, &e), -1);
     CHECK(strstr(e.msg, "cannot rename") && strstr(e.msg, "/busy:"));
     CHECK(!exists(a.tmp));
-    CHECK_EQ_STR(content(busy), "x");
+    CHECK_EQ_STR(mir_test_file_text(busy), "x");
     /* a writer that never made the temporary */
     path_of(target, sizeof target, "never.h5");
     CHECK_EQ_INT(mir_atomic_begin(&a, target, &e), 0);
@@ -119,14 +107,10 @@ static void check_failures(void) {
 }
 
 int main(void) {
-    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir, sizeof dir, "%s/mir-atomic.XXXXXX", tmpdir);
-    CHECK_FATAL(mkdtemp(dir) != NULL);
+    mir_test_tmpdir(dir, sizeof dir, "atomic");
     check_stream();
     check_by_name();
     check_failures();
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    mir_test_rmdir(dir);
     return mir_test_finish("test_atomic_file");
 }

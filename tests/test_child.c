@@ -17,17 +17,6 @@
 
 static char dir[4096];
 
-static const char *content(const char *path) {
-    static char buf[256];
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return buf;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static int sh(const char *script, const mir_child_io *io, double limit, mir_child_result *cr) {
     char *argv[] = {"sh", "-c", (char *)script, NULL};
     return mir_child_run(argv, io, limit, cr);
@@ -44,12 +33,12 @@ static void test_streams(void) {
     CHECK_EQ_INT(cr.exit_code, 3);
     CHECK_EQ_INT(cr.signal, 0);
     CHECK_EQ_INT(cr.timed_out, 0);
-    CHECK_EQ_STR(content(out), "to out []\n"); /* stdin is /dev/null */
-    CHECK_EQ_STR(content(err), "to err\n");
+    CHECK_EQ_STR(mir_test_file_text(out), "to out []\n"); /* stdin is /dev/null */
+    CHECK_EQ_STR(mir_test_file_text(err), "to err\n");
     mir_child_io one = {both, both, -1};
     CHECK_FATAL(sh("echo a; echo b >&2; echo c", &one, 30, &cr) == 0);
     CHECK_EQ_INT(cr.exit_code, 0);
-    CHECK_EQ_STR(content(both), "a\nb\nc\n");
+    CHECK_EQ_STR(mir_test_file_text(both), "a\nb\nc\n");
     mir_child_io quiet = {NULL, NULL, -1}; /* both to /dev/null */
     CHECK_FATAL(sh("echo nothing; exit 0", &quiet, 0, &cr) == 0);
     CHECK_EQ_INT(cr.exit_code, 0);
@@ -87,13 +76,10 @@ static void test_not_started(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "%s/mir-test-child-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    CHECK_FATAL(mkdtemp(dir) != NULL);
+    mir_test_tmpdir(dir, sizeof dir, "child");
     test_streams();
     test_signal_and_limit();
     test_not_started();
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) {}
+    mir_test_rmdir(dir);
     return mir_test_finish("test_child");
 }
