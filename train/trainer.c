@@ -485,8 +485,10 @@ int mir_train_run(const mir_train_options *o, MPI_Comm comm, mir_train_result *r
     int rc = mir_corpus_open(&t.corpus, o->corpus, comm, err);
     if (!rc) rc = mir_setup_data(&t, err);
     if (!rc) rc = setup_model(&t, err);
-    if (!rc && t.cfg.contrastive && t.st.micro_batch % 2)
-        rc = mir_fail(err, "--micro-batch %d: the contrastive objective takes pairs, so it must be even", t.st.micro_batch);
+    if (!rc && t.cfg.contrastive && (t.st.micro_batch % 2 || t.st.micro_batch < 4))
+        rc = mir_fail(err, "--micro-batch %d: the contrastive objective takes pairs, so it must be even, and at least 4: "
+                      "an anchor's negatives are the other pairs of its micro-batch (2 leaves none, and a loss of 0)",
+                      t.st.micro_batch);
     if (!rc) mir_setup_stream(&t);
     if (!(rc = mir_mpi_agree(t.comm, rc, err))) {
         open_run(&t);

@@ -96,4 +96,7 @@ PY
 # an odd micro-batch cannot hold pairs
 expect_status 1 "$TR" "${C[@]}" --config "$WORK/pairs.cfg" --batch 6 --micro-batch 3 --steps 1 -o "$WORK/odd.h5" 2>"$WORK/odd.err"
 grep -q "must be even" "$WORK/odd.err" || { echo "FAIL: odd --micro-batch not refused clearly"; cat "$WORK/odd.err"; exit 1; }
+# a micro-batch of one pair has no negatives (a contrastive loss of exactly 0): refused too
+expect_status 1 "$TR" "${C[@]}" --config "$WORK/pairs.cfg" --batch 4 --micro-batch 2 --steps 1 -o "$WORK/one.h5" 2>"$WORK/one.err"
+grep -q "at least 4" "$WORK/one.err" || { echo "FAIL: --micro-batch 2 with contrastive not refused clearly"; cat "$WORK/one.err"; exit 1; }
 echo "PASS"
