@@ -1,6 +1,5 @@
 /* devmap_cl.c: the device-mapping kernels compiled from their OpenCL sources (see devmap_cl.h). */
 #include "devmap_cl.h"
-#include "mpi_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 
 #include "atomic_file.h"
 #include "compile.h"
+#include "mpi_util.h"
 
 /* The -D flags the benchmarks' host programs pass when they build a kernel, where the source does not
  * compile without them (each was checked: without it clang stops at an undeclared identifier or an #error).

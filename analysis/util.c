@@ -13,7 +13,6 @@
 #include "paired.h"
 #include "probe.h"
 
-
 void mir_analyze_options_default(mir_analyze_options *o) {
     memset(o, 0, sizeof *o);
     o->seed = 1;

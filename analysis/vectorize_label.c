@@ -2,9 +2,9 @@
  * vectorize_label.c: mir-analyze vectorize-label, the labels of the loop-vectorization task measured on
  * the machine at hand (see vectorize.h and docs/analysis.md).
  *
- * Each job is one child process for the compile and one per run (fork, execvp, a SIGALRM time limit: no
- * shell, so no quoting of paths); the runs' kernel time is what the program's own timed loop measures, the
- * child's wall time (clock_gettime around fork .. wait4) and CPU time (wait4's rusage) are kept beside it.
+ * Each job is one child process for the compile and one per run (common/child.h: posix_spawn, a wall-clock
+ * limit, no shell, so no quoting of paths); the runs' kernel time is what the program's own timed loop
+ * measures, the child's wall time (around spawn .. wait4) and CPU time (wait4's rusage) are kept beside it.
  *
  * No rank coordinates the others while they measure: whole programs are dealt round-robin to the ranks,
  * every rank appends its results to its own journal, and the ranks meet only at the end, in an
@@ -17,14 +17,10 @@
 #include <hdf5.h>
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +53,7 @@ void mir_vec_options_default(mir_vec_options *v, const mir_analyze_options *base
  * stdout to out_path and stderr to err_path (NULL: /dev/null); -1 with errno when it could not be started. */
 static int run_child(char *const argv[], const char *out_path, const char *err_path, int limit_s,
                      mir_child_result *cr) {
-    mir_child_io io = {out_path, err_path, -1};
+    mir_child_io io = {out_path, err_path};
     fflush(stdout);
     fflush(stderr);
     return mir_child_run(argv, &io, limit_s > 0 ? limit_s : 60, cr);

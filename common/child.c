@@ -25,9 +25,7 @@ static int spawn(pid_t *pid, char *const argv[], const mir_child_io *io) {
     if (io) { /* else stdout and stderr are the caller's */
         const char *out = io->out_path ? io->out_path : "/dev/null";
         posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (io->err_fd >= 0) {
-            posix_spawn_file_actions_adddup2(&fa, io->err_fd, STDERR_FILENO);
-        } else if (io->err_path && io->out_path && !strcmp(io->err_path, io->out_path)) {
+        if (io->err_path && io->out_path && !strcmp(io->err_path, io->out_path)) {
             posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
         } else {
             const char *er = io->err_path ? io->err_path : "/dev/null";

@@ -248,6 +248,17 @@ static char *gather_errors(const errlog *el, int64_t n, MPI_Comm comm, int rank,
     return allerr;
 }
 
+/* buf (count elements of type t, each elem bytes) summed into rank 0's buf, in slices of 2^28 elements, so that
+ * no MPI count passes an int (n x D floats do past about 8.4 M modules of 256). */
+static void sum_to_root(void *buf, size_t count, MPI_Datatype t, size_t elem, int rank, MPI_Comm comm) {
+    const size_t slice = (size_t)1 << 28;
+    for (size_t at = 0; at < count; at += slice) {
+        char *p = (char *)buf + at * elem;
+        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : p, p, (int)(count - at < slice ? count - at : slice), t, MPI_SUM, 0,
+                   comm);
+    }
+}
+
 /* The modules dealt to the ranks by size and embedded; rank 0 gathers the rows, logs the failures and writes
  * the output. Its rc (and err) on every rank; sum->n_failed counted there. */
 static int embed_all(const mir_infer_options *o, const mir_model *m, modules *md, MPI_Comm comm, int rank,
@@ -262,16 +273,8 @@ static int embed_all(const mir_infer_options *o, const mir_model *m, modules *md
     errlog el = {NULL, 0, 0};
     embed_mine(o, m, md, owner, rank, D, emb, status, &el);
     /* to rank 0: owners hold their rows, every other rank zeros, so a sum is exact */
-    /* in slices, so that a count never passes an int (n D floats do past about 8.4 M modules of 256) */
-    const size_t slice = (size_t)1 << 28;
-    for (size_t at = 0, total = (size_t)n * D; at < total; at += slice) {
-        int k = (int)(total - at < slice ? total - at : slice);
-        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : emb + at, emb + at, k, MPI_FLOAT, MPI_SUM, 0, comm);
-    }
-    for (size_t at = 0; at < (size_t)n; at += slice) {
-        int k = (int)((size_t)n - at < slice ? (size_t)n - at : slice);
-        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : status + at, status + at, k, MPI_INT32_T, MPI_SUM, 0, comm);
-    }
+    sum_to_root(emb, (size_t)n * D, MPI_FLOAT, sizeof *emb, rank, comm);
+    sum_to_root(status, (size_t)n, MPI_INT32_T, sizeof *status, rank, comm);
     char **errors;
     char *allerr = gather_errors(&el, n, comm, rank, &errors);
     if (rank == 0) {

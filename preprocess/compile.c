@@ -96,7 +96,7 @@ int mir_compile_source(const char *path, mir_source_lang lang, const mir_compile
     argv[n] = NULL;
 
     close(lfd);
-    mir_child_io io = {log_path, log_path, -1}; /* clang's stdout and stderr, for the diagnostics */
+    mir_child_io io = {log_path, log_path}; /* clang's stdout and stderr, for the diagnostics */
     mir_child_result cr;
     int rc = 0;
     if (mir_child_run((char *const *)argv, &io, o->timeout_s, &cr)) {

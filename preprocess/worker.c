@@ -3,9 +3,9 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <llvm-c/ErrorHandling.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>

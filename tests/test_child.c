@@ -28,24 +28,24 @@ static void test_streams(void) {
     snprintf(err, sizeof err, "%s/err", dir);
     snprintf(both, sizeof both, "%s/both", dir);
     mir_child_result cr;
-    mir_child_io io = {out, err, -1};
+    mir_child_io io = {out, err};
     CHECK_FATAL(sh("read x; echo \"to out [$x]\"; echo to err >&2; exit 3", &io, 30, &cr) == 0);
     CHECK_EQ_INT(cr.exit_code, 3);
     CHECK_EQ_INT(cr.signal, 0);
     CHECK_EQ_INT(cr.timed_out, 0);
     CHECK_EQ_STR(mir_test_file_text(out), "to out []\n"); /* stdin is /dev/null */
     CHECK_EQ_STR(mir_test_file_text(err), "to err\n");
-    mir_child_io one = {both, both, -1};
+    mir_child_io one = {both, both};
     CHECK_FATAL(sh("echo a; echo b >&2; echo c", &one, 30, &cr) == 0);
     CHECK_EQ_INT(cr.exit_code, 0);
     CHECK_EQ_STR(mir_test_file_text(both), "a\nb\nc\n");
-    mir_child_io quiet = {NULL, NULL, -1}; /* both to /dev/null */
+    mir_child_io quiet = {NULL, NULL}; /* both to /dev/null */
     CHECK_FATAL(sh("echo nothing; exit 0", &quiet, 0, &cr) == 0);
     CHECK_EQ_INT(cr.exit_code, 0);
 }
 
 static void test_signal_and_limit(void) {
-    mir_child_io quiet = {NULL, NULL, -1};
+    mir_child_io quiet = {NULL, NULL};
     mir_child_result cr;
     CHECK_FATAL(sh("kill -SEGV $$", &quiet, 30, &cr) == 0);
     CHECK_EQ_INT(cr.signal, SIGSEGV);
